@@ -1,0 +1,1 @@
+namespace SecureAoai.Emulator; internal static class Program { private static int Main() => 0; }
