@@ -1,0 +1,159 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using OpenAI;
+using OpenAI.Chat;
+using OpenAI.Embeddings;
+using SecureAoai.Client.Credentials.Internal;
+using SecureAoai.Client.Networking.Internal;
+
+// The AuthenticationPolicy constructors are the OpenAI library's way to plug in token
+// authentication, marked as evaluation API (OPENAI001). The alternative, an ApiKeyCredential whose
+// header a later policy overwrites, would put a fake secret on the wire path; a signature change
+// in a future OpenAI version is the smaller risk and is caught by the build.
+#pragma warning disable OPENAI001
+
+namespace SecureAoai.Client.Internal;
+
+/// <summary>
+/// Builds one pipeline (transport, retry, authentication, diagnosis) from validated options and
+/// hands out the OpenAI clients that share it.
+/// </summary>
+internal sealed class SecureOpenAIClientFactory : IDisposable
+{
+    private readonly SecureOpenAIOptions _options;
+    private readonly EndpointTrust _trust;
+    private readonly HttpClient _httpClient;
+    private readonly HttpClientPipelineTransport _transport;
+    private readonly CappedRetryPolicy _retryPolicy;
+    private readonly RefusalPolicy _refusalPolicy;
+    private readonly ApiVersionPolicy? _apiVersionPolicy;
+    private readonly Uri _resourceRoot;
+    private readonly Dictionary<string, ChatClient> _chatClients = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, EmbeddingClient> _embeddingClients = new(StringComparer.OrdinalIgnoreCase);
+
+    public SecureOpenAIClientFactory(IOptions<SecureOpenAIOptions> options, ILoggerFactory? loggerFactory = null, IHostEnvironment? environment = null)
+    {
+        _options = options.Value;
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureAoai.Client");
+        _resourceRoot = ResourceRoot(_options.Endpoint!);
+        _trust = EndpointTrust.FromOptions(_options.TrustedCaCertificatePath);
+
+        // The pipeline's network timeout and retry policy are the only ones; HttpClient's own
+        // timeout would cut long streams and count twice.
+        _httpClient = new HttpClient(_trust.CreateHandler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+
+        if (_options.ApiKey is { Length: > 0 } key)
+        {
+            Authentication = "api-key";
+            AuthenticationPolicy = ApiKeyAuthenticationPolicy.CreateHeaderApiKeyPolicy(new ApiKeyCredential(key), "api-key");
+        }
+        else
+        {
+            var isDevelopment = environment?.IsDevelopment() ?? false;
+            Chain = new CredentialChain(CredentialChainFactory.Create(_options.Credential, _trust, isDevelopment), logger);
+            Authentication = "Entra ID (" + string.Join(" → ", Chain.Names) + ")";
+            AuthenticationPolicy = new EntraTokenPolicy(Chain, _options.Credential.Scope, logger);
+        }
+
+        _transport = new HttpClientPipelineTransport(_httpClient);
+        _retryPolicy = new CappedRetryPolicy(_options.MaxRetries, _options.MaxRetryAfter);
+        _refusalPolicy = new RefusalPolicy(_options.Credential.Scope, logger);
+        _apiVersionPolicy = _options.ApiVersion is { Length: > 0 } version ? new ApiVersionPolicy(version) : null;
+        OpenAIClient = new OpenAIClient(AuthenticationPolicy, ClientOptions(V1Endpoint));
+
+        foreach (var (name, deployment) in _options.Deployments)
+        {
+            if (deployment.Kind == SecureOpenAIDeploymentKind.Chat)
+            {
+                _chatClients[name] = new ChatClient(deployment.Name, AuthenticationPolicy, ClientOptions(DeploymentEndpoint(deployment.Name)));
+            }
+            else
+            {
+                _embeddingClients[name] = new EmbeddingClient(deployment.Name, AuthenticationPolicy, ClientOptions(DeploymentEndpoint(deployment.Name)));
+            }
+        }
+    }
+
+    public OpenAIClient OpenAIClient { get; }
+
+    public AuthenticationPolicy AuthenticationPolicy { get; }
+
+    /// <summary>The credential chain, or <see langword="null"/> with an API key.</summary>
+    public CredentialChain? Chain { get; }
+
+    /// <summary>How requests authenticate, for the start-up log; never the secret itself.</summary>
+    public string Authentication { get; }
+
+    public Uri Endpoint => _resourceRoot;
+
+    public string UrlStyle => _options.ApiVersion is { Length: > 0 } v ? $"deployments, api-version {v}" : "v1";
+
+    private Uri V1Endpoint => new(_resourceRoot, "openai/v1/");
+
+    public ChatClient GetChatClient(string? key) => Get(_chatClients, key, "chat", "ChatClient");
+
+    public EmbeddingClient GetEmbeddingClient(string? key) => Get(_embeddingClients, key, "embedding", "EmbeddingClient");
+
+    public void Dispose()
+    {
+        _httpClient.Dispose();
+        _trust.Dispose();
+    }
+
+    /// <summary>The resource root, accepting an endpoint pasted with its /openai/... path.</summary>
+    internal static Uri ResourceRoot(Uri endpoint) => new(endpoint.GetLeftPart(UriPartial.Authority) + "/");
+
+    /// <summary>
+    /// Options for one client. Every client shares the transport, the retry policy and the
+    /// authentication policy (so one token cache), which the OpenAI client places per try.
+    /// </summary>
+    private OpenAIClientOptions ClientOptions(Uri endpoint)
+    {
+        var options = new OpenAIClientOptions
+        {
+            Endpoint = endpoint,
+            Transport = _transport,
+            RetryPolicy = _retryPolicy,
+            NetworkTimeout = _options.NetworkTimeout,
+        };
+
+        // Per call, outside retries and the token policy's own 401 retry: it sees the final answer.
+        options.AddPolicy(_refusalPolicy, PipelinePosition.PerCall);
+        if (_apiVersionPolicy is not null)
+        {
+            options.AddPolicy(_apiVersionPolicy, PipelinePosition.PerCall);
+        }
+
+        return options;
+    }
+
+    /// <summary>The classic style names the deployment in the path; ApiVersionPolicy adds the version.</summary>
+    private Uri DeploymentEndpoint(string deployment) =>
+        _apiVersionPolicy is null ? V1Endpoint : new Uri(_resourceRoot, $"openai/deployments/{Uri.EscapeDataString(deployment)}/");
+
+    private static T Get<T>(Dictionary<string, T> clients, string? key, string kind, string type)
+    {
+        if (key is not null)
+        {
+            return clients.TryGetValue(key, out var client)
+                ? client
+                : throw new InvalidOperationException(
+                    $"No {kind} deployment named '{key}' is configured. Configured: {Names(clients)}. Add it under SecureOpenAI:Deployments:{key} with its Name and \"Kind\": \"{(kind == "chat" ? "Chat" : "Embedding")}\".");
+        }
+
+        return clients.Count switch
+        {
+            1 => clients.Values.First(),
+            0 => throw new InvalidOperationException(
+                $"No {kind} deployment is configured, so there is no {type} to inject. Add one under SecureOpenAI:Deployments, for example \"{kind}\": {{ \"Name\": \"DEPLOYMENT\", \"Kind\": \"{(kind == "chat" ? "Chat" : "Embedding")}\" }}."),
+            _ => throw new InvalidOperationException(
+                $"{clients.Count} {kind} deployments are configured ({Names(clients)}); inject one by its key, for example [FromKeyedServices(\"{clients.Keys.First()}\")] {type}."),
+        };
+    }
+
+    private static string Names<T>(Dictionary<string, T> clients) => clients.Count == 0 ? "none" : string.Join(", ", clients.Keys);
+}
