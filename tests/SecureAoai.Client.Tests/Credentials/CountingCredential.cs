@@ -1,0 +1,38 @@
+using Azure.Core;
+using Microsoft.Extensions.Time.Testing;
+
+namespace SecureAoai.Client.Tests.Credentials;
+
+/// <summary>A credential seam: issues numbered tokens against a fake clock and counts the calls.</summary>
+internal sealed class CountingCredential(FakeTimeProvider time, TimeSpan lifetime) : TokenCredential
+{
+    private int _calls;
+
+    public int Calls => Volatile.Read(ref _calls);
+
+    /// <summary>When set, every call waits for it, so a test can hold a refresh in flight.</summary>
+    public TaskCompletionSource? Gate { get; set; }
+
+    public Exception? Failure { get; set; }
+
+    public DateTimeOffset? RefreshOn { get; set; }
+
+    public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+        GetTokenAsync(requestContext, cancellationToken).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
+    {
+        var n = Interlocked.Increment(ref _calls);
+        if (Gate is { } gate)
+        {
+            await gate.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        }
+
+        if (Failure is { } failure)
+        {
+            throw failure;
+        }
+
+        return new AccessToken($"token-{n}", time.GetUtcNow() + lifetime, RefreshOn);
+    }
+}
