@@ -1,1 +1,119 @@
-namespace SecureAoai.Emulator; internal static class Program { private static int Main() => 0; }
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace SecureAoai.Emulator;
+
+/// <summary>
+/// Runs the emulator standalone: <c>SecureAoai.Emulator [--ca-dir DIR] [--port N] [--instances eastus,westus] [--key-auth]</c>.
+/// </summary>
+internal static class Program
+{
+    private const string Usage =
+        "Usage: SecureAoai.Emulator [--ca-dir DIR] [--port N] [--instances eastus,westus] [--key-auth]\n" +
+        "  --ca-dir DIR      where ca.pem / ca.key are kept (default: a temporary folder)\n" +
+        "  --port N          port of the first instance (default: ephemeral)\n" +
+        "  --instances LIST  comma-separated instance names (default: eastus)\n" +
+        "  --key-auth        accept API keys (default: Entra ID tokens only)";
+
+    private static async Task<int> Main(string[] args)
+    {
+        EmulatorOptions options;
+        try
+        {
+            options = ParseArguments(args);
+        }
+        catch (FormatException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message + Environment.NewLine + Usage).ConfigureAwait(false);
+            return 2;
+        }
+
+        options.RequestLog = Console.WriteLine;
+        await using EmulatorServer server = await EmulatorServer.StartAsync(options).ConfigureAwait(false);
+        PrintEndpoints(server);
+
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stopped.TrySetResult();
+        }
+
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        await stopped.Task.ConfigureAwait(false);
+        Console.WriteLine("Stopping.");
+        return 0;
+    }
+
+    private static EmulatorOptions ParseArguments(string[] args)
+    {
+        var options = new EmulatorOptions();
+        int? port = null;
+        bool keyAuth = false;
+        string[] names = ["eastus"];
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--ca-dir":
+                    options.CaDirectory = Value(args, ref i);
+                    break;
+                case "--port":
+                    port = int.TryParse(Value(args, ref i), NumberStyles.None, CultureInfo.InvariantCulture, out int parsed)
+                        ? parsed
+                        : throw new FormatException($"--port needs a number, not '{args[i]}'.");
+                    break;
+                case "--instances":
+                    names = Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    break;
+                case "--key-auth":
+                    keyAuth = true;
+                    break;
+                default:
+                    throw new FormatException($"Unknown argument '{args[i]}'.");
+            }
+        }
+
+        foreach (string name in names)
+        {
+            options.Instances.Add(new EmulatorInstanceOptions { Name = name, KeyAuthEnabled = keyAuth });
+        }
+
+        if (port is int first && options.Instances.Count > 0)
+        {
+            options.Instances[0].Port = first;
+        }
+
+        return options;
+    }
+
+    private static string Value(string[] args, ref int index) =>
+        ++index < args.Length ? args[index] : throw new FormatException($"{args[index - 1]} needs a value.");
+
+    private static void PrintEndpoints(EmulatorServer server)
+    {
+        Console.WriteLine("SecureAoai emulator running (127.0.0.1 only). Press Ctrl+C to stop.");
+        Console.WriteLine();
+        foreach (EmulatorInstance instance in server.Instances)
+        {
+            string keyAuth = instance.KeyAuthEnabled ? $"key auth enabled (key: {instance.ApiKey})" : "key auth disabled";
+            Console.WriteLine($"  instance {instance.Name,-10} {instance.Endpoint}openai/v1/   {keyAuth}");
+        }
+
+        Console.WriteLine($"  Entra authority     {server.AuthorityHost}{server.TenantId}/oauth2/v2.0/token");
+        Console.WriteLine($"  IMDS                {server.ImdsEndpoint}");
+        Console.WriteLine($"  App Service MSI     {server.AppServiceEndpoint}");
+        Console.WriteLine($"  test CA (PEM)       {server.CaCertificatePath}");
+        Console.WriteLine();
+        Console.WriteLine("Managed identity, IMDS style:");
+        Console.WriteLine($"  export AZURE_POD_IDENTITY_AUTHORITY_HOST={server.ImdsEndpoint}");
+        Console.WriteLine("Managed identity, App Service style (emulator test values):");
+        Console.WriteLine($"  export IDENTITY_ENDPOINT={server.AppServiceEndpoint}");
+        Console.WriteLine($"  export IDENTITY_HEADER={server.AppServiceIdentityHeader}");
+        Console.WriteLine("Workload identity:");
+        Console.WriteLine($"  export AZURE_AUTHORITY_HOST={server.AuthorityHost}");
+        Console.WriteLine($"  export AZURE_TENANT_ID={server.TenantId}");
+        Console.WriteLine();
+    }
+}

@@ -1,0 +1,47 @@
+using System.Security.Cryptography;
+
+namespace SecureAoai.Emulator;
+
+/// <summary>Settings of one emulated Azure OpenAI resource (one region).</summary>
+public sealed class EmulatorInstanceOptions
+{
+    /// <summary>
+    /// The instance's name, reported in the <c>x-ms-region</c> response header and in answers.
+    /// The default value is <c>eastus</c>.
+    /// </summary>
+    public string Name { get; set; } = "eastus";
+
+    /// <summary>The TCP port on 127.0.0.1. The default value is 0: an ephemeral port.</summary>
+    public int Port { get; set; }
+
+    /// <summary>
+    /// Whether API keys are accepted. The default value is <see langword="false"/>, like a
+    /// resource with <c>disableLocalAuth = true</c>: a key is answered with 403
+    /// <c>AuthenticationTypeDisabled</c>.
+    /// </summary>
+    public bool KeyAuthEnabled { get; set; }
+
+    /// <summary>
+    /// The API key accepted in the <c>api-key</c> header (or as a non-JWT bearer value, which is how
+    /// the OpenAI client sends an <c>ApiKeyCredential</c>) when <see cref="KeyAuthEnabled"/> is set.
+    /// The default value is 32 random hex characters.
+    /// </summary>
+    public string ApiKey { get; set; } = RandomNumberGenerator.GetHexString(32, lowercase: true);
+
+    /// <summary>
+    /// The source networks allowed through the resource firewall, in CIDR notation such as
+    /// <c>10.0.0.0/8</c>. The default value is empty: every source is allowed.
+    /// </summary>
+    public List<string> AllowedSourceCidrs { get; } = new();
+
+    /// <summary>
+    /// The model deployments by name. The default value holds <c>gpt-4o-mini</c>
+    /// (<see cref="EmulatorDeploymentKind.Chat"/>) and <c>text-embedding-3-small</c>
+    /// (<see cref="EmulatorDeploymentKind.Embedding"/>).
+    /// </summary>
+    public Dictionary<string, EmulatorDeploymentKind> Deployments { get; } = new(StringComparer.Ordinal)
+    {
+        ["gpt-4o-mini"] = EmulatorDeploymentKind.Chat,
+        ["text-embedding-3-small"] = EmulatorDeploymentKind.Embedding,
+    };
+}

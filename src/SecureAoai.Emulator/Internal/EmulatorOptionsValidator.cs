@@ -1,0 +1,93 @@
+namespace SecureAoai.Emulator.Internal;
+
+/// <summary>Adds the documented defaults to empty lists and refuses settings that cannot work, before anything listens.</summary>
+internal static class EmulatorOptionsValidator
+{
+    private const int MaxPort = 65535;
+
+    public static void ApplyDefaultsAndValidate(EmulatorOptions options)
+    {
+        if (options.Instances.Count == 0)
+        {
+            options.Instances.Add(new EmulatorInstanceOptions());
+        }
+
+        if (options.Identities.Count == 0)
+        {
+            options.Identities.Add(new EmulatorIdentity { ClientId = EmulatorOptions.DefaultClientId, HasOpenAIUserRole = true });
+        }
+
+        if (options.Federations.Count == 0)
+        {
+            options.Federations.Add(new EmulatorFederation { ClientId = options.Identities[0].ClientId });
+        }
+
+        var problems = new List<string>();
+        Require(problems, options.TokenLifetime > TimeSpan.Zero, $"TokenLifetime must be positive, not {options.TokenLifetime}.");
+        Require(problems, !string.IsNullOrWhiteSpace(options.TenantId), "TenantId is empty.");
+        Require(problems, !string.IsNullOrWhiteSpace(options.AppServiceIdentityHeader), "AppServiceIdentityHeader is empty.");
+        ValidateInstances(options.Instances, problems);
+
+        foreach (EmulatorIdentity identity in options.Identities)
+        {
+            Require(problems, !string.IsNullOrWhiteSpace(identity.ClientId), "An identity has an empty ClientId.");
+            Require(problems, !string.IsNullOrWhiteSpace(identity.ObjectId), $"Identity '{identity.ClientId}' has an empty ObjectId.");
+        }
+
+        foreach (IGrouping<string, EmulatorIdentity> duplicate in options.Identities.GroupBy(i => i.ClientId, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+        {
+            problems.Add($"Identity client id '{duplicate.Key}' appears {duplicate.Count()} times.");
+        }
+
+        foreach (EmulatorFederation federation in options.Federations)
+        {
+            bool complete = new[] { federation.Issuer, federation.Subject, federation.Audience, federation.ClientId }.All(v => !string.IsNullOrWhiteSpace(v));
+            Require(problems, complete, $"Federation for client '{federation.ClientId}' needs Issuer, Subject, Audience and ClientId.");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("The emulator options are invalid: " + string.Join(" ", problems), nameof(options));
+        }
+    }
+
+    private static void ValidateInstances(List<EmulatorInstanceOptions> instances, List<string> problems)
+    {
+        foreach (EmulatorInstanceOptions instance in instances)
+        {
+            Require(problems, !string.IsNullOrWhiteSpace(instance.Name), "An instance has an empty Name.");
+            Require(problems, instance.Port is >= 0 and <= MaxPort, $"Instance '{instance.Name}' has port {instance.Port}; use 0 (ephemeral) to {MaxPort}.");
+            Require(problems, !string.IsNullOrEmpty(instance.ApiKey), $"Instance '{instance.Name}' has an empty ApiKey.");
+            Require(problems, instance.Deployments.Keys.All(k => !string.IsNullOrWhiteSpace(k)), $"Instance '{instance.Name}' has a deployment with an empty name.");
+            foreach (string cidr in instance.AllowedSourceCidrs)
+            {
+                try
+                {
+                    SourceNetworkList.Parse(cidr);
+                }
+                catch (FormatException ex)
+                {
+                    problems.Add($"Instance '{instance.Name}': {ex.Message}");
+                }
+            }
+        }
+
+        foreach (IGrouping<string, EmulatorInstanceOptions> duplicate in instances.GroupBy(i => i.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+        {
+            problems.Add($"Instance name '{duplicate.Key}' appears {duplicate.Count()} times.");
+        }
+
+        foreach (IGrouping<int, EmulatorInstanceOptions> duplicate in instances.Where(i => i.Port != 0).GroupBy(i => i.Port).Where(g => g.Count() > 1))
+        {
+            problems.Add($"Port {duplicate.Key} is given to {duplicate.Count()} instances.");
+        }
+    }
+
+    private static void Require(List<string> problems, bool condition, string problem)
+    {
+        if (!condition)
+        {
+            problems.Add(problem);
+        }
+    }
+}
