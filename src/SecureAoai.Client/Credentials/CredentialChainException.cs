@@ -24,10 +24,30 @@ public sealed class CredentialChainException : AuthenticationFailedException
 
     private static string BuildMessage(string scope, IReadOnlyList<CredentialAttempt> attempts)
     {
-        var lines = attempts.Select(a => $"- {a.Name}: {(a.Unavailable ? "not available here" : "failed")}: {FirstLine(a.Error.Message)}");
+        var lines = attempts.Select(a => $"- {a.Name}: {(a.Unavailable ? "not available here" : "failed")}: {Describe(a.Error)}");
         return $"No Entra ID credential could get a token for scope '{scope}'. Tried, in order:{Environment.NewLine}"
             + string.Join(Environment.NewLine, lines)
             + $"{Environment.NewLine}Fix the first credential you expect to work, or change SecureOpenAI:Credential:Sources.";
+    }
+
+    // Azure.Identity wraps the identity provider's answer (the AADSTS code and its reason) in an
+    // inner exception and leaves its own message nearly empty, so both are reported.
+    private static string Describe(Exception error)
+    {
+        var outer = FirstLine(error.Message).Trim();
+        var innermost = error;
+        for (var depth = 0; innermost.InnerException is { } inner && depth < 8; depth++)
+        {
+            innermost = inner;
+        }
+
+        var cause = FirstLine(innermost.Message).Trim();
+        if (ReferenceEquals(innermost, error) || cause.Length == 0 || outer.Contains(cause, StringComparison.Ordinal))
+        {
+            return outer;
+        }
+
+        return outer.EndsWith(':') ? $"{outer} {cause}" : $"{outer} ({cause})";
     }
 
     private static string FirstLine(string message)

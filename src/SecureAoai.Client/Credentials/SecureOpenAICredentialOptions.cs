@@ -59,6 +59,13 @@ public sealed class SecureOpenAICredentialOptions
     /// </summary>
     public bool AllowDeveloperCredentials { get; set; }
 
+    /// <summary>
+    /// A credential built by the app, used instead of the configured chain (for example a
+    /// <c>DefaultAzureCredential</c> the app configures itself). Set it with
+    /// <c>AddSecureOpenAI(...).UseCredential(credential)</c>. The default value is <see langword="null"/>.
+    /// </summary>
+    public Azure.Core.TokenCredential? TokenCredential { get; set; }
+
     /// <summary>The sources in effect: <see cref="Sources"/>, or the default chain when none are listed.</summary>
     internal IReadOnlyList<CredentialSource> EffectiveSources =>
         Sources.Count > 0 ? Sources : [CredentialSource.WorkloadIdentity, CredentialSource.ManagedIdentity, CredentialSource.Developer];

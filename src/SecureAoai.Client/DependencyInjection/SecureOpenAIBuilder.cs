@@ -19,4 +19,16 @@ public sealed class SecureOpenAIBuilder
         Services.Configure(configure);
         return this;
     }
+
+    /// <summary>
+    /// Authenticates with <paramref name="credential"/> instead of the configured chain. Tokens are
+    /// still cached and refreshed ahead of expiry.
+    /// </summary>
+    /// <param name="credential">The credential, for example one of Azure.Identity's.</param>
+    /// <returns>This builder.</returns>
+    public SecureOpenAIBuilder UseCredential(Azure.Core.TokenCredential credential)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        return Configure(o => o.Credential.TokenCredential = credential);
+    }
 }

@@ -54,7 +54,10 @@ internal sealed class SecureOpenAIClientFactory : IDisposable
         else
         {
             var isDevelopment = environment?.IsDevelopment() ?? false;
-            Chain = new CredentialChain(CredentialChainFactory.Create(_options.Credential, _trust, isDevelopment), logger);
+            var credentials = _options.Credential.TokenCredential is { } custom
+                ? [new NamedCredential(custom.GetType().Name, custom)]
+                : CredentialChainFactory.Create(_options.Credential, _trust, isDevelopment);
+            Chain = new CredentialChain(credentials, logger);
             Authentication = "Entra ID (" + string.Join(" → ", Chain.Names) + ")";
             AuthenticationPolicy = new EntraTokenPolicy(Chain, _options.Credential.Scope, logger);
         }

@@ -87,7 +87,7 @@ internal sealed class SecureOpenAIOptionsValidator : IValidateOptions<SecureOpen
             failures.Add($"SecureOpenAI:Credential:AuthorityHost '{host}' must be an https URL, such as https://login.microsoftonline.com/.");
         }
 
-        var sources = credential.EffectiveSources;
+        IReadOnlyList<CredentialSource> sources = credential.TokenCredential is null ? credential.EffectiveSources : [];
         if (sources.Contains(CredentialSource.ClientCertificate) && string.IsNullOrEmpty(credential.ClientCertificatePath))
         {
             failures.Add("SecureOpenAI:Credential:Sources includes ClientCertificate, but SecureOpenAI:Credential:ClientCertificatePath is not set.");
