@@ -135,6 +135,13 @@ public sealed class EmulatorServer : IAsyncDisposable
         return _tokens.CreateAccessToken(clientId, identity.ObjectId, audience, lifetime ?? _tokenLifetime, includeRole);
     }
 
+    /// <summary>
+    /// Revokes every access token issued so far, as a disabled sign-in or a password reset does in
+    /// Entra: the data plane answers them with 401 and a claims challenge (continuous access
+    /// evaluation style) until the client fetches a new token.
+    /// </summary>
+    public void RevokeIssuedTokens() => _tokens.RevokeIssuedTokens();
+
     /// <summary>Stops every listener and frees the keys; deletes the CA folder if it was a temporary one.</summary>
     /// <returns>A task that completes when everything is stopped.</returns>
     public async ValueTask DisposeAsync()

@@ -16,6 +16,9 @@ internal sealed class TokenAuthority : IDisposable
     public const string AiFoundryAudience = "https://ai.azure.com";
     private const int RsaKeySizeBits = 2048;
 
+    /// <summary>The emulator's own claim numbering access tokens in issue order, so revocation is exact.</summary>
+    private const string SerialClaim = "xms_emu_serial";
+
     // Tokens issued before their start time would be refused by zero-skew validation; a token made
     // already expired (for tests) still needs nbf <= exp, so it starts this long before it ends.
     private static readonly TimeSpan ExpiredTokenValidity = TimeSpan.FromMinutes(5);
@@ -25,6 +28,8 @@ internal sealed class TokenAuthority : IDisposable
     private readonly ConcurrentDictionary<string, Lazy<RsaSecurityKey>> _issuerKeys = new(StringComparer.Ordinal);
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private int _tokensIssued;
+    private long _lastSerial;
+    private long _revokedThrough;
 
     public TokenAuthority(string tenantId)
     {
@@ -68,6 +73,7 @@ internal sealed class TokenAuthority : IDisposable
             ["idtyp"] = "app",
             ["ver"] = "1.0",
             ["uti"] = NewKeyId(),
+            [SerialClaim] = Interlocked.Increment(ref _lastSerial),
         };
         if (includeRole)
         {
@@ -85,6 +91,13 @@ internal sealed class TokenAuthority : IDisposable
             SigningCredentials = _accessTokenCredentials,
         });
     }
+
+    /// <summary>Revokes every access token created so far; later ones are unaffected.</summary>
+    public void RevokeIssuedTokens() => Volatile.Write(ref _revokedThrough, Volatile.Read(ref _lastSerial));
+
+    /// <summary>Whether a validated access token was revoked by <see cref="RevokeIssuedTokens"/>.</summary>
+    public bool IsRevoked(JsonWebToken token) =>
+        !token.TryGetPayloadValue(SerialClaim, out long serial) || serial <= Volatile.Read(ref _revokedThrough);
 
     /// <summary>Creates a JWT signed by the federation issuer's key, as a cluster writes to the token file.</summary>
     public string CreateFederatedToken(EmulatorFederation federation, TimeSpan lifetime)

@@ -93,6 +93,26 @@ public sealed class DataPlaneAuthorizationTests
     }
 
     [Fact]
+    public async Task ChatCompletions_RevokedToken_Returns401WithClaimsChallenge()
+    {
+        await using EmulatorServer server = await EmulatorServer.StartAsync(new EmulatorOptions());
+        string revoked = server.CreateAccessToken(EmulatorOptions.DefaultClientId);
+        server.RevokeIssuedTokens();
+        string later = server.CreateAccessToken(EmulatorOptions.DefaultClientId);
+
+        var refused = await ChatAsync(server, bearer: revoked);
+        var accepted = await ChatAsync(server, bearer: later);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+        Assert.Contains("revoked", refused.Message, StringComparison.Ordinal);
+        string challenge = refused.Response.Headers.WwwAuthenticate.ToString();
+        string encoded = challenge[(challenge.IndexOf("claims=\"", StringComparison.Ordinal) + 8)..].TrimEnd('"');
+        string claims = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(encoded));
+        Assert.StartsWith("{\"access_token\":{\"nbf\":{\"essential\":true", claims, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, accepted.Status);
+    }
+
+    [Fact]
     public async Task ChatCompletions_ExpiredToken_Returns401SayingExpired()
     {
         await using EmulatorServer server = await EmulatorServer.StartAsync(new EmulatorOptions());

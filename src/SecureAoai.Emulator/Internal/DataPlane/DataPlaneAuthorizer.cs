@@ -61,6 +61,11 @@ internal sealed class DataPlaneAuthorizer(TokenAuthority tokens)
         }
 
         var jwt = (JsonWebToken)result.SecurityToken;
+        if (tokens.IsRevoked(jwt))
+        {
+            return AzureError.Revoked(DateTimeOffset.UtcNow);
+        }
+
         bool hasRole = jwt.Claims.Any(c => c.Type == "roles" && c.Value == TokenAuthority.OpenAIUserRole);
         if (hasRole)
         {
