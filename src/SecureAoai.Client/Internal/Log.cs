@@ -14,8 +14,11 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Warning, "Background refresh of the Entra ID token failed; the current token stays in use until it expires.")]
     public static partial void BackgroundRefreshFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(4, LogLevel.Information, "Request to {Endpoint} was refused with 401; refreshing the token once and retrying.")]
-    public static partial void RetryingAfterUnauthorized(ILogger logger, string endpoint);
+    [LoggerMessage(4, LogLevel.Information, "Request to {Endpoint} was refused with 401 (claims challenge: {HasClaimsChallenge}); refreshing the token once and retrying.")]
+    public static partial void RetryingAfterUnauthorized(ILogger logger, string endpoint, bool hasClaimsChallenge);
+
+    [LoggerMessage(8, LogLevel.Warning, "The credential returned the token the resource just refused (served from its cache); the request is not sent again.")]
+    public static partial void RefreshReturnedSameToken(ILogger logger);
 
     [LoggerMessage(5, LogLevel.Warning, "SecureOpenAI uses an API key in the {Environment} environment. API keys give full data-plane access and cannot be scoped or audited per caller; move to Entra ID and set AllowApiKey to false.")]
     public static partial void ApiKeyInProduction(ILogger logger, string environment);

@@ -17,12 +17,16 @@ internal sealed class CountingCredential(FakeTimeProvider time, TimeSpan lifetim
 
     public DateTimeOffset? RefreshOn { get; set; }
 
+    /// <summary>The claims of the last request, as the policy passed them.</summary>
+    public string? LastClaims { get; private set; }
+
     public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
         GetTokenAsync(requestContext, cancellationToken).AsTask().GetAwaiter().GetResult();
 
     public override async ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
     {
         var n = Interlocked.Increment(ref _calls);
+        LastClaims = requestContext.Claims;
         if (Gate is { } gate)
         {
             await gate.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);

@@ -17,9 +17,9 @@ public sealed class EntraTokenPolicyTests
         var credential = new CountingCredential(_time, TimeSpan.FromHours(1));
         var policy = CreatePolicy(credential);
 
-        var first = await policy.GetTokenAsync(null, default);
+        var first = await policy.GetTokenAsync(null, null, default);
         _time.Advance(TimeSpan.FromMinutes(30));
-        var second = await policy.GetTokenAsync(null, default);
+        var second = await policy.GetTokenAsync(null, null, default);
 
         Assert.Same(first, second);
         Assert.Equal(1, credential.Calls);
@@ -30,15 +30,15 @@ public sealed class EntraTokenPolicyTests
     {
         var credential = new CountingCredential(_time, TimeSpan.FromHours(1));
         var policy = CreatePolicy(credential);
-        var first = await policy.GetTokenAsync(null, default);
+        var first = await policy.GetTokenAsync(null, null, default);
 
         credential.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _time.Advance(TimeSpan.FromMinutes(56)); // 4 minutes left: inside the 5-minute refresh window
-        var during = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => policy.GetTokenAsync(null, default).AsTask()));
+        var during = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => policy.GetTokenAsync(null, null, default).AsTask()));
 
         Assert.All(during, t => Assert.Same(first, t));
         credential.Gate.SetResult();
-        await WaitUntilAsync(() => policy.GetTokenAsync(null, default).AsTask(), t => t.Token.Token == "token-2");
+        await WaitUntilAsync(() => policy.GetTokenAsync(null, null, default).AsTask(), t => t.Token.Token == "token-2");
         Assert.Equal(2, credential.Calls);
     }
 
@@ -47,11 +47,11 @@ public sealed class EntraTokenPolicyTests
     {
         var credential = new CountingCredential(_time, TimeSpan.FromMinutes(10));
         var policy = CreatePolicy(credential);
-        await policy.GetTokenAsync(null, default);
+        await policy.GetTokenAsync(null, null, default);
 
         credential.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _time.Advance(TimeSpan.FromMinutes(11));
-        var waiting = Enumerable.Range(0, 50).Select(_ => policy.GetTokenAsync(null, default).AsTask()).ToArray();
+        var waiting = Enumerable.Range(0, 50).Select(_ => policy.GetTokenAsync(null, null, default).AsTask()).ToArray();
         Assert.All(waiting, t => Assert.False(t.IsCompleted));
         credential.Gate.SetResult();
         var tokens = await Task.WhenAll(waiting);
@@ -65,14 +65,14 @@ public sealed class EntraTokenPolicyTests
     {
         var credential = new CountingCredential(_time, TimeSpan.FromHours(24)) { RefreshOn = _time.GetUtcNow().AddHours(12) };
         var policy = CreatePolicy(credential);
-        await policy.GetTokenAsync(null, default);
+        await policy.GetTokenAsync(null, null, default);
 
         _time.Advance(TimeSpan.FromHours(11));
-        await policy.GetTokenAsync(null, default);
+        await policy.GetTokenAsync(null, null, default);
         Assert.Equal(1, credential.Calls);
 
         _time.Advance(TimeSpan.FromHours(1.5));
-        await WaitUntilAsync(() => policy.GetTokenAsync(null, default).AsTask(), t => t.Token.Token == "token-2");
+        await WaitUntilAsync(() => policy.GetTokenAsync(null, null, default).AsTask(), t => t.Token.Token == "token-2");
         Assert.Equal(2, credential.Calls);
     }
 
@@ -81,11 +81,27 @@ public sealed class EntraTokenPolicyTests
     {
         var credential = new CountingCredential(_time, TimeSpan.FromHours(1));
         var policy = CreatePolicy(credential);
-        var rejected = await policy.GetTokenAsync(null, default);
+        var rejected = await policy.GetTokenAsync(null, null, default);
 
-        var fresh = await policy.GetTokenAsync(rejected, default);
+        var fresh = await policy.GetTokenAsync(rejected, null, default);
 
         Assert.Equal("token-2", fresh.Token.Token);
+    }
+
+    [Fact]
+    public async Task GetToken_RejectedWithClaims_PassesClaimsToCredentialForThatRefreshOnly()
+    {
+        var credential = new CountingCredential(_time, TimeSpan.FromHours(1));
+        var policy = CreatePolicy(credential);
+        var rejected = await policy.GetTokenAsync(null, null, default);
+        const string claims = """{"access_token":{"nbf":{"essential":true,"value":"1795000000"}}}""";
+
+        await policy.GetTokenAsync(rejected, claims, default);
+        Assert.Equal(claims, credential.LastClaims);
+
+        _time.Advance(TimeSpan.FromHours(1));
+        await policy.GetTokenAsync(null, null, default);
+        Assert.Null(credential.LastClaims);
     }
 
     [Fact]
@@ -93,10 +109,10 @@ public sealed class EntraTokenPolicyTests
     {
         var credential = new CountingCredential(_time, TimeSpan.FromHours(1));
         var policy = CreatePolicy(credential);
-        var rejected = await policy.GetTokenAsync(null, default);
-        var replacement = await policy.GetTokenAsync(rejected, default);
+        var rejected = await policy.GetTokenAsync(null, null, default);
+        var replacement = await policy.GetTokenAsync(rejected, null, default);
 
-        var again = await policy.GetTokenAsync(rejected, default);
+        var again = await policy.GetTokenAsync(rejected, null, default);
 
         Assert.Same(replacement, again);
         Assert.Equal(2, credential.Calls);
@@ -108,9 +124,9 @@ public sealed class EntraTokenPolicyTests
         var credential = new CountingCredential(_time, TimeSpan.FromHours(1)) { Failure = new InvalidOperationException("no identity") };
         var policy = CreatePolicy(credential);
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => policy.GetTokenAsync(null, default).AsTask());
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => policy.GetTokenAsync(null, null, default).AsTask());
         credential.Failure = null;
-        var token = await policy.GetTokenAsync(null, default);
+        var token = await policy.GetTokenAsync(null, null, default);
 
         Assert.Equal("no identity", error.Message);
         Assert.Equal("token-2", token.Token.Token);
@@ -126,8 +142,8 @@ public sealed class EntraTokenPolicyTests
         var policy = CreatePolicy(credential);
         using var cancel = new CancellationTokenSource();
 
-        var cancelled = policy.GetTokenAsync(null, cancel.Token).AsTask();
-        var other = policy.GetTokenAsync(null, default).AsTask();
+        var cancelled = policy.GetTokenAsync(null, null, cancel.Token).AsTask();
+        var other = policy.GetTokenAsync(null, null, default).AsTask();
         await cancel.CancelAsync();
         credential.Gate.SetResult();
 

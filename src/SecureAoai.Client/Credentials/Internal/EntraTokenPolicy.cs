@@ -49,7 +49,7 @@ internal sealed class EntraTokenPolicy : AuthenticationPolicy
 
     private async ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool async)
     {
-        var token = await GetTokenAsync(rejected: null, message.CancellationToken).ConfigureAwait(false);
+        var token = await GetTokenAsync(rejected: null, claims: null, message.CancellationToken).ConfigureAwait(false);
         message.Request.Headers.Set("Authorization", "Bearer " + token.Token.Token);
         await SendAsync(message, pipeline, currentIndex, async).ConfigureAwait(false);
 
@@ -60,8 +60,19 @@ internal sealed class EntraTokenPolicy : AuthenticationPolicy
 
         // One refresh and one more try: a token revoked or rotated early gets replaced, while a
         // token the resource will never accept (wrong audience or tenant) is not retried forever.
-        Log.RetryingAfterUnauthorized(_logger, message.Request.Uri?.GetLeftPart(UriPartial.Authority) ?? "");
-        var fresh = await GetTokenAsync(rejected: token, message.CancellationToken).ConfigureAwait(false);
+        // A claims challenge (continuous access evaluation) is passed to the credential, which
+        // makes Azure.Identity bypass its own token cache.
+        var claims = ClaimsChallenge.Parse(message.Response.Headers);
+        Log.RetryingAfterUnauthorized(_logger, message.Request.Uri?.GetLeftPart(UriPartial.Authority) ?? "", claims is not null);
+        var fresh = await GetTokenAsync(rejected: token, claims, message.CancellationToken).ConfigureAwait(false);
+        if (string.Equals(fresh.Token.Token, token.Token.Token, StringComparison.Ordinal))
+        {
+            // The credential handed back the token just refused (its own cache): sending it again
+            // would only repeat the 401, which goes to the caller with the resource's reason.
+            Log.RefreshReturnedSameToken(_logger);
+            return;
+        }
+
         message.Response.Dispose();
         message.Request.Headers.Set("Authorization", "Bearer " + fresh.Token.Token);
         await SendAsync(message, pipeline, currentIndex, async).ConfigureAwait(false);
@@ -80,9 +91,10 @@ internal sealed class EntraTokenPolicy : AuthenticationPolicy
 
     /// <summary>
     /// The token to send. <paramref name="rejected"/> is a token the resource refused: it is replaced
-    /// unless another request already replaced it.
+    /// unless another request already replaced it; <paramref name="claims"/> is the resource's claims
+    /// challenge for that refresh, if it sent one.
     /// </summary>
-    internal async ValueTask<CachedToken> GetTokenAsync(CachedToken? rejected, CancellationToken cancellationToken)
+    internal async ValueTask<CachedToken> GetTokenAsync(CachedToken? rejected, string? claims, CancellationToken cancellationToken)
     {
         Task<CachedToken> refresh;
         lock (_gate)
@@ -102,24 +114,25 @@ internal sealed class EntraTokenPolicy : AuthenticationPolicy
                     // Still good: callers go on with it while one refresh runs in the background.
                     if (_refresh is null && now >= _nextBackgroundRefresh)
                     {
-                        _refresh = StartRefresh(background: true);
+                        _refresh = StartRefresh(background: true, claims: null);
                     }
 
                     return current;
                 }
             }
 
-            refresh = _refresh ??= StartRefresh(background: false);
+            refresh = _refresh ??= StartRefresh(background: false, refused ? claims : null);
         }
 
         return await refresh.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private Task<CachedToken> StartRefresh(bool background)
+    private Task<CachedToken> StartRefresh(bool background, string? claims)
     {
         // Run apart from the caller: its cancellation must not fail the others waiting on it, and
         // a credential answering synchronously must not complete inside the lock.
-        var refresh = Task.Run(() => RefreshAsync(background));
+        var context = claims is null ? _context : new TokenRequestContext(_context.Scopes, claims: claims);
+        var refresh = Task.Run(() => RefreshAsync(context, background));
         if (background)
         {
             // Nobody may await a background refresh; its failure is logged, not left unobserved.
@@ -129,12 +142,12 @@ internal sealed class EntraTokenPolicy : AuthenticationPolicy
         return refresh;
     }
 
-    private async Task<CachedToken> RefreshAsync(bool background)
+    private async Task<CachedToken> RefreshAsync(TokenRequestContext context, bool background)
     {
         using var activity = Telemetry.Source.StartActivity("SecureAoai.AcquireToken");
         try
         {
-            var token = await _credential.GetTokenAsync(_context, CancellationToken.None).ConfigureAwait(false);
+            var token = await _credential.GetTokenAsync(context, CancellationToken.None).ConfigureAwait(false);
             var cached = CachedToken.Create(token, _time.GetUtcNow());
             lock (_gate)
             {
