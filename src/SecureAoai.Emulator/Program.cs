@@ -93,11 +93,14 @@ internal static class Program
 
     private static void PrintEndpoints(EmulatorServer server)
     {
+        // Keys and the App Service identity header are secrets even here: they go to a file only
+        // the current user can read, never to the console.
+        string secretsPath = WriteSecrets(server);
         Console.WriteLine("SecureAoai emulator running (127.0.0.1 only). Press Ctrl+C to stop.");
         Console.WriteLine();
         foreach (EmulatorInstance instance in server.Instances)
         {
-            string keyAuth = instance.KeyAuthEnabled ? $"key auth enabled (key: {instance.ApiKey})" : "key auth disabled";
+            string keyAuth = instance.KeyAuthEnabled ? $"key auth enabled (key: ${KeyVariable(instance)})" : "key auth disabled";
             Console.WriteLine($"  instance {instance.Name,-10} {instance.Endpoint}openai/v1/   {keyAuth}");
         }
 
@@ -108,12 +111,38 @@ internal static class Program
         Console.WriteLine();
         Console.WriteLine("Managed identity, IMDS style:");
         Console.WriteLine($"  export AZURE_POD_IDENTITY_AUTHORITY_HOST={server.ImdsEndpoint}");
-        Console.WriteLine("Managed identity, App Service style (emulator test values):");
-        Console.WriteLine($"  export IDENTITY_ENDPOINT={server.AppServiceEndpoint}");
-        Console.WriteLine($"  export IDENTITY_HEADER={server.AppServiceIdentityHeader}");
+        Console.WriteLine("Managed identity, App Service style (IDENTITY_HEADER and API keys are in the file):");
+        Console.WriteLine($"  source {secretsPath}");
         Console.WriteLine("Workload identity:");
         Console.WriteLine($"  export AZURE_AUTHORITY_HOST={server.AuthorityHost}");
         Console.WriteLine($"  export AZURE_TENANT_ID={server.TenantId}");
         Console.WriteLine();
     }
+
+    private static string WriteSecrets(EmulatorServer server)
+    {
+        string path = Path.Combine(Path.GetDirectoryName(server.CaCertificatePath)!, "emulator.env");
+        var lines = new List<string>
+        {
+            $"export IDENTITY_ENDPOINT={server.AppServiceEndpoint}",
+            $"export IDENTITY_HEADER={server.AppServiceIdentityHeader}",
+        };
+        lines.AddRange(server.Instances.Where(i => i.KeyAuthEnabled).Select(i => $"export {KeyVariable(i)}={i.ApiKey}"));
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var writer = new StreamWriter(path, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), options);
+        foreach (string line in lines)
+        {
+            writer.WriteLine(line);
+        }
+
+        return path;
+    }
+
+    private static string KeyVariable(EmulatorInstance instance) =>
+        "SECUREAOAI_EMULATOR_" + new string(instance.Name.ToUpperInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray()) + "_API_KEY";
 }

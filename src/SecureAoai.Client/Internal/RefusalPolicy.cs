@@ -45,7 +45,7 @@ internal sealed class RefusalPolicy(string scope, ILogger logger) : PipelinePoli
         (SecureOpenAIRefusal Reason, string Fix)? diagnosis = response.Status switch
         {
             401 => (SecureOpenAIRefusal.Unauthorized,
-                $"The token was refreshed once and refused again. Check that the identity is in the resource's tenant, that the token scope is '{scope}', and that the endpoint is the resource's custom subdomain (https://NAME.openai.azure.com/)."),
+                $"The SDK asked the credential for a new token once before giving up. Check that the identity is in the resource's tenant, that the token scope is '{scope}', and that the endpoint is the resource's custom subdomain (https://NAME.openai.azure.com/)."),
             403 when azureMessage.Contains("Virtual Network/Firewall", StringComparison.OrdinalIgnoreCase) => (SecureOpenAIRefusal.FirewallDenied,
                 $"The resource's network rules do not admit this client's address. If the resource has a private endpoint, this client reached it over the public network: from here, {host} must resolve through privatelink.openai.azure.com to the private endpoint's address (link the private DNS zone to the client's VNet, enable VNet integration on App Service, and have custom DNS servers forward to 168.63.129.16). Otherwise add the client's network to the resource's allowed networks."),
             403 when string.Equals(code, "PermissionDenied", StringComparison.OrdinalIgnoreCase) => (SecureOpenAIRefusal.PermissionDenied,
