@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SecureAoai.Client.Networking;
 
 namespace SecureAoai.Client.Internal;
 
@@ -28,4 +29,16 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Warning, "{Endpoint} answered {Status}: {Reason}")]
     public static partial void RequestRefused(ILogger logger, string endpoint, int status, string reason);
+
+    [LoggerMessage(9, LogLevel.Error, "Refused to connect to {Host}: {Chain} is not allowed by network policy {Policy}.")]
+    public static partial void EndpointRefused(ILogger logger, string host, string chain, NetworkPolicy policy);
+
+    [LoggerMessage(10, LogLevel.Warning, "{Host} has no private address ({Chain}); using the public one because the network policy is PreferPrivate.")]
+    public static partial void PublicFallback(ILogger logger, string host, string chain);
+
+    [LoggerMessage(11, LogLevel.Debug, "{Host} verified: {Chain} under {Policy}, for {TtlSeconds} s.")]
+    public static partial void EndpointVerified(ILogger logger, string host, string chain, NetworkPolicy policy, double ttlSeconds);
+
+    [LoggerMessage(12, LogLevel.Error, "Could not resolve {Host}: {Reason}.")]
+    public static partial void EndpointUnresolved(ILogger logger, string host, EndpointNetworkFailure reason);
 }

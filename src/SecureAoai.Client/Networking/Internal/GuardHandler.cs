@@ -1,0 +1,19 @@
+namespace SecureAoai.Client.Networking.Internal;
+
+/// <summary>
+/// Checks the endpoint's verdict before every request, so a request on a pooled connection is
+/// refused too once a new answer fails the policy; hands the verdict to the connect callback.
+/// </summary>
+internal sealed class GuardHandler(EndpointGuard guard, HttpMessageHandler inner) : DelegatingHandler(inner)
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var host = request.RequestUri?.IdnHost ?? throw new InvalidOperationException("The request has no URI.");
+        var verdict = await guard.VerifyAsync(host, cancellationToken).ConfigureAwait(false);
+        request.Options.Set(EndpointGuard.VerdictKey, verdict);
+        return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        SendAsync(request, cancellationToken).GetAwaiter().GetResult();
+}
