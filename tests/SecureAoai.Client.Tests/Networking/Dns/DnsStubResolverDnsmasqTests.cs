@@ -84,4 +84,20 @@ public sealed class DnsStubResolverDnsmasqTests(DnsmasqFixture dns) : IClassFixt
         Assert.True(silent.UdpQueries >= 1);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"took {stopwatch.Elapsed}");
     }
+
+    [Fact]
+    public async Task ResolveAsync_AnswerChangesAfterRestartWithCacheOff_ReturnsNewAnswer()
+    {
+        await using var flipping = await DnsmasqFixture.StartAsync(["--local-ttl=60", "--local=/test/", "--host-record=flip.test,10.0.0.1"]);
+        var options = DnsStubResolverOptions.ForServers(flipping.Address);
+        options.MaxTimeToLive = TimeSpan.Zero;
+        var resolver = new DnsStubResolver(options);
+        var before = await resolver.ResolveAsync("flip.test", default);
+
+        await flipping.RestartAsync(["--local-ttl=60", "--local=/test/", "--host-record=flip.test,20.0.0.1"]);
+        var after = await resolver.ResolveAsync("flip.test", default);
+
+        Assert.Equal([IPAddress.Parse("10.0.0.1")], before.Addresses);
+        Assert.Equal([IPAddress.Parse("20.0.0.1")], after.Addresses);
+    }
 }

@@ -84,6 +84,11 @@ public sealed class DnsmasqFixture : IAsyncLifetime, IAsyncDisposable
     }
 
     /// <summary>Starts dnsmasq with <paramref name="records"/> (dnsmasq options: --host-record=…, --cname=…, --local-ttl=…).</summary>
+    /// <remarks>
+    /// Without upstream servers dnsmasq answers REFUSED for anything it is not authoritative for, including the AAAA
+    /// question of a name that has only an A record. Add "--local=/zone/" for each zone you serve so unknown names get
+    /// NXDOMAIN and missing families an empty answer; add "--local-ttl=N" or local records carry TTL 0.
+    /// </remarks>
     /// <exception cref="InvalidOperationException">dnsmasq is not installed, or did not start and answer.</exception>
     public static async Task<DnsmasqFixture> StartAsync(IEnumerable<string> records, CancellationToken cancellationToken = default)
     {
