@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using SecureAoai.Client.Credentials;
 using SecureAoai.Client.Credentials.Internal;
+using SecureAoai.Client.Networking.Internal;
 
 namespace SecureAoai.Client.Tests.Credentials;
 
@@ -62,7 +63,7 @@ public sealed class CredentialChainTests
     public void Create_DeveloperOutsideDevelopment_ReportsHowToAllow()
     {
         var credentials = CredentialChainFactory.Create(
-            new SecureOpenAICredentialOptions { Sources = [CredentialSource.Developer] }, SecureAoai.Client.Networking.Internal.EndpointTrust.SystemOnly, isDevelopment: false);
+            new SecureOpenAICredentialOptions { Sources = [CredentialSource.Developer] }, EndpointTrust.SystemOnly, isDevelopment: false);
 
         var only = Assert.Single(credentials);
         var error = Assert.Throws<CredentialUnavailableException>(() => only.Credential.GetToken(Context, default));
@@ -73,7 +74,7 @@ public sealed class CredentialChainTests
     public void Create_DeveloperInDevelopment_UsesCliThenAzdThenVisualStudio()
     {
         var credentials = CredentialChainFactory.Create(
-            new SecureOpenAICredentialOptions { Sources = [CredentialSource.Developer] }, SecureAoai.Client.Networking.Internal.EndpointTrust.SystemOnly, isDevelopment: true);
+            new SecureOpenAICredentialOptions { Sources = [CredentialSource.Developer] }, EndpointTrust.SystemOnly, isDevelopment: true);
 
         Assert.Equal(["AzureCli", "AzureDeveloperCli", "VisualStudio"], credentials.Select(c => c.Name));
     }
@@ -81,7 +82,7 @@ public sealed class CredentialChainTests
     [Fact]
     public void Create_NoSourcesConfigured_UsesWorkloadThenManagedThenDeveloper()
     {
-        var credentials = CredentialChainFactory.Create(new SecureOpenAICredentialOptions(), SecureAoai.Client.Networking.Internal.EndpointTrust.SystemOnly, isDevelopment: false);
+        var credentials = CredentialChainFactory.Create(new SecureOpenAICredentialOptions(), EndpointTrust.SystemOnly, isDevelopment: false);
 
         Assert.Equal(["WorkloadIdentity", "ManagedIdentity", "Developer"], credentials.Select(c => c.Name));
     }
