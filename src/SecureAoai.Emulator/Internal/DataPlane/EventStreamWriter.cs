@@ -11,6 +11,10 @@ namespace SecureAoai.Emulator.Internal.DataPlane;
 /// </summary>
 internal sealed class EventStreamWriter(HttpContext context, EmulatorInstance instance)
 {
+    // Kestrel's abort drops bytes still in its output pipe, and a flush returns once they are in the
+    // pipe, not on the wire; without this pause a cut could swallow the headers and earlier events.
+    private static readonly TimeSpan CutDrainTime = TimeSpan.FromMilliseconds(200);
+
     private readonly long? _cutAfterBytes = instance.Faults.StreamCutAfterBytes;
     private long _written;
 
@@ -30,6 +34,7 @@ internal sealed class EventStreamWriter(HttpContext context, EmulatorInstance in
                 await body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
             }
 
+            await Task.Delay(CutDrainTime, context.RequestAborted).ConfigureAwait(false);
             instance.CountFaulted();
             context.Abort();
             return false;
