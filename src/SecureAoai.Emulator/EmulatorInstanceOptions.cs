@@ -44,4 +44,23 @@ public sealed class EmulatorInstanceOptions
         ["gpt-4o-mini"] = EmulatorDeploymentKind.Chat,
         ["text-embedding-3-small"] = EmulatorDeploymentKind.Embedding,
     };
+
+    /// <summary>
+    /// The quota of each deployment, by deployment name; a deployment not listed is not limited.
+    /// May be changed while the instance runs with <see cref="EmulatorInstance.SetRateLimit"/>.
+    /// The default value is empty: nothing is limited.
+    /// </summary>
+    public Dictionary<string, EmulatorRateLimit> RateLimits { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The length of the sliding window <see cref="RateLimits"/> are counted over; shorten it in
+    /// tests. The default value is 60 seconds, as in Azure.
+    /// </summary>
+    public TimeSpan RateLimitWindow { get; set; } = EmulatorInstance.DefaultRateLimitWindow;
+
+    /// <summary>
+    /// The seed of the random draws of <see cref="EmulatorInstance.InjectErrors"/>, for repeatable
+    /// runs. The default value is <see langword="null"/>: a random seed.
+    /// </summary>
+    public int? FaultSeed { get; set; }
 }

@@ -55,6 +55,13 @@ public sealed class EmulatorOptions
     public string AppServiceIdentityHeader { get; set; } = RandomNumberGenerator.GetHexString(32, lowercase: true);
 
     /// <summary>
+    /// The clock of rate-limit windows and injected latency (not of token lifetimes, which are
+    /// checked against the system clock). Tests pass a <c>FakeTimeProvider</c> to move through a
+    /// window without waiting. The default value is <see cref="TimeProvider.System"/>.
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
     /// Receives one line per request served (instance, method, path, status) with no header values,
     /// tokens or bodies. The default value is <see langword="null"/>: nothing is logged.
     /// </summary>

@@ -38,7 +38,7 @@ public sealed class EmulatorServer : IAsyncDisposable
         _serverCertificate = ca.IssueServerCertificate();
         _tokens = new TokenAuthority(options.TenantId);
         _identities = new IdentityDirectory([.. options.Identities]);
-        Instances = [.. options.Instances.Select(i => new EmulatorInstance(i))];
+        Instances = [.. options.Instances.Select(i => new EmulatorInstance(i, options.TimeProvider))];
         _instancesByName = Instances.ToDictionary(i => i.Name, StringComparer.OrdinalIgnoreCase);
         AppServiceIdentityHeader = options.AppServiceIdentityHeader;
         _tokenLifetime = options.TokenLifetime;
@@ -151,6 +151,11 @@ public sealed class EmulatorServer : IAsyncDisposable
             return;
         }
 
+        foreach (EmulatorInstance instance in Instances)
+        {
+            await instance.ShutDownAsync().ConfigureAwait(false);
+        }
+
         using var timeout = new CancellationTokenSource(ShutdownTimeout);
         foreach (WebApplication app in _apps)
         {
@@ -174,12 +179,16 @@ public sealed class EmulatorServer : IAsyncDisposable
     private async Task StartListenersAsync(EmulatorOptions options, CancellationToken cancellationToken)
     {
         var authorizer = new DataPlaneAuthorizer(_tokens);
-        for (int i = 0; i < Instances.Count; i++)
+        foreach (EmulatorInstance instance in Instances)
         {
-            EmulatorInstance instance = Instances[i];
-            WebApplication app = Track(KestrelHost.Create(options.Instances[i].Port, _serverCertificate, instance.Name, options.RequestLog));
-            DataPlaneEndpoints.Map(app, instance, authorizer);
-            instance.Port = await KestrelHost.StartAsync(app, cancellationToken).ConfigureAwait(false);
+            // A new app per start: a stopped Kestrel app cannot be started again.
+            instance.UseHost(port =>
+            {
+                WebApplication app = KestrelHost.Create(port, _serverCertificate, instance.Name, options.RequestLog);
+                DataPlaneEndpoints.Map(app, instance, authorizer);
+                return app;
+            });
+            await instance.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 
         WebApplication managedIdentity = Track(KestrelHost.Create(0, null, "managed-identity", options.RequestLog));

@@ -26,6 +26,7 @@ internal static class EmulatorOptionsValidator
         Require(problems, options.TokenLifetime > TimeSpan.Zero, $"TokenLifetime must be positive, not {options.TokenLifetime}.");
         Require(problems, !string.IsNullOrWhiteSpace(options.TenantId), "TenantId is empty.");
         Require(problems, !string.IsNullOrWhiteSpace(options.AppServiceIdentityHeader), "AppServiceIdentityHeader is empty.");
+        Require(problems, options.TimeProvider is not null, "TimeProvider is null; leave it as TimeProvider.System or set a fake one.");
         ValidateInstances(options.Instances, problems);
 
         foreach (EmulatorIdentity identity in options.Identities)
@@ -59,6 +60,13 @@ internal static class EmulatorOptionsValidator
             Require(problems, instance.Port is >= 0 and <= MaxPort, $"Instance '{instance.Name}' has port {instance.Port}; use 0 (ephemeral) to {MaxPort}.");
             Require(problems, !string.IsNullOrEmpty(instance.ApiKey), $"Instance '{instance.Name}' has an empty ApiKey.");
             Require(problems, instance.Deployments.Keys.All(k => !string.IsNullOrWhiteSpace(k)), $"Instance '{instance.Name}' has a deployment with an empty name.");
+            Require(problems, instance.RateLimitWindow > TimeSpan.Zero, $"Instance '{instance.Name}' has RateLimitWindow {instance.RateLimitWindow}; it must be positive.");
+            foreach ((string deployment, EmulatorRateLimit limit) in instance.RateLimits)
+            {
+                string? problem = limit?.Validate() ?? (limit is null ? "the limit is null" : null);
+                Require(problems, problem is null, $"Instance '{instance.Name}', rate limit of '{deployment}': {problem}");
+            }
+
             foreach (string cidr in instance.AllowedSourceCidrs)
             {
                 try

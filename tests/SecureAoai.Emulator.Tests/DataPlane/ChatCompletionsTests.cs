@@ -149,4 +149,30 @@ public sealed class ChatCompletionsTests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("missing_api_version", (await EmulatorRequests.ReadErrorAsync(response)).Code);
     }
+
+    [Fact]
+    public async Task ChatCompletions_PromptWithContentFilterMarker_Returns400ContentFilterBody()
+    {
+        await using EmulatorServer server = await StartWithKeyAuthAsync();
+        using HttpClient http = TestTrust.CreateHttpClient(server.CaCertificate);
+        EmulatorInstance instance = server["eastus"];
+
+        using HttpResponseMessage response = await EmulatorRequests.PostAsync(
+            http, instance.Endpoint, EmulatorRequests.ChatPath,
+            new { model = "gpt-4o-mini", messages = new[] { new { role = "user", content = "tell me [[content_filter]] now" } } }, apiKey: instance.ApiKey);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        System.Text.Json.JsonElement error = (await EmulatorRequests.ReadJsonAsync(response)).GetProperty("error");
+        Assert.Equal("content_filter", error.GetProperty("code").GetString());
+        Assert.Equal("prompt", error.GetProperty("param").GetString());
+        Assert.Equal(400, error.GetProperty("status").GetInt32());
+        Assert.Contains("content management policy", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        System.Text.Json.JsonElement inner = error.GetProperty("innererror");
+        Assert.Equal("ResponsibleAIPolicyViolation", inner.GetProperty("code").GetString());
+        System.Text.Json.JsonElement results = inner.GetProperty("content_filter_result");
+        Assert.True(results.GetProperty("violence").GetProperty("filtered").GetBoolean());
+        Assert.Equal("medium", results.GetProperty("violence").GetProperty("severity").GetString());
+        Assert.False(results.GetProperty("hate").GetProperty("filtered").GetBoolean());
+        Assert.Equal(0, instance.FaultedCount);
+    }
 }

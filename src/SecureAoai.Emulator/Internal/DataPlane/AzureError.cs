@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace SecureAoai.Emulator.Internal.DataPlane;
 
@@ -11,6 +13,9 @@ internal sealed record AzureError(int Status, string Code, string Message)
     /// token's adds a claims challenge, as resources with continuous access evaluation send.
     /// </summary>
     public string Challenge { get; init; } = "Bearer error=\"invalid_token\"";
+
+    /// <summary>Members of the <c>error</c> object beyond code and message, such as a content filter's results.</summary>
+    public JsonObject? Details { get; init; }
 
     public const string KeyRejectedMessage =
         "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.";
@@ -51,6 +56,63 @@ internal sealed record AzureError(int Status, string Code, string Message)
         "OperationNotSupported",
         $"The {operation} operation does not work with the specified model, {deployment}. Please choose different model and try again.");
 
+    /// <summary>
+    /// Azure's 429 for a deployment over its quota. Azure names the limit hit ("call rate" for
+    /// requests, "token rate" for tokens) and the whole seconds of <c>Retry-After</c>.
+    /// </summary>
+    public static AzureError RateLimited(string operation, string apiVersion, long retryAfterSeconds, bool tokens) => new(
+        StatusCodes.Status429TooManyRequests,
+        "429",
+        $"Requests to the {operation} Operation under Azure OpenAI API version {apiVersion} have exceeded {(tokens ? "token" : "call")} rate limit of your current OpenAI S0 pricing tier. " +
+        $"Please retry after {retryAfterSeconds.ToString(CultureInfo.InvariantCulture)} seconds. Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.");
+
+    /// <summary>The 429 of a forced throttle, in the words Azure uses when a resource is over its quota.</summary>
+    public static AzureError Throttled(long retryAfterSeconds) => new(
+        StatusCodes.Status429TooManyRequests,
+        "429",
+        $"Requests to the Azure OpenAI API have exceeded call rate limit of your current OpenAI S0 pricing tier. Please retry after {retryAfterSeconds.ToString(CultureInfo.InvariantCulture)} seconds.");
+
+    /// <summary>An injected server-side failure, with the body Azure sends for that status where one is known.</summary>
+    public static AzureError Injected(int status) => status switch
+    {
+        StatusCodes.Status408RequestTimeout => new(status, "Timeout", "The operation was timeout."),
+        StatusCodes.Status500InternalServerError => new(status, "InternalServerError", "The server had an error while processing your request. Sorry about that!"),
+        StatusCodes.Status502BadGateway => new(status, "BadGateway", "Bad gateway."),
+        StatusCodes.Status503ServiceUnavailable => new(status, "ServiceUnavailable", "The service is temporarily unable to process your request. Please try again later."),
+        StatusCodes.Status504GatewayTimeout => new(status, "GatewayTimeout", "The gateway did not receive a response from the service in time."),
+        _ => new(status, status.ToString(CultureInfo.InvariantCulture), ReasonPhrases.GetReasonPhrase(status)),
+    };
+
+    /// <summary>
+    /// A prompt blocked by the content filter: 400 <c>content_filter</c> with the Responsible AI
+    /// inner error and per-category results (here: violence, medium, filtered).
+    /// </summary>
+    public static AzureError ContentFiltered() => new(
+        StatusCodes.Status400BadRequest,
+        "content_filter",
+        "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. " +
+        "To learn more about our content filtering policies please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766")
+    {
+        Details = new JsonObject
+        {
+            ["type"] = null,
+            ["param"] = "prompt",
+            ["status"] = StatusCodes.Status400BadRequest,
+            ["innererror"] = new JsonObject
+            {
+                ["code"] = "ResponsibleAIPolicyViolation",
+                ["content_filter_result"] = new JsonObject
+                {
+                    ["hate"] = Category(filtered: false, "safe"),
+                    ["jailbreak"] = new JsonObject { ["filtered"] = false, ["detected"] = false },
+                    ["self_harm"] = Category(filtered: false, "safe"),
+                    ["sexual"] = Category(filtered: false, "safe"),
+                    ["violence"] = Category(filtered: true, "medium"),
+                },
+            },
+        },
+    };
+
     public Task WriteAsync(HttpContext context)
     {
         context.Response.StatusCode = Status;
@@ -59,7 +121,17 @@ internal sealed record AzureError(int Status, string Code, string Message)
             context.Response.Headers.WWWAuthenticate = Challenge;
         }
 
-        var body = new JsonObject { ["error"] = new JsonObject { ["code"] = Code, ["message"] = Message } };
-        return context.Response.WriteJsonAsync(body);
+        var error = new JsonObject { ["code"] = Code, ["message"] = Message };
+        if (Details is not null)
+        {
+            foreach ((string name, JsonNode? value) in Details)
+            {
+                error[name] = value?.DeepClone();
+            }
+        }
+
+        return context.Response.WriteJsonAsync(new JsonObject { ["error"] = error });
     }
+
+    private static JsonObject Category(bool filtered, string severity) => new() { ["filtered"] = filtered, ["severity"] = severity };
 }

@@ -7,26 +7,49 @@ namespace SecureAoai.Emulator.Internal.DataPlane;
 
 /// <summary>
 /// Answers chat completions deterministically: "Echo from {instance}: {last user message}", whole
-/// or streamed one word per event, with usage counted as words.
+/// or streamed one word per event, with usage counted as words. A prompt containing
+/// <see cref="ContentFilterMarker"/> is refused as the content filter would.
 /// </summary>
-internal sealed class ChatCompletionsResponder(string instanceName)
+internal sealed class ChatCompletionsResponder(EmulatorInstance instance)
 {
+    /// <summary>Text that makes the prompt "harmful": its request is answered 400 <c>content_filter</c>.</summary>
+    public const string ContentFilterMarker = "[[content_filter]]";
+
     private const string SystemFingerprint = "fp_emulator";
     private const int CompletionIdRandomChars = 29;
 
+    /// <summary>
+    /// The tokens Azure's rate limiter would charge on arrival: the prompt, plus the requested
+    /// maximum output when given, else the answer this emulator will give.
+    /// </summary>
+    public int EstimateTokens(DataPlaneRequest request)
+    {
+        if (ReadMessages(request) is not { } texts)
+        {
+            return 0;
+        }
+
+        int? maxTokens = MaxTokens(request);
+        int completion = maxTokens is >= 0 ? maxTokens.Value : TextMetrics.SplitIntoTokenPieces(Answer(texts)).Count;
+        return texts.Sum(m => TextMetrics.CountTokens(m.Text)) + completion;
+    }
+
     public Task RespondAsync(HttpContext context, DataPlaneRequest request)
     {
-        if (!request.Body.TryGetProperty("messages", out JsonElement messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
+        if (ReadMessages(request) is not { } texts)
         {
             return AzureError.BadRequest("'messages' is a required property and must be a non-empty array.").WriteAsync(context);
         }
 
-        var texts = messages.EnumerateArray().Select(m => (Role: ReadRole(m), Text: ReadContent(m))).ToList();
-        string prompt = texts.LastOrDefault(m => m.Role == "user").Text ?? texts[^1].Text;
-        string answer = $"Echo from {instanceName}: {prompt}";
+        if (texts.Any(m => m.Text.Contains(ContentFilterMarker, StringComparison.Ordinal)))
+        {
+            return AzureError.ContentFiltered().WriteAsync(context);
+        }
+
+        string answer = Answer(texts);
         string finishReason = "stop";
 
-        int? maxTokens = request.GetInt32("max_completion_tokens") ?? request.GetInt32("max_tokens");
+        int? maxTokens = MaxTokens(request);
         IReadOnlyList<string> pieces = TextMetrics.SplitIntoTokenPieces(answer);
         if (maxTokens is int max && max >= 0 && max < pieces.Count)
         {
@@ -49,7 +72,7 @@ internal sealed class ChatCompletionsResponder(string instanceName)
                 && streamOptions.ValueKind == JsonValueKind.Object
                 && streamOptions.TryGetProperty("include_usage", out JsonElement include)
                 && include.ValueKind == JsonValueKind.True;
-            return StreamAsync(context, completion, pieces, includeUsage);
+            return StreamAsync(context, completion, pieces, includeUsage, new EventStreamWriter(context, instance));
         }
 
         var body = completion.Header("chat.completion");
@@ -64,38 +87,57 @@ internal sealed class ChatCompletionsResponder(string instanceName)
         return context.Response.WriteJsonAsync(body, context.RequestAborted);
     }
 
-    private static async Task StreamAsync(HttpContext context, Completion completion, IReadOnlyList<string> pieces, bool includeUsage)
+    private static async Task StreamAsync(HttpContext context, Completion completion, IReadOnlyList<string> pieces, bool includeUsage, EventStreamWriter events)
     {
         HttpResponse response = context.Response;
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
 
-        await WriteEventAsync(context, completion.Chunk(new JsonObject { ["role"] = "assistant", ["content"] = string.Empty }, null, includeUsage)).ConfigureAwait(false);
-        foreach (string piece in pieces)
+        // Each write returns false once an injected cut has aborted the connection.
+        if (!await events.WriteEventAsync(completion.Chunk(new JsonObject { ["role"] = "assistant", ["content"] = string.Empty }, null, includeUsage)).ConfigureAwait(false))
         {
-            await WriteEventAsync(context, completion.Chunk(new JsonObject { ["content"] = piece }, null, includeUsage)).ConfigureAwait(false);
+            return;
         }
 
-        await WriteEventAsync(context, completion.Chunk(new JsonObject(), completion.FinishReason, includeUsage)).ConfigureAwait(false);
+        foreach (string piece in pieces)
+        {
+            if (!await events.WriteEventAsync(completion.Chunk(new JsonObject { ["content"] = piece }, null, includeUsage)).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+
+        if (!await events.WriteEventAsync(completion.Chunk(new JsonObject(), completion.FinishReason, includeUsage)).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (includeUsage)
         {
             JsonObject usage = completion.Header("chat.completion.chunk");
             usage["choices"] = new JsonArray();
             usage["usage"] = completion.Usage();
-            await WriteEventAsync(context, usage).ConfigureAwait(false);
+            if (!await events.WriteEventAsync(usage).ConfigureAwait(false))
+            {
+                return;
+            }
         }
 
-        await response.WriteAsync("data: [DONE]\n\n", context.RequestAborted).ConfigureAwait(false);
-        await response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        await events.WriteAsync("data: [DONE]\n\n").ConfigureAwait(false);
     }
 
-    private static async Task WriteEventAsync(HttpContext context, JsonObject chunk)
+    private static List<(string? Role, string Text)>? ReadMessages(DataPlaneRequest request) =>
+        request.Body.TryGetProperty("messages", out JsonElement messages) && messages.ValueKind == JsonValueKind.Array && messages.GetArrayLength() > 0
+            ? [.. messages.EnumerateArray().Select(m => (ReadRole(m), ReadContent(m)))]
+            : null;
+
+    private string Answer(List<(string? Role, string Text)> texts)
     {
-        await context.Response.WriteAsync($"data: {chunk.ToJsonString()}\n\n", context.RequestAborted).ConfigureAwait(false);
-
-        // One flush per event, so a client sees each word as it is "generated".
-        await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        string prompt = texts.LastOrDefault(m => m.Role == "user").Text ?? texts[^1].Text;
+        return $"Echo from {instance.Name}: {prompt}";
     }
+
+    private static int? MaxTokens(DataPlaneRequest request) => request.GetInt32("max_completion_tokens") ?? request.GetInt32("max_tokens");
 
     private static string? ReadRole(JsonElement message) =>
         message.ValueKind == JsonValueKind.Object && message.TryGetProperty("role", out JsonElement role) && role.ValueKind == JsonValueKind.String

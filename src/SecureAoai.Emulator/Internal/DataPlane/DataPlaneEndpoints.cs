@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -9,13 +8,12 @@ namespace SecureAoai.Emulator.Internal.DataPlane;
 
 /// <summary>
 /// The routes of one emulated resource and the checks every request passes in Azure's order:
-/// firewall, api-version, credentials and role, body, deployment.
+/// firewall, injected faults (latency, forced throttle, error statuses), api-version, credentials
+/// and role, body, deployment, the deployment's rate limit.
 /// </summary>
 internal sealed class DataPlaneEndpoints
 {
-    // Throttling is not emulated; these are the quota a generous deployment would report.
-    private const int RemainingRequestsReported = 1000;
-    private const int RemainingTokensReported = 1_000_000;
+    private const string V1ApiVersion = "v1";
     private static readonly DateTimeOffset ModelsCreated = new(2024, 7, 18, 0, 0, 0, TimeSpan.Zero);
 
     private readonly EmulatorInstance _instance;
@@ -32,17 +30,16 @@ internal sealed class DataPlaneEndpoints
     public static void Map(WebApplication app, EmulatorInstance instance, DataPlaneAuthorizer authorizer)
     {
         var endpoints = new DataPlaneEndpoints(instance, authorizer);
-        var chat = new ChatCompletionsResponder(instance.Name);
+        var chatResponder = new ChatCompletionsResponder(instance);
+        var chat = new Route(DataAction.ChatCompletions, EmulatorDeploymentKind.Chat, chatResponder.EstimateTokens, chatResponder.RespondAsync);
+        var embeddings = new Route(DataAction.Embeddings, EmulatorDeploymentKind.Embedding, EmbeddingsResponder.EstimateTokens, EmbeddingsResponder.RespondAsync);
         app.Use(endpoints.ApplyNetworkRulesAsync);
+        app.Use(endpoints.InjectFaultsAsync);
 
-        app.MapPost("/openai/v1/chat/completions", context =>
-            endpoints.HandleAsync(context, DataAction.ChatCompletions, EmulatorDeploymentKind.Chat, chat.RespondAsync));
-        app.MapPost("/openai/deployments/{deployment}/chat/completions", context =>
-            endpoints.HandleAsync(context, DataAction.ChatCompletions, EmulatorDeploymentKind.Chat, chat.RespondAsync));
-        app.MapPost("/openai/v1/embeddings", context =>
-            endpoints.HandleAsync(context, DataAction.Embeddings, EmulatorDeploymentKind.Embedding, EmbeddingsResponder.RespondAsync));
-        app.MapPost("/openai/deployments/{deployment}/embeddings", context =>
-            endpoints.HandleAsync(context, DataAction.Embeddings, EmulatorDeploymentKind.Embedding, EmbeddingsResponder.RespondAsync));
+        app.MapPost("/openai/v1/chat/completions", context => endpoints.HandleAsync(context, chat));
+        app.MapPost("/openai/deployments/{deployment}/chat/completions", context => endpoints.HandleAsync(context, chat));
+        app.MapPost("/openai/v1/embeddings", context => endpoints.HandleAsync(context, embeddings));
+        app.MapPost("/openai/deployments/{deployment}/embeddings", context => endpoints.HandleAsync(context, embeddings));
         app.MapGet("/openai/v1/models", endpoints.ListModelsAsync);
         app.MapFallback(context => AzureError.NotFound().WriteAsync(context));
     }
@@ -55,8 +52,6 @@ internal sealed class DataPlaneEndpoints
         headers["x-ms-region"] = _instance.Name;
         headers["x-request-id"] = requestId;
         headers["apim-request-id"] = requestId;
-        headers["x-ratelimit-remaining-requests"] = RemainingRequestsReported.ToString(CultureInfo.InvariantCulture);
-        headers["x-ratelimit-remaining-tokens"] = RemainingTokensReported.ToString(CultureInfo.InvariantCulture);
 
         System.Net.IPAddress? source = context.Connection.RemoteIpAddress;
         if (source is null || !_instance.SourceNetworks.Allows(source))
@@ -69,10 +64,47 @@ internal sealed class DataPlaneEndpoints
         await next(context).ConfigureAwait(false);
     }
 
-    private async Task HandleAsync(HttpContext context, DataAction action, EmulatorDeploymentKind kind, Responder respond)
+    // The plan is read once per request, so a change while a request waits out its latency applies to the next one.
+    private async Task InjectFaultsAsync(HttpContext context, RequestDelegate next)
+    {
+        FaultPlan faults = _instance.Faults;
+        if (faults.Latency > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(faults.Latency, _instance.TimeProvider, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+
+        if (faults.ThrottleRetryAfter is TimeSpan retryAfter)
+        {
+            _instance.CountThrottled();
+            context.Response.Headers[RateLimitHeaders.RemainingRequests] = "0";
+            context.Response.Headers[RateLimitHeaders.RemainingTokens] = "0";
+            long seconds = RateLimitHeaders.WriteRetryAfter(context.Response, retryAfter);
+            await AzureError.Throttled(seconds).WriteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        if (_instance.TryDrawError(faults, out int status))
+        {
+            _instance.CountFaulted();
+            await AzureError.Injected(status).WriteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        await next(context).ConfigureAwait(false);
+    }
+
+    private async Task HandleAsync(HttpContext context, Route route)
     {
         string? routeDeployment = context.Request.RouteValues["deployment"] as string;
-        if (routeDeployment is not null && string.IsNullOrEmpty(context.Request.Query["api-version"]))
+        string? apiVersion = context.Request.Query["api-version"];
+        if (routeDeployment is not null && string.IsNullOrEmpty(apiVersion))
         {
             await new AzureError(
                     StatusCodes.Status400BadRequest,
@@ -82,7 +114,7 @@ internal sealed class DataPlaneEndpoints
             return;
         }
 
-        AzureError? denied = await _authorizer.AuthorizeAsync(context, _instance, action).ConfigureAwait(false);
+        AzureError? denied = await _authorizer.AuthorizeAsync(context, _instance, route.Action).ConfigureAwait(false);
         if (denied is not null)
         {
             await denied.WriteAsync(context).ConfigureAwait(false);
@@ -111,9 +143,9 @@ internal sealed class DataPlaneEndpoints
         {
             deploymentError = AzureError.DeploymentNotFound();
         }
-        else if (actual != kind)
+        else if (actual != route.Kind)
         {
-            deploymentError = AzureError.OperationNotSupported(kind == EmulatorDeploymentKind.Chat ? "chatCompletion" : "embeddings", deployment);
+            deploymentError = AzureError.OperationNotSupported(route.Kind == EmulatorDeploymentKind.Chat ? "chatCompletion" : "embeddings", deployment);
         }
 
         if (deploymentError is not null)
@@ -122,7 +154,34 @@ internal sealed class DataPlaneEndpoints
             return;
         }
 
-        await respond(context, new DataPlaneRequest(deployment!, body.RootElement)).ConfigureAwait(false);
+        var request = new DataPlaneRequest(deployment!, body.RootElement);
+        if (await RefuseOverQuotaAsync(context, route, request, string.IsNullOrEmpty(apiVersion) ? V1ApiVersion : apiVersion).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        await route.Respond(context, request).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the deployment's quota headers; answers 429 and returns <see langword="true"/> when the request does not fit.</summary>
+    private async Task<bool> RefuseOverQuotaAsync(HttpContext context, Route route, DataPlaneRequest request, string apiVersion)
+    {
+        RateLimitDecision? quota = _instance.RateLimiter.TryAdmit(request.Deployment, route.EstimateTokens(request));
+        if (quota is null)
+        {
+            return false;
+        }
+
+        RateLimitHeaders.WriteQuota(context.Response, quota);
+        if (quota.Admitted)
+        {
+            return false;
+        }
+
+        _instance.CountThrottled();
+        long seconds = RateLimitHeaders.WriteRetryAfter(context.Response, quota.RetryAfter);
+        await AzureError.RateLimited(route.Action.OperationId, apiVersion, seconds, quota.TokensExceeded).WriteAsync(context).ConfigureAwait(false);
+        return true;
     }
 
     private async Task ListModelsAsync(HttpContext context)
@@ -161,4 +220,6 @@ internal sealed class DataPlaneEndpoints
             return null;
         }
     }
+
+    private sealed record Route(DataAction Action, EmulatorDeploymentKind Kind, Func<DataPlaneRequest, int> EstimateTokens, Responder Respond);
 }

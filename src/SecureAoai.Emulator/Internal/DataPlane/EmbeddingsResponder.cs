@@ -16,6 +16,9 @@ internal static class EmbeddingsResponder
     public const int DefaultDimensions = 64;
     public const int MaxDimensions = 3072;
 
+    /// <summary>The tokens Azure's rate limiter would charge on arrival: the input's.</summary>
+    public static int EstimateTokens(DataPlaneRequest request) => ReadInputs(request.Body)?.Sum(TextMetrics.CountTokens) ?? 0;
+
     public static Task RespondAsync(HttpContext context, DataPlaneRequest request)
     {
         List<string>? inputs = ReadInputs(request.Body);
