@@ -62,6 +62,13 @@ public sealed class EmulatorOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>
+    /// Host names the server certificate covers besides <c>localhost</c>, 127.0.0.1 and ::1, such as
+    /// <c>aoai-east.openai.azure.com</c> when a test DNS server points that name at the emulator.
+    /// The default value is empty.
+    /// </summary>
+    public List<string> ServerHostNames { get; } = new();
+
+    /// <summary>
     /// Receives one line per request served (instance, method, path, status) with no header values,
     /// tokens or bodies. The default value is <see langword="null"/>: nothing is logged.
     /// </summary>

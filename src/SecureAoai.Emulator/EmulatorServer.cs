@@ -35,7 +35,7 @@ public sealed class EmulatorServer : IAsyncDisposable
     private EmulatorServer(EmulatorOptions options, TestCertificateAuthority ca)
     {
         _ca = ca;
-        _serverCertificate = ca.IssueServerCertificate();
+        _serverCertificate = ca.IssueServerCertificate(options.ServerHostNames);
         _tokens = new TokenAuthority(options.TenantId);
         _identities = new IdentityDirectory([.. options.Identities]);
         Instances = [.. options.Instances.Select(i => new EmulatorInstance(i, options.TimeProvider))];

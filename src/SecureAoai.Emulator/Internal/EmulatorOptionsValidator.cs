@@ -28,6 +28,10 @@ internal static class EmulatorOptionsValidator
         Require(problems, !string.IsNullOrWhiteSpace(options.AppServiceIdentityHeader), "AppServiceIdentityHeader is empty.");
         Require(problems, options.TimeProvider is not null, "TimeProvider is null; leave it as TimeProvider.System or set a fake one.");
         ValidateInstances(options.Instances, problems);
+        foreach (string name in options.ServerHostNames)
+        {
+            Require(problems, Uri.CheckHostName(name) == UriHostNameType.Dns, $"ServerHostNames entry '{name}' is not a DNS host name.");
+        }
 
         foreach (EmulatorIdentity identity in options.Identities)
         {

@@ -58,8 +58,8 @@ internal sealed class TestCertificateAuthority : IDisposable
         return new TestCertificateAuthority(ca, directory, ownsDirectory);
     }
 
-    /// <summary>Issues a server certificate for localhost, 127.0.0.1 and ::1, signed by this CA.</summary>
-    public X509Certificate2 IssueServerCertificate()
+    /// <summary>Issues a server certificate for localhost, 127.0.0.1, ::1 and <paramref name="extraHostNames"/>, signed by this CA.</summary>
+    public X509Certificate2 IssueServerCertificate(IEnumerable<string> extraHostNames)
     {
         using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
@@ -70,6 +70,10 @@ internal sealed class TestCertificateAuthority : IDisposable
         names.AddDnsName("localhost");
         names.AddIpAddress(IPAddress.Loopback);
         names.AddIpAddress(IPAddress.IPv6Loopback);
+        foreach (string name in extraHostNames)
+        {
+            names.AddDnsName(name);
+        }
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_caWithKey, true, false));
