@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using SecureAoai.Client.Credentials;
+using SecureAoai.Client.Failover;
+using SecureAoai.Client.Networking;
 
 namespace SecureAoai.Client;
 
@@ -23,10 +25,18 @@ public sealed class SecureOpenAIOptions
     /// <summary>
     /// The resource endpoint with its custom subdomain, such as <c>https://NAME.openai.azure.com/</c>.
     /// Only https is accepted. A loopback endpoint (the emulator) may be trusted through
-    /// <see cref="TrustedCaCertificatePath"/>. There is no default; the setting is required.
+    /// <see cref="TrustedCaCertificatePath"/>. There is no default; this or <see cref="Endpoints"/> is required.
     /// </summary>
-    [Required(ErrorMessage = "SecureOpenAI:Endpoint is missing. Set it to your resource's custom-subdomain endpoint, for example https://NAME.openai.azure.com/.")]
     public Uri? Endpoint { get; set; }
+
+    /// <summary>
+    /// Several resources to fail over between, instead of <see cref="Endpoint"/>: each with a name,
+    /// a priority, a weight and its own deployment names. The default value is empty.
+    /// </summary>
+    public List<SecureOpenAIEndpoint> Endpoints { get; set; } = [];
+
+    /// <summary>How requests move between endpoints: timeouts, cooldowns, the circuit breaker. See <see cref="SecureOpenAIFailoverOptions"/>.</summary>
+    public SecureOpenAIFailoverOptions Failover { get; set; } = new();
 
     /// <summary>
     /// The model deployments the app uses, keyed by the name the app resolves them with
@@ -59,29 +69,40 @@ public sealed class SecureOpenAIOptions
     public bool AllowApiKey { get; set; }
 
     /// <summary>
-    /// A PEM file holding a CA certificate to trust, for a loopback endpoint or authority host only
-    /// (the emulator's test CA). Public endpoints are always validated against the system's trust
-    /// store. The default value is <see langword="null"/>.
+    /// A PEM file holding a CA certificate to trust (the emulator's test CA), honoured only on a
+    /// connection to a loopback address: a loopback endpoint or authority host, or a name that
+    /// <see cref="Network"/>'s resolver pointed at 127.0.0.1 or ::1. Every other connection is
+    /// validated against the system's trust store. The default value is <see langword="null"/>.
     /// </summary>
     public string? TrustedCaCertificatePath { get; set; }
 
     /// <summary>
-    /// How long one network call may take before it is abandoned. The default value is 100 seconds.
+    /// How long one network read may wait: a streamed response silent for longer is cut. The
+    /// pipeline uses at least <see cref="SecureOpenAIFailoverOptions.TotalTimeout"/>, so it never
+    /// cuts failover short. The default value is 100 seconds.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "SecureOpenAI:NetworkTimeout must be between 1 second and 1 hour.")]
     public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
     /// <summary>
-    /// How many times a throttled or failed request is retried against the endpoint.
+    /// How many more attempts a throttled or failed request gets, across all endpoints.
     /// The default value is 3.
     /// </summary>
     [Range(0, 10, ErrorMessage = "SecureOpenAI:MaxRetries must be between 0 and 10.")]
     public int MaxRetries { get; set; } = 3;
 
     /// <summary>
-    /// The longest wait a <c>Retry-After</c> answer may impose before a retry; a longer one fails the
-    /// request instead of hanging it (Azure has answered with 24 hours). The default value is 60 seconds.
+    /// The longest an endpoint is kept out after a throttle, whatever its retry headers ask (Azure
+    /// has answered with 24 hours), and the longest the SDK waits when every endpoint is cooling. A
+    /// request whose every endpoint asked for more fails at once, listing the attempts. The default
+    /// value is 60 seconds.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "SecureOpenAI:MaxRetryAfter must be between 0 and 10 minutes.")]
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How the endpoint's name is resolved and which addresses it may be reached at. The default
+    /// is the system resolver and <see cref="NetworkPolicy.RequirePrivate"/>, see <see cref="SecureOpenAINetworkOptions"/>.
+    /// </summary>
+    public SecureOpenAINetworkOptions Network { get; set; } = new();
 }

@@ -41,4 +41,7 @@ internal static partial class Log
 
     [LoggerMessage(12, LogLevel.Error, "Could not resolve {Host}: {Reason}.")]
     public static partial void EndpointUnresolved(ILogger logger, string host, EndpointNetworkFailure reason);
+
+    [LoggerMessage(13, LogLevel.Warning, "Attempt at endpoint {Endpoint} failed ({Outcome}): {Reason}. Trying the next endpoint if one is free.")]
+    public static partial void AttemptFailed(ILogger logger, string endpoint, string outcome, string reason);
 }

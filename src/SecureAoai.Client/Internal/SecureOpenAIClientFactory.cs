@@ -8,6 +8,8 @@ using OpenAI;
 using OpenAI.Chat;
 using OpenAI.Embeddings;
 using SecureAoai.Client.Credentials.Internal;
+using SecureAoai.Client.Failover;
+using SecureAoai.Client.Failover.Internal;
 using SecureAoai.Client.Networking.Internal;
 
 // The AuthenticationPolicy constructors are the OpenAI library's way to plug in token
@@ -28,23 +30,45 @@ internal sealed class SecureOpenAIClientFactory : IDisposable
     private readonly EndpointTrust _trust;
     private readonly HttpClient _httpClient;
     private readonly HttpClientPipelineTransport _transport;
-    private readonly CappedRetryPolicy _retryPolicy;
+    private readonly ClientRetryPolicy _retryPolicy;
     private readonly RefusalPolicy _refusalPolicy;
     private readonly ApiVersionPolicy? _apiVersionPolicy;
     private readonly Uri _resourceRoot;
     private readonly Dictionary<string, ChatClient> _chatClients = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, EmbeddingClient> _embeddingClients = new(StringComparer.OrdinalIgnoreCase);
 
-    public SecureOpenAIClientFactory(IOptions<SecureOpenAIOptions> options, ILoggerFactory? loggerFactory = null, IHostEnvironment? environment = null)
+    public SecureOpenAIClientFactory(
+        IOptions<SecureOpenAIOptions> options,
+        ILoggerFactory? loggerFactory = null,
+        IHostEnvironment? environment = null,
+        SecureOpenAIRateLimits? rateLimits = null)
     {
         _options = options.Value;
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureAoai.Client");
-        _resourceRoot = ResourceRoot(_options.Endpoint!);
         _trust = EndpointTrust.FromOptions(_options.TrustedCaCertificatePath);
 
-        // The pipeline's network timeout and retry policy are the only ones; HttpClient's own
-        // timeout would cut long streams and count twice.
-        _httpClient = new HttpClient(_trust.CreateHandler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        // Each endpoint has its own resolver and network policy (EndpointGuard): every request is
+        // checked against it first, and its connection opened only to the addresses that passed.
+        Endpoints = CreateEndpoints(_options, logger);
+        _resourceRoot = Endpoints.OrderBy(e => e.Priority).First().Root;
+        var guards = Endpoints.ToDictionary(e => e.Root.IdnHost, e => e.Guard, StringComparer.OrdinalIgnoreCase);
+        EndpointGuard GuardFor(string host) => guards.TryGetValue(host, out var guard)
+            ? guard
+            : throw new InvalidOperationException($"SecureOpenAI does not connect to {host}: it is not a configured endpoint.");
+        if (_trust.HasExtraCa)
+        {
+            _trust.PinnedToLoopback = host => guards.TryGetValue(host, out var guard) && guard.IsPinnedToLoopback(host);
+        }
+
+        var handler = _trust.CreateHandler();
+        handler.ConnectCallback = (context, cancellationToken) => GuardFor(context.DnsEndPoint.Host).ConnectAsync(context, cancellationToken);
+
+        // Failover is the only retry layer: it sees each attempt's endpoint and answer, the
+        // pipeline's own retry is off. HttpClient's timeout would cut long streams, so it is off too.
+        var failover = new FailoverHandler(
+            new EndpointSelector(Endpoints), _options.Failover, _options.MaxRetries, _options.MaxRetryAfter, rateLimits ?? new SecureOpenAIRateLimits(), logger,
+            new GuardHandler(GuardFor, handler));
+        _httpClient = new HttpClient(failover, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
 
         if (_options.ApiKey is { Length: > 0 } key)
         {
@@ -63,7 +87,7 @@ internal sealed class SecureOpenAIClientFactory : IDisposable
         }
 
         _transport = new HttpClientPipelineTransport(_httpClient);
-        _retryPolicy = new CappedRetryPolicy(_options.MaxRetries, _options.MaxRetryAfter);
+        _retryPolicy = new ClientRetryPolicy(maxRetries: 0);
         _refusalPolicy = new RefusalPolicy(_options.Credential.Scope, logger);
         _apiVersionPolicy = _options.ApiVersion is { Length: > 0 } version ? new ApiVersionPolicy(version) : null;
         OpenAIClient = new OpenAIClient(AuthenticationPolicy, ClientOptions(V1Endpoint));
@@ -82,6 +106,9 @@ internal sealed class SecureOpenAIClientFactory : IDisposable
     }
 
     public OpenAIClient OpenAIClient { get; }
+
+    /// <summary>The endpoints requests may go to, in configuration order.</summary>
+    public IReadOnlyList<FailoverEndpoint> Endpoints { get; }
 
     public AuthenticationPolicy AuthenticationPolicy { get; }
 
@@ -104,7 +131,38 @@ internal sealed class SecureOpenAIClientFactory : IDisposable
     public void Dispose()
     {
         _httpClient.Dispose();
+        foreach (var endpoint in Endpoints)
+        {
+            endpoint.Guard.Dispose();
+        }
+
         _trust.Dispose();
+    }
+
+    /// <summary>
+    /// The configured endpoints, or the one <see cref="SecureOpenAIOptions.Endpoint"/> as a list of
+    /// one named after its host; deployment names mapped from the default names.
+    /// </summary>
+    private static FailoverEndpoint[] CreateEndpoints(SecureOpenAIOptions options, ILogger logger)
+    {
+        var configured = options.Endpoints.Count > 0
+            ? options.Endpoints
+            : [new SecureOpenAIEndpoint { Name = options.Endpoint!.IdnHost, Uri = options.Endpoint }];
+        return configured.Select(e =>
+        {
+            var network = e.Network ?? options.Network;
+            var names = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (key, deployment) in options.Deployments)
+            {
+                if (e.Deployments.TryGetValue(key, out var here) && !string.IsNullOrEmpty(here))
+                {
+                    names[deployment.Name] = here;
+                }
+            }
+
+            var guard = new EndpointGuard(HostResolverFactory.Create(network, TimeProvider.System), network.Policy, network.ConnectTimeout, logger);
+            return new FailoverEndpoint(e.Name, ResourceRoot(e.Uri!), e.Priority, e.Weight, names, e.ApiKey, guard, options.Failover, TimeProvider.System);
+        }).ToArray();
     }
 
     /// <summary>The resource root, accepting an endpoint pasted with its /openai/... path.</summary>
@@ -121,7 +179,8 @@ internal sealed class SecureOpenAIClientFactory : IDisposable
             Endpoint = endpoint,
             Transport = _transport,
             RetryPolicy = _retryPolicy,
-            NetworkTimeout = _options.NetworkTimeout,
+            // Never shorter than the failover budget, or the pipeline would cut failover short.
+            NetworkTimeout = _options.NetworkTimeout > _options.Failover.TotalTimeout ? _options.NetworkTimeout : _options.Failover.TotalTimeout,
         };
 
         // Per call, outside retries and the token policy's own 401 retry: it sees the final answer.

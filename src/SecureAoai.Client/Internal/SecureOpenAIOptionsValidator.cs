@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using SecureAoai.Client.Credentials;
 using SecureAoai.Client.Credentials.Internal;
+using SecureAoai.Client.Networking;
 using SecureAoai.Client.Networking.Internal;
 
 namespace SecureAoai.Client.Internal;
@@ -16,37 +17,130 @@ internal sealed class SecureOpenAIOptionsValidator : IValidateOptions<SecureOpen
         ValidateEndpoint(options, failures);
         ValidateAuthentication(options, failures);
         ValidateDeployments(options, failures);
+        NetworkOptionsValidator.Validate(options.Network, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
     private static void ValidateEndpoint(SecureOpenAIOptions options, List<string> failures)
     {
-        if (options.Endpoint is not { } endpoint)
+        if (options.Endpoint is null && options.Endpoints.Count == 0)
         {
-            return; // [Required] reports it.
+            failures.Add("SecureOpenAI:Endpoint is missing. Set it to your resource's custom-subdomain endpoint, for example https://NAME.openai.azure.com/, or list several resources under SecureOpenAI:Endpoints.");
+            return;
         }
 
+        if (options.Endpoint is not null && options.Endpoints.Count > 0)
+        {
+            failures.Add("SecureOpenAI:Endpoint and SecureOpenAI:Endpoints are both set. Use Endpoint for one resource or Endpoints for several, not both.");
+        }
+
+        var uris = new List<Uri>();
+        if (options.Endpoint is { } single && ValidateUri(single, "SecureOpenAI:Endpoint", options, failures))
+        {
+            uris.Add(single);
+        }
+
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < options.Endpoints.Count; i++)
+        {
+            var endpoint = options.Endpoints[i];
+            var at = $"SecureOpenAI:Endpoints:{i}";
+            if (string.IsNullOrWhiteSpace(endpoint.Name))
+            {
+                failures.Add($"{at}:Name is missing. Give each endpoint a short name such as \"east\"; it appears in logs, metrics and errors.");
+            }
+            else if (!names.Add(endpoint.Name))
+            {
+                failures.Add($"{at}:Name '{endpoint.Name}' is used twice; endpoint names must be unique.");
+            }
+
+            if (endpoint.Uri is null)
+            {
+                failures.Add($"{at}:Uri is missing. Set it to the resource's custom-subdomain endpoint, for example https://NAME.openai.azure.com/.");
+            }
+            else if (ValidateUri(endpoint.Uri, $"{at}:Uri", options, failures))
+            {
+                uris.Add(endpoint.Uri);
+            }
+
+            if (endpoint.Priority < 0)
+            {
+                failures.Add($"{at}:Priority is {endpoint.Priority}; it must be 0 or more (lower is tried first).");
+            }
+
+            if (endpoint.Weight is < 1 or > 1000)
+            {
+                failures.Add($"{at}:Weight is {endpoint.Weight}; it must be between 1 and 1000.");
+            }
+
+            foreach (var key in endpoint.Deployments.Keys.Where(k => !options.Deployments.ContainsKey(k)))
+            {
+                failures.Add($"{at}:Deployments:{key} names no deployment under SecureOpenAI:Deployments; the keys there are: {string.Join(", ", options.Deployments.Keys)}.");
+            }
+
+            if (endpoint.Network is { } network)
+            {
+                NetworkOptionsValidator.Validate(network, failures, $"{at}:Network");
+            }
+
+            if (!string.IsNullOrEmpty(endpoint.ApiKey) && !options.AllowApiKey)
+            {
+                failures.Add($"{at}:ApiKey is set, but API keys are refused because SecureOpenAI:AllowApiKey is false. Remove the key and authenticate with Entra ID.");
+            }
+        }
+
+        var failover = options.Failover;
+        if (failover.TotalTimeout <= TimeSpan.Zero || failover.AttemptTimeout <= TimeSpan.Zero || failover.AttemptTimeout > failover.TotalTimeout)
+        {
+            failures.Add("SecureOpenAI:Failover:AttemptTimeout and :TotalTimeout must be positive, and AttemptTimeout no longer than TotalTimeout.");
+        }
+
+        if (failover.BaseCooldown <= TimeSpan.Zero || failover.BreakerBreakDuration <= TimeSpan.Zero || failover.BreakerFailureThreshold is < 2 or > 1000)
+        {
+            failures.Add("SecureOpenAI:Failover:BaseCooldown and :BreakerBreakDuration must be positive, and :BreakerFailureThreshold between 2 and 1000.");
+        }
+
+        ValidateTrust(options, uris, failures);
+    }
+
+    /// <summary>Checks one endpoint URI; returns whether it is usable for the checks that follow.</summary>
+    private static bool ValidateUri(Uri endpoint, string setting, SecureOpenAIOptions options, List<string> failures)
+    {
         if (!endpoint.IsAbsoluteUri)
         {
-            failures.Add($"SecureOpenAI:Endpoint '{endpoint}' is not an absolute URL. Use the resource's endpoint, for example https://NAME.openai.azure.com/.");
-            return;
+            failures.Add($"{setting} '{endpoint}' is not an absolute URL. Use the resource's endpoint, for example https://NAME.openai.azure.com/.");
+            return false;
         }
 
         if (endpoint.Scheme != Uri.UriSchemeHttps)
         {
-            failures.Add($"SecureOpenAI:Endpoint '{endpoint}' does not use https. Tokens and prompts must not travel in clear text; use https://NAME.openai.azure.com/ (the emulator serves https too).");
+            failures.Add($"{setting} '{endpoint}' does not use https. Tokens and prompts must not travel in clear text; use https://NAME.openai.azure.com/ (the emulator serves https too).");
         }
 
         var path = endpoint.AbsolutePath.TrimEnd('/');
         if (path.Length > 0 && !path.StartsWith("/openai", StringComparison.OrdinalIgnoreCase))
         {
-            failures.Add($"SecureOpenAI:Endpoint '{endpoint}' has a path; give the resource root, for example https://{endpoint.Authority}/.");
+            failures.Add($"{setting} '{endpoint}' has a path; give the resource root, for example https://{endpoint.Authority}/.");
         }
 
+        if (string.IsNullOrEmpty(options.ApiKey) && endpoint.Host.EndsWith(RegionalSuffix, StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add($"{setting} '{endpoint}' is a regional endpoint, and Entra ID tokens are only accepted on a resource's custom subdomain. Give the resource a custom subdomain (Azure portal: Networking, or 'az cognitiveservices account update --custom-domain NAME'; it cannot be undone) and set the endpoint to https://NAME.openai.azure.com/.");
+        }
+
+        return true;
+    }
+
+    private static void ValidateTrust(SecureOpenAIOptions options, List<Uri> endpoints, List<string> failures)
+    {
         if (options.TrustedCaCertificatePath is { Length: > 0 } ca)
         {
             var authority = CredentialChainFactory.AuthorityHost(options.Credential);
-            if (!EndpointTrust.IsLoopback(endpoint) && !EndpointTrust.IsLoopback(authority))
+            // A name can reach the emulator only through a resolver the app configured; without one,
+            // the setting could only ever be ignored, which is worth saying at start.
+            var resolvedLocally = new[] { options.Network }.Concat(options.Endpoints.Select(e => e.Network).OfType<SecureOpenAINetworkOptions>())
+                .Any(n => n.DnsServers.Count > 0 || n.HostOverrides.Count > 0);
+            if (!endpoints.Any(EndpointTrust.IsLoopback) && !EndpointTrust.IsLoopback(authority) && !resolvedLocally)
             {
                 failures.Add("SecureOpenAI:TrustedCaCertificatePath is only for a loopback endpoint such as the local emulator; a real endpoint is validated against the system's trust store. Remove the setting.");
             }
@@ -65,10 +159,9 @@ internal sealed class SecureOpenAIOptionsValidator : IValidateOptions<SecureOpen
             failures.Add("SecureOpenAI:ApiKey is set, but API keys are refused because SecureOpenAI:AllowApiKey is false. Remove the key and authenticate with Entra ID (workload or managed identity); set AllowApiKey to true only if you accept a static secret with full data-plane access.");
         }
 
-        if (!usesKey && options.Endpoint is { IsAbsoluteUri: true } endpoint
-            && endpoint.Host.EndsWith(RegionalSuffix, StringComparison.OrdinalIgnoreCase))
+        if (!usesKey && options.Endpoints.Any(e => !string.IsNullOrEmpty(e.ApiKey)))
         {
-            failures.Add($"SecureOpenAI:Endpoint '{endpoint}' is a regional endpoint, and Entra ID tokens are only accepted on a resource's custom subdomain. Give the resource a custom subdomain (Azure portal: Networking, or 'az cognitiveservices account update --custom-domain NAME'; it cannot be undone) and set the endpoint to https://NAME.openai.azure.com/.");
+            failures.Add("SecureOpenAI:Endpoints lists an ApiKey, but the app authenticates with Entra ID. Per-endpoint keys apply only when SecureOpenAI:ApiKey is set too (with AllowApiKey); remove them and use Entra ID everywhere.");
         }
 
         if (usesKey)

@@ -23,6 +23,9 @@ public class WorkloadIdentityEmulator : IAsyncLifetime
 
     protected virtual TimeSpan TokenLifetime => TimeSpan.FromHours(1);
 
+    /// <summary>Extra names for the emulator's certificate, set before <see cref="InitializeAsync"/>.</summary>
+    public List<string> ServerHostNames { get; } = [];
+
     public EmulatorInstance Instance => Emulator.Instances[0];
 
     public Dictionary<string, string?> Settings() => SecureClients.WorkloadIdentity(Emulator, Instance, Federation, TokenFile);
@@ -30,6 +33,7 @@ public class WorkloadIdentityEmulator : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var options = new EmulatorOptions { TokenLifetime = TokenLifetime };
+        options.ServerHostNames.AddRange(ServerHostNames);
         options.Identities.Add(WithRole);
         options.Identities.Add(WithoutRole);
         options.Federations.Add(Federation);

@@ -34,6 +34,15 @@ internal sealed class EndpointGuard : IDisposable
 
     public NetworkPolicy Policy => _policy;
 
+    /// <summary>
+    /// Whether every connection to <paramref name="host"/> goes to loopback: its current verdict
+    /// allows loopback addresses only. The emulator's CA is honoured on such connections.
+    /// </summary>
+    public bool IsPinnedToLoopback(string host) =>
+        _hosts.TryGetValue(host, out var state)
+        && state.Verdict is { } verdict
+        && verdict.Allowed.All(IPAddress.IsLoopback);
+
     /// <summary>The allowed addresses of <paramref name="host"/>, from a verdict still within its TTL or a new one.</summary>
     /// <exception cref="EndpointNetworkException">The name did not resolve or the policy refused its addresses.</exception>
     public async ValueTask<PolicyVerdict> VerifyAsync(string host, CancellationToken cancellationToken)
@@ -156,31 +165,32 @@ internal sealed class EndpointGuard : IDisposable
 
     private async Task<HostResolution> ResolveAsync(string host)
     {
-        if (IPAddress.TryParse(host, out var literal))
-        {
-            // A literal never changes; a day is as good as forever and keeps the expiry arithmetic in range.
-            return new HostResolution(host, [host], [literal], TimeSpan.FromDays(1), "an address literal");
-        }
-
         try
         {
             return await _resolver.ResolveAsync(host, CancellationToken.None).ConfigureAwait(false);
         }
         catch (HostResolutionException ex)
         {
-            var reason = ex.Failure switch
-            {
-                HostResolutionFailure.NameNotFound => EndpointNetworkFailure.NameNotFound,
-                HostResolutionFailure.NoAddress => EndpointNetworkFailure.NoAddress,
-                HostResolutionFailure.Timeout => EndpointNetworkFailure.DnsTimeout,
-                HostResolutionFailure.ServerFailure => EndpointNetworkFailure.DnsServerFailure,
-                _ => EndpointNetworkFailure.InvalidDnsResponse,
-            };
-            Log.EndpointUnresolved(_logger, host, reason);
-            throw new EndpointNetworkException(
-                $"Could not resolve {host}: {ex.Message} Nothing was sent. For a private endpoint, check that this machine's DNS (or SecureOpenAI:Network:DnsServers) can answer the {NetworkPolicyEvaluator.PrivateLinkZone} zone.",
-                host, reason, [], [], ex);
+            var error = Unresolved(host, ex);
+            Log.EndpointUnresolved(_logger, host, error.Reason);
+            throw error;
         }
+    }
+
+    /// <summary>The exception for a name that did not resolve, with what to check.</summary>
+    public static EndpointNetworkException Unresolved(string host, HostResolutionException error)
+    {
+        var reason = error.Failure switch
+        {
+            HostResolutionFailure.NameNotFound => EndpointNetworkFailure.NameNotFound,
+            HostResolutionFailure.NoAddress => EndpointNetworkFailure.NoAddress,
+            HostResolutionFailure.Timeout => EndpointNetworkFailure.DnsTimeout,
+            HostResolutionFailure.ServerFailure => EndpointNetworkFailure.DnsServerFailure,
+            _ => EndpointNetworkFailure.InvalidDnsResponse,
+        };
+        return new EndpointNetworkException(
+            $"Could not resolve {host}: {error.Message} Nothing was sent. For a private endpoint, check that this machine's DNS (or SecureOpenAI:Network:DnsServers) can answer the {NetworkPolicyEvaluator.PrivateLinkZone} zone.",
+            host, reason, [], [], error);
     }
 
     /// <summary>The verdict for one host and the connections opened under it.</summary>

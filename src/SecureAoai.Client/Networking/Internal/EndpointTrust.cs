@@ -6,7 +6,7 @@ namespace SecureAoai.Client.Networking.Internal;
 
 /// <summary>
 /// Certificate validation for the client's connections: the system trust store for every host,
-/// plus one extra CA (the emulator's) for loopback hosts only. Validation is never switched off.
+/// plus one extra CA (the emulator's) for loopback connections only. Validation is never switched off.
 /// </summary>
 internal sealed class EndpointTrust : IDisposable
 {
@@ -15,6 +15,9 @@ internal sealed class EndpointTrust : IDisposable
     private EndpointTrust(X509Certificate2? loopbackCa) => _loopbackCa = loopbackCa;
 
     public static EndpointTrust SystemOnly { get; } = new(null);
+
+    /// <summary>Whether a CA besides the system's is trusted (for loopback connections).</summary>
+    public bool HasExtraCa => _loopbackCa is not null;
 
     public static EndpointTrust FromOptions(string? trustedCaCertificatePath)
     {
@@ -36,6 +39,12 @@ internal sealed class EndpointTrust : IDisposable
 
         return new EndpointTrust(ca);
     }
+
+    /// <summary>
+    /// Tells whether connections to a host name are pinned to loopback addresses (set by the
+    /// endpoint guard). The default value is <see langword="null"/>: only loopback host names count.
+    /// </summary>
+    public Func<string, bool>? PinnedToLoopback { get; set; }
 
     public static bool IsLoopback(Uri uri) =>
         uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out var ip) && IPAddress.IsLoopback(ip));
@@ -67,7 +76,16 @@ internal sealed class EndpointTrust : IDisposable
             HttpRequestMessage request => request.RequestUri?.DnsSafeHost,
             _ => null,
         };
-        if (host is null || !(host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip))))
+
+        // A loopback host name, or a name whose connections the guard pinned to loopback addresses.
+        if (host is null)
+        {
+            return false;
+        }
+
+        var loopbackHost = host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+        var loopbackPinned = PinnedToLoopback?.Invoke(host) ?? false;
+        if (!loopbackHost && !loopbackPinned)
         {
             return false;
         }

@@ -1,0 +1,35 @@
+using System.CommandLine;
+
+namespace SecureAoai.Cli;
+
+/// <summary>Builds the command tree; runs it with the given output writers so tests can read them.</summary>
+internal static class CliApp
+{
+    /// <summary>Exit code of a check that found a problem.</summary>
+    public const int ProblemFound = 1;
+
+    /// <summary>Exit code of a command line that could not be understood.</summary>
+    public const int UsageError = 2;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("secureaoai: check and run the zero-trust path from an app to Azure OpenAI.")
+        {
+            DoctorCommand.Create(output, error),
+        };
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var parseError in parse.Errors)
+            {
+                await error.WriteLineAsync(parseError.Message).ConfigureAwait(false);
+            }
+
+            await error.WriteLineAsync("Run 'secureaoai --help' for usage.").ConfigureAwait(false);
+            return UsageError;
+        }
+
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,177 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace SecureAoai.Client.Failover.Internal;
+
+/// <summary>
+/// Counts the tokens a response reports in its <c>usage</c>: read from a JSON body, or picked from
+/// a stream's events as the caller reads them, without changing a byte the caller sees.
+/// </summary>
+internal static class UsageMeter
+{
+    /// <summary>The longest server-sent event line examined; longer lines pass through unexamined.</summary>
+    internal const int MaxEventLineBytes = 64 * 1024;
+
+    /// <summary>The largest JSON body examined for usage.</summary>
+    internal const int MaxJsonBodyBytes = 64 * 1024 * 1024;
+
+    public static async Task AttachAsync(HttpResponseMessage response, string endpoint, string deployment, CancellationToken cancellationToken)
+    {
+        if (!response.IsSuccessStatusCode || response.Content is not { } content)
+        {
+            return;
+        }
+
+        var media = content.Headers.ContentType?.MediaType;
+        if (string.Equals(media, "text/event-stream", StringComparison.OrdinalIgnoreCase))
+        {
+            var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            var tapped = new StreamContent(new EventStreamTap(stream, line => Record(line, endpoint, deployment)));
+            foreach (var header in content.Headers)
+            {
+                tapped.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+
+            response.Content = tapped;
+            return;
+        }
+
+        if (media is not null && media.EndsWith("json", StringComparison.OrdinalIgnoreCase) && content.Headers.ContentLength is null or <= MaxJsonBodyBytes)
+        {
+            await content.LoadIntoBufferAsync(MaxJsonBodyBytes, cancellationToken).ConfigureAwait(false);
+            Record(await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false), endpoint, deployment);
+        }
+    }
+
+    private static void Record(ReadOnlySpan<byte> json, string endpoint, string deployment)
+    {
+        if (json.IndexOf("\"usage\""u8) < 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            using var document = JsonDocument.ParseValue(ref reader);
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+            {
+                var prompt = usage.TryGetProperty("prompt_tokens", out var p) && p.TryGetInt64(out var pv) ? pv : 0;
+                var completion = usage.TryGetProperty("completion_tokens", out var c) && c.TryGetInt64(out var cv) ? cv : 0;
+                FailoverMetrics.RecordUsage(endpoint, deployment, prompt, completion);
+            }
+        }
+        catch (JsonException)
+        {
+            // Usage is telemetry: a body it cannot read is the caller's to judge, not ours.
+        }
+    }
+
+    /// <summary>Passes a server-sent event stream through, handing each complete <c>data:</c> line's JSON to a callback.</summary>
+    private sealed class EventStreamTap(Stream inner, EventStreamTap.LineHandler onData) : Stream
+    {
+        private readonly byte[] _line = ArrayPool<byte>.Shared.Rent(MaxEventLineBytes);
+        private int _length;
+        private bool _overflow;
+        private bool _disposed;
+
+        public delegate void LineHandler(ReadOnlySpan<byte> json);
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var read = inner.Read(buffer);
+            Scan(buffer[..read]);
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            Scan(buffer.Span[..read]);
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && !_disposed)
+            {
+                _disposed = true;
+                inner.Dispose();
+                ArrayPool<byte>.Shared.Return(_line);
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private void Scan(ReadOnlySpan<byte> chunk)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            while (!chunk.IsEmpty)
+            {
+                var newline = chunk.IndexOf((byte)'\n');
+                var part = newline < 0 ? chunk : chunk[..newline];
+                if (!_overflow && _length + part.Length <= _line.Length)
+                {
+                    part.CopyTo(_line.AsSpan(_length));
+                    _length += part.Length;
+                }
+                else
+                {
+                    _overflow = true;
+                }
+
+                if (newline < 0)
+                {
+                    return;
+                }
+
+                if (!_overflow)
+                {
+                    var line = _line.AsSpan(0, _length).TrimEnd((byte)'\r');
+                    if (line.StartsWith("data:"u8))
+                    {
+                        var data = line[5..].TrimStart((byte)' ');
+                        if (!data.SequenceEqual("[DONE]"u8))
+                        {
+                            onData(data);
+                        }
+                    }
+                }
+
+                _length = 0;
+                _overflow = false;
+                chunk = chunk[(newline + 1)..];
+            }
+        }
+    }
+}
