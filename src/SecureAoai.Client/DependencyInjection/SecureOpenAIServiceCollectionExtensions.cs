@@ -6,6 +6,7 @@ using OpenAI;
 using OpenAI.Chat;
 using OpenAI.Embeddings;
 using SecureAoai.Client;
+using SecureAoai.Client.Failover;
 using SecureAoai.Client.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -57,6 +58,7 @@ public static class SecureOpenAIServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SecureOpenAIOptions>, SecureOpenAIOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SecureOpenAIStartupCheck>());
 
+        services.TryAddSingleton<SecureOpenAIRateLimits>();
         services.TryAddSingleton<SecureOpenAIClientFactory>();
         services.TryAddSingleton(sp => sp.GetRequiredService<SecureOpenAIClientFactory>().OpenAIClient);
         services.TryAddSingleton(sp => sp.GetRequiredService<SecureOpenAIClientFactory>().GetChatClient(null));

@@ -51,17 +51,18 @@ internal sealed class SecureOpenAIClientFactory : IDisposable
         // checked against it first, and its connection opened only to the addresses that passed.
         Endpoints = CreateEndpoints(_options, logger);
         _resourceRoot = Endpoints.OrderBy(e => e.Priority).First().Root;
-        var guards = Endpoints.ToDictionary(e => e.Root.IdnHost, e => e.Guard, StringComparer.OrdinalIgnoreCase);
-        EndpointGuard GuardFor(string host) => guards.TryGetValue(host, out var guard)
+        // Endpoints are told apart by host and port: several emulated regions share one host.
+        var guards = Endpoints.ToDictionary(e => e.Root.Authority, e => e.Guard, StringComparer.OrdinalIgnoreCase);
+        EndpointGuard GuardFor(string host, int port) => guards.TryGetValue(port == 443 ? host : $"{host}:{port}", out var guard)
             ? guard
-            : throw new InvalidOperationException($"SecureOpenAI does not connect to {host}: it is not a configured endpoint.");
+            : throw new InvalidOperationException($"SecureOpenAI does not connect to {host}:{port}: it is not a configured endpoint.");
         if (_trust.HasExtraCa)
         {
-            _trust.PinnedToLoopback = host => guards.TryGetValue(host, out var guard) && guard.IsPinnedToLoopback(host);
+            _trust.PinnedToLoopback = host => Endpoints.Any(e => string.Equals(e.Root.IdnHost, host, StringComparison.OrdinalIgnoreCase) && e.Guard.IsPinnedToLoopback(host));
         }
 
         var handler = _trust.CreateHandler();
-        handler.ConnectCallback = (context, cancellationToken) => GuardFor(context.DnsEndPoint.Host).ConnectAsync(context, cancellationToken);
+        handler.ConnectCallback = (context, cancellationToken) => GuardFor(context.DnsEndPoint.Host, context.DnsEndPoint.Port).ConnectAsync(context, cancellationToken);
 
         // Failover is the only retry layer: it sees each attempt's endpoint and answer, the
         // pipeline's own retry is off. HttpClient's timeout would cut long streams, so it is off too.

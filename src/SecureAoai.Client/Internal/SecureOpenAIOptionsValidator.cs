@@ -60,6 +60,11 @@ internal sealed class SecureOpenAIOptionsValidator : IValidateOptions<SecureOpen
             }
             else if (ValidateUri(endpoint.Uri, $"{at}:Uri", options, failures))
             {
+                if (uris.Any(u => string.Equals(u.Authority, endpoint.Uri.Authority, StringComparison.OrdinalIgnoreCase)))
+                {
+                    failures.Add($"{at}:Uri '{endpoint.Uri}' is listed twice; each endpoint must be a different resource.");
+                }
+
                 uris.Add(endpoint.Uri);
             }
 

@@ -15,7 +15,7 @@ public sealed class EndpointGuardTests
         new(_resolver, policy, TimeSpan.FromSeconds(2), NullLogger.Instance, _time);
 
     private static HttpClient CreateClient(EndpointGuard guard) =>
-        new(new GuardHandler(_ => guard, new SocketsHttpHandler { ConnectCallback = guard.ConnectAsync, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }));
+        new(new GuardHandler((_, _) => guard, new SocketsHttpHandler { ConnectCallback = guard.ConnectAsync, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }));
 
     [Fact]
     public async Task Verify_WithinTtl_ResolvesOnce()

@@ -113,6 +113,22 @@ internal sealed class FailoverEndpoint
         }
     }
 
+    /// <summary>Why the endpoint was not tried, for the failure's attempt list.</summary>
+    public string SkipReason(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            if (Circuit.CircuitState is CircuitState.Open or CircuitState.Isolated)
+            {
+                return "skipped: circuit open after repeated failures";
+            }
+
+            return _coolUntil > now
+                ? $"skipped: cooling down for {(_coolUntil - now).TotalSeconds:0.###} s more"
+                : "skipped: the budget ran out first";
+        }
+    }
+
     public void Succeeded()
     {
         lock (_gate)

@@ -66,13 +66,14 @@ internal sealed class FailoverHandler : DelegatingHandler
         var networkRefusals = new List<EndpointNetworkException>();
         var excluded = new HashSet<FailoverEndpoint>();
         FailoverEndpoint? previous = null;
+        var sentCount = 0;
         Exception? lastError = null;
         var deadline = _time.GetUtcNow() + _options.TotalTimeout;
 
         try
         {
             // Bounded: at most _maxAttempts sends, and as many waits.
-            for (int sent = 0, waits = 0; sent < _maxAttempts && waits <= _maxAttempts;)
+            for (var waits = 0; sentCount < _maxAttempts && waits <= _maxAttempts;)
             {
                 var now = _time.GetUtcNow();
                 var endpoint = _selector.Choose(now, excluded);
@@ -84,8 +85,11 @@ internal sealed class FailoverHandler : DelegatingHandler
                         break;
                     }
 
+                    // Timers round to milliseconds and may fire a hair early: wait a whole millisecond
+                    // past the cooldown so the endpoint is free when the loop looks again.
                     waits++;
-                    await Task.Delay(at - now, _time, linked.Token).ConfigureAwait(false);
+                    var delay = TimeSpan.FromMilliseconds(Math.Ceiling((at - now).TotalMilliseconds) + 1);
+                    await Task.Delay(delay, _time, linked.Token).ConfigureAwait(false);
                     continue;
                 }
 
@@ -95,7 +99,7 @@ internal sealed class FailoverHandler : DelegatingHandler
                 }
 
                 previous = endpoint;
-                sent++;
+                sentCount++;
                 var (response, attempt, error) = await AttemptAsync(endpoint, template, linked.Token).ConfigureAwait(false);
                 if (response is not null)
                 {
@@ -130,15 +134,22 @@ internal sealed class FailoverHandler : DelegatingHandler
         }
 
         FailoverMetrics.Requests.Add(1, new TagList { { "outcome", "failed" } });
-        if (attempts.Count > 0 && attempts.Count == networkRefusals.Count)
+        if (networkRefusals.Count > 0 && attempts.Count == networkRefusals.Count)
         {
             // Every endpoint failed its network check: that refusal, with its chain and cause, is
             // the answer, not a generic failover error.
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(networkRefusals[^1]);
         }
 
-        var reason = attempts.Count >= _maxAttempts
-            ? $"{attempts.Count} attempt(s) failed (SecureOpenAI:MaxRetries is {_maxAttempts - 1})"
+        // Endpoints that were never tried this time are listed too, with why they were skipped.
+        var givenUpAt = _time.GetUtcNow();
+        foreach (var skipped in _selector.Endpoints.Where(e => attempts.TrueForAll(a => a.Endpoint != e.Name)))
+        {
+            attempts.Add(new FailoverAttempt(skipped.Name, null, skipped.SkipReason(givenUpAt), null));
+        }
+
+        var reason = sentCount >= _maxAttempts
+            ? $"{sentCount} attempt(s) failed (SecureOpenAI:MaxRetries is {_maxAttempts - 1})"
             : "no endpoint can take the request within the budget: every one is failing, cooling for longer than SecureOpenAI:MaxRetryAfter, or past the total timeout";
         throw new SecureOpenAIFailoverException($"SecureOpenAI gave up on {template.Method} {template.PathForMessages}: {reason}.", attempts, lastError);
     }
