@@ -179,4 +179,28 @@ public sealed class FailoverTests
         Assert.Equal(ChatFinishReason.Stop, answer.Value.FinishReason);
         Assert.Equal(1, rig.West.RequestCount);
     }
+
+    [Fact]
+    public async Task CompleteChat_CancelledWhileWaitingForCooldown_StopsAtOnce()
+    {
+        await using var rig = await FailoverRig.StartAsync();
+        using var provider = FailoverRig.Build(rig.Settings());
+        foreach (var instance in rig.Emulator.Instances)
+        {
+            instance.Throttle(TimeSpan.FromSeconds(30));
+        }
+
+        using var cancel = new CancellationTokenSource();
+        var call = provider.GetRequiredService<ChatClient>().CompleteChatAsync([new UserChatMessage("patience")], cancellationToken: cancel.Token);
+        for (var i = 0; i < 500 && rig.TotalRequests < 3; i++)
+        {
+            await Task.Delay(10); // until every region has answered 429 and the handler waits
+        }
+
+        Assert.Equal(3, rig.TotalRequests);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(3, rig.TotalRequests);
+    }
 }
