@@ -203,4 +203,19 @@ public sealed class FailoverTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal(3, rig.TotalRequests);
     }
+
+    [Fact]
+    public async Task CompleteChat_PrimaryTooSlow_AttemptTimesOutAndSecondaryServes()
+    {
+        await using var rig = await FailoverRig.StartAsync();
+        var settings = rig.Settings();
+        settings["SecureOpenAI:Failover:AttemptTimeout"] = "00:00:00.500";
+        using var provider = FailoverRig.Build(settings);
+        rig.East.InjectLatency(TimeSpan.FromSeconds(10));
+
+        var answer = await AskAsync(provider);
+
+        Assert.Contains("west", answer.Value.Content[0].Text, StringComparison.Ordinal);
+        Assert.Equal(1, rig.East.RequestCount);
+    }
 }
