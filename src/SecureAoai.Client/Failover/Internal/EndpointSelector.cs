@@ -6,31 +6,49 @@ internal sealed class EndpointSelector(IReadOnlyList<FailoverEndpoint> endpoints
     public IReadOnlyList<FailoverEndpoint> Endpoints { get; } = endpoints;
 
     /// <summary>An available endpoint not in <paramref name="excluded"/>, or <see langword="null"/> when none is.</summary>
+    /// <remarks>On every request's path: two passes over the list, no allocation.</remarks>
     public FailoverEndpoint? Choose(DateTimeOffset now, IReadOnlySet<FailoverEndpoint> excluded)
     {
-        FailoverEndpoint[]? group = null;
-        foreach (var priority in Endpoints.Select(e => e.Priority).Distinct().Order())
+        // First pass: the best priority with a free endpoint, and the total weight there.
+        var best = int.MaxValue;
+        var totalWeight = 0;
+        FailoverEndpoint? only = null;
+        var count = 0;
+        for (var i = 0; i < Endpoints.Count; i++)
         {
-            group = Endpoints.Where(e => e.Priority == priority && !excluded.Contains(e) && e.IsAvailable(now)).ToArray();
-            if (group.Length > 0)
+            var endpoint = Endpoints[i];
+            if (endpoint.Priority > best || excluded.Contains(endpoint) || !endpoint.IsAvailable(now))
             {
-                break;
+                continue;
             }
+
+            if (endpoint.Priority < best)
+            {
+                best = endpoint.Priority;
+                totalWeight = 0;
+                count = 0;
+            }
+
+            totalWeight += endpoint.Weight;
+            count++;
+            only = endpoint;
         }
 
-        if (group is not { Length: > 0 })
+        if (count <= 1)
         {
-            return null;
+            return only;
         }
 
-        if (group.Length == 1)
+        // Second pass: a weighted draw among that priority's free endpoints.
+        var ticket = Random.Shared.Next(totalWeight);
+        for (var i = 0; i < Endpoints.Count; i++)
         {
-            return group[0];
-        }
+            var endpoint = Endpoints[i];
+            if (endpoint.Priority != best || excluded.Contains(endpoint) || !endpoint.IsAvailable(now))
+            {
+                continue;
+            }
 
-        var ticket = Random.Shared.Next(group.Sum(e => e.Weight));
-        foreach (var endpoint in group)
-        {
             ticket -= endpoint.Weight;
             if (ticket < 0)
             {
@@ -38,7 +56,8 @@ internal sealed class EndpointSelector(IReadOnlyList<FailoverEndpoint> endpoints
             }
         }
 
-        return group[^1];
+        // An endpoint became unavailable between the passes: the last free one of the group.
+        return only;
     }
 
     /// <summary>The earliest moment a cooling endpoint worth waiting for is free, or <see langword="null"/>.</summary>

@@ -17,7 +17,8 @@ internal static class UsageMeter
 
     public static async Task AttachAsync(HttpResponseMessage response, string endpoint, string deployment, CancellationToken cancellationToken)
     {
-        if (!response.IsSuccessStatusCode || response.Content is not { } content)
+        // Nobody listening to the tokens counter: no reason to read a single byte.
+        if (!FailoverMetrics.Tokens.Enabled || !response.IsSuccessStatusCode || response.Content is not { } content)
         {
             return;
         }
