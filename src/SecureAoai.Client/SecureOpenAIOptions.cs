@@ -105,4 +105,10 @@ public sealed class SecureOpenAIOptions
     /// is the system resolver and <see cref="NetworkPolicy.RequirePrivate"/>, see <see cref="SecureOpenAINetworkOptions"/>.
     /// </summary>
     public SecureOpenAINetworkOptions Network { get; set; } = new();
+
+    /// <summary>
+    /// A connector for endpoints reached other than by TCP, set with <c>UseConnector</c>. The
+    /// default value is <see langword="null"/>: every endpoint is resolved and connected by TCP.
+    /// </summary>
+    public SecureOpenAIConnector? Connector { get; set; }
 }

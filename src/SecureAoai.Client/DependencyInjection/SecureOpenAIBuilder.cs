@@ -31,4 +31,16 @@ public sealed class SecureOpenAIBuilder
         ArgumentNullException.ThrowIfNull(credential);
         return Configure(o => o.Credential.TokenCredential = credential);
     }
+
+    /// <summary>
+    /// Reaches the endpoints <paramref name="connector"/> handles through it (for example over an
+    /// overlay network) instead of a TCP connection to a resolved address.
+    /// </summary>
+    /// <param name="connector">The connector.</param>
+    /// <returns>This builder.</returns>
+    public SecureOpenAIBuilder UseConnector(Networking.SecureOpenAIConnector connector)
+    {
+        ArgumentNullException.ThrowIfNull(connector);
+        return Configure(o => o.Connector = connector);
+    }
 }

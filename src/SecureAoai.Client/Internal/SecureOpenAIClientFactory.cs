@@ -53,8 +53,10 @@ internal sealed class SecureOpenAIClientFactory : IDisposable
         _resourceRoot = Endpoints.OrderBy(e => e.Priority).First().Root;
         // Endpoints are told apart by host and port: several emulated regions share one host.
         var guards = Endpoints.ToDictionary(e => e.Root.Authority, e => e.Guard, StringComparer.OrdinalIgnoreCase);
-        EndpointGuard GuardFor(string host, int port) => guards.TryGetValue(port == 443 ? host : $"{host}:{port}", out var guard)
-            ? guard
+        var connector = _options.Connector;
+        EndpointGuard? GuardFor(string host, int port) =>
+            connector?.Handles(host, port) == true ? null
+            : guards.TryGetValue(port == 443 ? host : $"{host}:{port}", out var guard) ? guard
             : throw new InvalidOperationException($"SecureOpenAI does not connect to {host}:{port}: it is not a configured endpoint.");
         if (_trust.HasExtraCa)
         {
@@ -62,7 +64,10 @@ internal sealed class SecureOpenAIClientFactory : IDisposable
         }
 
         var handler = _trust.CreateHandler();
-        handler.ConnectCallback = (context, cancellationToken) => GuardFor(context.DnsEndPoint.Host, context.DnsEndPoint.Port).ConnectAsync(context, cancellationToken);
+        handler.ConnectCallback = (context, cancellationToken) =>
+            GuardFor(context.DnsEndPoint.Host, context.DnsEndPoint.Port) is { } guard
+                ? guard.ConnectAsync(context, cancellationToken)
+                : connector!.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, cancellationToken);
 
         // Failover is the only retry layer: it sees each attempt's endpoint and answer, the
         // pipeline's own retry is off. HttpClient's timeout would cut long streams, so it is off too.
