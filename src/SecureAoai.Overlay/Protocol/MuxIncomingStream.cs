@@ -1,0 +1,50 @@
+namespace SecureAoai.Overlay.Protocol;
+
+/// <summary>
+/// A stream the peer asked to open, waiting for the application to accept or reject it. The session
+/// holds at most MaxPendingAccepts of these; the peer sees no OpenAck until <see cref="AcceptAsync"/>.
+/// </summary>
+internal sealed class MuxIncomingStream
+{
+    private readonly MuxStream _stream;
+    private int _decided;
+
+    internal MuxIncomingStream(MuxStream stream, byte[] metadata)
+    {
+        _stream = stream;
+        Metadata = metadata;
+    }
+
+    /// <summary>Gets the opaque metadata the peer sent with Open (for example, a service name and dial options).</summary>
+    public ReadOnlyMemory<byte> Metadata { get; }
+
+    /// <summary>Gets the stream id on the wire.</summary>
+    public uint StreamId => _stream.Id;
+
+    /// <summary>Accepts the stream: sends OpenAck and returns it ready to read and write.</summary>
+    /// <exception cref="IOException">The peer reset the stream or the session ended while it waited.</exception>
+    /// <exception cref="InvalidOperationException">The stream was already accepted or rejected.</exception>
+    public ValueTask<MuxStream> AcceptAsync()
+    {
+        Decide();
+        _stream.Accept();
+        return ValueTask.FromResult(_stream);
+    }
+
+    /// <summary>Refuses the stream: the opener's OpenStreamAsync throws <see cref="MuxStreamRejectedException"/> carrying <paramref name="reason"/>.</summary>
+    public ValueTask RejectAsync(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        Decide();
+        _stream.Abort(reason);
+        return ValueTask.CompletedTask;
+    }
+
+    private void Decide()
+    {
+        if (Interlocked.Exchange(ref _decided, 1) != 0)
+        {
+            throw new InvalidOperationException($"Stream {StreamId} was already accepted or rejected.");
+        }
+    }
+}

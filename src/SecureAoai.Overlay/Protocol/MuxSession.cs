@@ -1,0 +1,592 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SecureAoai.Overlay.Internal;
+
+namespace SecureAoai.Overlay.Protocol;
+
+/// <summary>
+/// Many <see cref="MuxStream"/>s over one duplex transport (a TLS connection to a router, or a test
+/// pipe). One read loop parses and dispatches frames and never waits on a write; one write loop owns
+/// the transport's writer, so frames never interleave. The session owns the transport and disposes it
+/// when it ends.
+/// </summary>
+internal sealed class MuxSession : IAsyncDisposable
+{
+    /// <summary>Frames the read loop may have queued (Pong, Reset) before a peer that does not read is dropped.</summary>
+    internal const int MaxQueuedControlFrames = 4096;
+
+    /// <summary>How long a closing session keeps trying to flush its GoAway.</summary>
+    internal static readonly TimeSpan CloseGracePeriod = TimeSpan.FromSeconds(2);
+
+    private const int FlushThresholdBytes = 64 * 1024;
+
+    private readonly Stream _transport;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly MuxOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly bool _isInitiator;
+    private readonly Channel<OutgoingFrame> _outgoing = Channel.CreateUnbounded<OutgoingFrame>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<MuxIncomingStream> _accepts = Channel.CreateUnbounded<MuxIncomingStream>();
+    private readonly Dictionary<uint, MuxStream> _streams = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<HelloLimits> _peerHello = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _sync = new();
+    private uint _nextStreamId;
+    private uint _lastPeerStreamId;
+    private int _pendingAccepts;
+    private int _queuedControlFrames;
+    private long _lastReceivedTimestamp;
+    private ulong _pingCounter;
+    private bool _closed;
+    private Exception? _failure;
+    private int _started;
+
+    public MuxSession(Stream transport, MuxOptions options, bool isInitiator, ILogger? logger = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _transport = transport;
+        _options = options;
+        _isInitiator = isInitiator;
+        _logger = logger ?? NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
+        _nextStreamId = isInitiator ? 1u : 2u;
+        _input = PipeReader.Create(transport, new StreamPipeReaderOptions(leaveOpen: true));
+        _output = PipeWriter.Create(transport, new StreamPipeWriterOptions(leaveOpen: true));
+    }
+
+    /// <summary>Gets a task that completes when the session has ended: successfully after a GoAway or dispose, faulted (with an <see cref="IOException"/>) on a protocol error, transport failure or idle timeout.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Gets why the session ended, or <see langword="null"/> while it runs.</summary>
+    public string? ClosedReason { get; private set; }
+
+    /// <summary>Gets how many streams are open in either direction, including incoming ones not yet accepted.</summary>
+    public int ActiveStreamCount
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _streams.Count;
+            }
+        }
+    }
+
+    internal MuxOptions Options => _options;
+
+    /// <summary>Gets the largest Data payload to send: the smaller of both sides' frame limits.</summary>
+    internal int SendFramePayloadBytes { get; private set; } = FrameLimits.MinFramePayloadBytes;
+
+    /// <summary>
+    /// Sends Hello and runs the read, write and keep-alive loops until the session ends. Never throws;
+    /// the outcome is on <see cref="Completion"/>. Cancelling <paramref name="cancellationToken"/> closes the session.
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("The session is already running.");
+        }
+
+        Volatile.Write(ref _lastReceivedTimestamp, _time.GetTimestamp());
+        Enqueue(new OutgoingFrame(FrameType.Hello, 0, null, 0, 0, FromReadLoop: false));
+        Log.SessionStarted(_logger, _isInitiator);
+        using (cancellationToken.Register(static s => ((MuxSession)s!).Close(null, "The application cancelled the session.", sendGoAway: true), this))
+        {
+            Task writer = WriteLoopAsync();
+            Task keepAlive = KeepAliveLoopAsync();
+            await ReadLoopAsync().ConfigureAwait(false);
+            await Task.WhenAll(writer, keepAlive).ConfigureAwait(false);
+        }
+
+        await _input.CompleteAsync().ConfigureAwait(false);
+        await _output.CompleteAsync().ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
+        ReturnQueuedBuffers();
+        _stop.Dispose();
+        if (_failure is null)
+        {
+            _completion.TrySetResult();
+        }
+        else
+        {
+            _completion.TrySetException(_failure);
+        }
+    }
+
+    /// <summary>Opens a stream: sends Open with <paramref name="metadata"/> and waits for the peer's OpenAck.</summary>
+    /// <exception cref="MuxStreamRejectedException">The peer reset the Open; carries its reason.</exception>
+    /// <exception cref="IOException">The session ended or the stream limit is reached.</exception>
+    public async ValueTask<MuxStream> OpenStreamAsync(ReadOnlyMemory<byte> metadata, CancellationToken cancellationToken = default)
+    {
+        HelloLimits peer = await _peerHello.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (metadata.Length > peer.MaxOpenMetadataBytes || metadata.Length > _options.MaxOpenMetadataBytes)
+        {
+            throw new ArgumentException($"Open metadata is {metadata.Length} bytes; this session allows {Math.Min(peer.MaxOpenMetadataBytes, (uint)_options.MaxOpenMetadataBytes)}.", nameof(metadata));
+        }
+
+        MuxStream stream;
+        lock (_sync)
+        {
+            ThrowIfClosed();
+            if (_streams.Count >= Math.Min(_options.MaxStreamsPerSession, peer.MaxStreamsPerSession))
+            {
+                throw new IOException($"The session already has {_streams.Count} open streams, its limit (MaxStreamsPerSession).");
+            }
+
+            if (_nextStreamId > uint.MaxValue - 2)
+            {
+                throw new IOException("The session has used up its stream ids; open a new session.");
+            }
+
+            stream = new MuxStream(this, _nextStreamId, (int)peer.InitialStreamWindowBytes, awaitingOpenAck: true);
+            _streams.Add(stream.Id, stream);
+            _nextStreamId += 2;
+        }
+
+        EnqueueFrame(FrameType.Open, stream.Id, metadata.Span);
+        try
+        {
+            await stream.OpenTask.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            stream.Abort("The opener cancelled.");
+            throw;
+        }
+
+        return stream;
+    }
+
+    /// <summary>
+    /// Waits for the peer to open a stream. Returns <see langword="null"/> once the session has ended
+    /// (see <see cref="Completion"/> for why), like a listener that was unbound.
+    /// </summary>
+    public async ValueTask<MuxIncomingStream?> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            MuxIncomingStream incoming = await _accepts.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Decrement(ref _pendingAccepts);
+            return incoming;
+        }
+        catch (ChannelClosedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Sends GoAway, fails the streams still open and waits (at most <see cref="CloseGracePeriod"/> for the flush) until the session has ended.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Close(null, "The session was disposed.", sendGoAway: true);
+        if (Volatile.Read(ref _started) == 0)
+        {
+            await _input.CompleteAsync().ConfigureAwait(false);
+            await _output.CompleteAsync().ConfigureAwait(false);
+            await _transport.DisposeAsync().ConfigureAwait(false);
+            _completion.TrySetResult();
+            return;
+        }
+
+        try
+        {
+            await _completion.Task.ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The failure is on Completion for whoever watches it; disposing is not the place to rethrow it.
+        }
+    }
+
+    internal void EnqueueFrame(FrameType type, uint streamId, ReadOnlySpan<byte> payload, bool fromReadLoop = false)
+    {
+        byte[]? buffer = null;
+        if (!payload.IsEmpty)
+        {
+            buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
+            payload.CopyTo(buffer);
+        }
+
+        Enqueue(new OutgoingFrame(type, streamId, buffer, payload.Length, 0, fromReadLoop));
+    }
+
+    internal void EnqueueReason(FrameType type, uint streamId, string reason, bool fromReadLoop = false)
+    {
+        Span<byte> bytes = stackalloc byte[FrameLimits.MaxReasonBytes];
+        int length = Utf8Truncated(reason, bytes);
+        EnqueueFrame(type, streamId, bytes[..length], fromReadLoop);
+    }
+
+    internal void EnqueueCredit(uint streamId, int increment) =>
+        Enqueue(new OutgoingFrame(FrameType.Credit, streamId, null, 0, (ulong)increment, FromReadLoop: false));
+
+    internal void RemoveStream(uint streamId)
+    {
+        lock (_sync)
+        {
+            _streams.Remove(streamId);
+        }
+    }
+
+    private void Enqueue(in OutgoingFrame frame)
+    {
+        if (frame.FromReadLoop && Interlocked.Increment(ref _queuedControlFrames) > MaxQueuedControlFrames)
+        {
+            throw new OverlayProtocolException($"The peer left more than {MaxQueuedControlFrames} control frames unread.");
+        }
+
+        if (!_outgoing.Writer.TryWrite(frame) && frame.Buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(frame.Buffer);
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await _input.ReadAsync(_stop.Token).ConfigureAwait(false);
+                Volatile.Write(ref _lastReceivedTimestamp, _time.GetTimestamp());
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                try
+                {
+                    while (FrameReader.TryParse(buffer, _options.MaxFramePayloadBytes, _options.MaxOpenMetadataBytes, out Frame frame, out SequencePosition consumed))
+                    {
+                        Dispatch(frame);
+                        buffer = buffer.Slice(consumed);
+                    }
+                }
+                finally
+                {
+                    _input.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    string detail = buffer.IsEmpty ? string.Empty : $" in the middle of a frame ({buffer.Length} bytes pending)";
+                    Close(new IOException($"The transport closed{detail} without a GoAway."), "The transport closed.", sendGoAway: false);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Close() asked the loops to stop.
+        }
+        catch (OverlayProtocolException ex)
+        {
+            Close(new IOException($"Overlay protocol violation: {ex.Message}", ex), ex.Message, sendGoAway: true);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            Close(new IOException($"The transport failed: {ex.Message}", ex), "The transport failed.", sendGoAway: false);
+        }
+    }
+
+    private void Dispatch(in Frame frame)
+    {
+        if (!_peerHello.Task.IsCompleted)
+        {
+            if (frame.Type != FrameType.Hello)
+            {
+                throw new OverlayProtocolException($"Expected Hello as the first frame, got {frame.Type}.");
+            }
+
+            HelloLimits limits = HelloLimits.Read(frame.Payload);
+            SendFramePayloadBytes = (int)Math.Min(limits.MaxFramePayloadBytes, (uint)_options.MaxFramePayloadBytes);
+            _peerHello.TrySetResult(limits);
+            return;
+        }
+
+        switch (frame.Type)
+        {
+            case FrameType.Hello:
+                throw new OverlayProtocolException("The peer sent a second Hello.");
+            case FrameType.Ping:
+                Enqueue(new OutgoingFrame(FrameType.Pong, 0, null, 0, FrameReader.ReadPing(frame.Payload), FromReadLoop: true));
+                return;
+            case FrameType.Pong:
+                return;
+            case FrameType.GoAway:
+                string reason = FrameReader.ReadReason(frame.Payload);
+                Close(null, $"The peer closed the session: {reason}", sendGoAway: false);
+                return;
+            case FrameType.Open:
+                OnOpen(frame);
+                return;
+        }
+
+        MuxStream? stream = FindStream(frame.StreamId, frame.Type);
+        if (stream is null)
+        {
+            return;
+        }
+
+        switch (frame.Type)
+        {
+            case FrameType.OpenAck:
+                stream.OnOpenAck();
+                break;
+            case FrameType.Data:
+                stream.OnData(frame.Payload);
+                break;
+            case FrameType.Credit:
+                stream.OnCredit(FrameReader.ReadCredit(frame.Payload));
+                break;
+            case FrameType.Close:
+                stream.OnPeerClose();
+                break;
+            case FrameType.Reset:
+                stream.OnPeerReset(FrameReader.ReadReason(frame.Payload));
+                break;
+        }
+    }
+
+    private MuxStream? FindStream(uint streamId, FrameType type)
+    {
+        bool peerOpened = (streamId % 2 == 1) != _isInitiator;
+        lock (_sync)
+        {
+            if (_streams.TryGetValue(streamId, out MuxStream? stream))
+            {
+                return stream;
+            }
+
+            // A stream that existed and has since ended: late frames for it are expected and dropped.
+            bool existed = peerOpened ? streamId <= _lastPeerStreamId : streamId < _nextStreamId;
+            return existed ? null : throw new OverlayProtocolException($"{type} frame for stream {streamId}, which was never opened.");
+        }
+    }
+
+    private void OnOpen(in Frame frame)
+    {
+        uint id = frame.StreamId;
+        bool peerParity = (id % 2 == 1) != _isInitiator;
+        string? refusal = null;
+        MuxStream? stream = null;
+        lock (_sync)
+        {
+            if (!peerParity || id <= _lastPeerStreamId)
+            {
+                throw new OverlayProtocolException($"The peer opened stream {id}, which it may not use (wrong parity or not increasing).");
+            }
+
+            _lastPeerStreamId = id;
+            if (_closed)
+            {
+                refusal = "The session is closing.";
+            }
+            else if (_streams.Count >= _options.MaxStreamsPerSession)
+            {
+                refusal = $"The session already has {_streams.Count} open streams, its limit.";
+            }
+            else if (Volatile.Read(ref _pendingAccepts) >= _options.MaxPendingAccepts)
+            {
+                refusal = "busy";
+            }
+            else
+            {
+                stream = new MuxStream(this, id, (int)_peerHello.Task.Result.InitialStreamWindowBytes, awaitingOpenAck: false);
+                _streams.Add(id, stream);
+                Interlocked.Increment(ref _pendingAccepts);
+            }
+        }
+
+        if (stream is null)
+        {
+            Log.IncomingStreamRefused(_logger, id, refusal!);
+            EnqueueReason(FrameType.Reset, id, refusal!, fromReadLoop: true);
+            return;
+        }
+
+        if (!_accepts.Writer.TryWrite(new MuxIncomingStream(stream, frame.Payload.ToArray())))
+        {
+            stream.Abort("The session is closing.");
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        ChannelReader<OutgoingFrame> reader = _outgoing.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out OutgoingFrame frame))
+                {
+                    Write(frame);
+                    if (_output.UnflushedBytes >= FlushThresholdBytes)
+                    {
+                        await _output.FlushAsync(_stop.Token).ConfigureAwait(false);
+                    }
+                }
+
+                await _output.FlushAsync(_stop.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Close() gave up on flushing after the grace period, or the transport is gone.
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            Close(new IOException($"Writing to the transport failed: {ex.Message}", ex), "The transport failed.", sendGoAway: false);
+        }
+        finally
+        {
+            // Everything queued is out (or never will be): stop the read and keep-alive loops.
+            await _stop.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void Write(in OutgoingFrame frame)
+    {
+        if (frame.FromReadLoop)
+        {
+            Interlocked.Decrement(ref _queuedControlFrames);
+        }
+
+        switch (frame.Type)
+        {
+            case FrameType.Hello:
+                FrameWriter.WriteHello(_output, HelloLimits.From(_options));
+                break;
+            case FrameType.Credit:
+                FrameWriter.WriteCredit(_output, frame.StreamId, (uint)frame.Value);
+                break;
+            case FrameType.Ping or FrameType.Pong:
+                FrameWriter.WritePing(_output, frame.Type, frame.Value);
+                break;
+            default:
+                FrameWriter.Write(_output, frame.Type, frame.StreamId, frame.Buffer.AsSpan(0, frame.Length));
+                break;
+        }
+
+        if (frame.Buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(frame.Buffer);
+        }
+    }
+
+    private async Task KeepAliveLoopAsync()
+    {
+        TimeSpan tick = TimeSpan.FromTicks(Math.Min(_options.KeepAliveInterval.Ticks, _options.IdleTimeout.Ticks) / 2);
+        using var timer = new PeriodicTimer(tick, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                TimeSpan silent = _time.GetElapsedTime(Volatile.Read(ref _lastReceivedTimestamp));
+                if (silent >= _options.IdleTimeout)
+                {
+                    var dead = new IOException($"Nothing received from the peer for {silent.TotalSeconds:0.###} s (IdleTimeout {_options.IdleTimeout.TotalSeconds:0.###} s); the session is considered dead.");
+                    Close(dead, "Idle timeout: the peer stopped responding.", sendGoAway: false);
+                    return;
+                }
+
+                if (silent >= _options.KeepAliveInterval)
+                {
+                    Enqueue(new OutgoingFrame(FrameType.Ping, 0, null, 0, ++_pingCounter, FromReadLoop: false));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // The session ended.
+        }
+    }
+
+    /// <summary>Ends the session once: fails every stream, stops accepting, and lets the write loop flush what is queued (plus a GoAway) within the grace period.</summary>
+    private void Close(Exception? failure, string reason, bool sendGoAway)
+    {
+        List<MuxStream> streams;
+        lock (_sync)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            _failure = failure;
+            ClosedReason = reason;
+            streams = [.. _streams.Values];
+            _streams.Clear();
+        }
+
+        if (failure is null)
+        {
+            Log.SessionEnded(_logger, reason);
+        }
+        else
+        {
+            Log.SessionFailed(_logger, reason, failure);
+        }
+
+        var streamError = new IOException($"The overlay session ended: {reason}", failure);
+        foreach (MuxStream stream in streams)
+        {
+            stream.OnSessionEnded(streamError);
+        }
+
+        _peerHello.TrySetException(streamError);
+        _accepts.Writer.TryComplete();
+        if (sendGoAway)
+        {
+            EnqueueReason(FrameType.GoAway, 0, reason);
+        }
+
+        _outgoing.Writer.TryComplete();
+        try
+        {
+            if (sendGoAway)
+            {
+                _stop.CancelAfter(CloseGracePeriod);
+            }
+            else
+            {
+                _stop.Cancel();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // RunAsync already finished.
+        }
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_closed)
+        {
+            throw new IOException($"The overlay session has ended: {ClosedReason}", _failure);
+        }
+    }
+
+    private void ReturnQueuedBuffers()
+    {
+        while (_outgoing.Reader.TryRead(out OutgoingFrame frame))
+        {
+            if (frame.Buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(frame.Buffer);
+            }
+        }
+    }
+
+    private static int Utf8Truncated(string text, Span<byte> destination)
+    {
+        System.Text.Encoding.UTF8.GetEncoder().Convert(text, destination, flush: true, out _, out int bytesUsed, out _);
+        return bytesUsed;
+    }
+}

@@ -1,0 +1,395 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace SecureAoai.Overlay.Protocol;
+
+/// <summary>
+/// One bidirectional stream of a <see cref="MuxSession"/>, with per-stream credit flow control: a write
+/// waits until the peer has granted window for it, and received data is buffered only up to this side's
+/// window, credit going back as the application reads. Only asynchronous reads and writes are supported;
+/// one read and one write may run at a time.
+/// </summary>
+/// <remarks>
+/// <see cref="CompleteWritesAsync"/> half-closes (the peer reads 0 after draining). <see cref="Abort"/>
+/// resets the stream both ways with a reason the peer sees in the <see cref="IOException"/> its reads
+/// and writes then throw. Disposing is graceful when the peer has finished writing; otherwise, like a TCP
+/// close with unread data, it resets the stream.
+/// </remarks>
+internal sealed class MuxStream : Stream
+{
+    private static readonly PipeOptions ReceivePipeOptions = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
+
+    private readonly MuxSession _session;
+    private readonly Pipe _receive = new(ReceivePipeOptions);
+    private readonly TaskCompletionSource? _openAck;
+    private readonly int _windowBytes;
+    private readonly Lock _sync = new();
+    private TaskCompletionSource? _creditWaiter;
+    private long _sendCredit;
+    private int _receiveWindow;
+    private int _consumedSinceCredit;
+    private int _bufferedBytes;
+    private int _maxBufferedBytes;
+    private bool _writesCompleted;
+    private bool _peerWritesCompleted;
+    private IOException? _dead;
+
+    internal MuxStream(MuxSession session, uint id, int peerWindowBytes, bool awaitingOpenAck)
+    {
+        _session = session;
+        Id = id;
+        _sendCredit = peerWindowBytes;
+        _windowBytes = session.Options.InitialStreamWindowBytes;
+        _receiveWindow = _windowBytes;
+        if (awaitingOpenAck)
+        {
+            _openAck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>Gets the stream id on the wire: odd if the session initiator opened it, even otherwise.</summary>
+    public uint Id { get; }
+
+    /// <inheritdoc/>
+    public override bool CanRead => true;
+
+    /// <inheritdoc/>
+    public override bool CanWrite => true;
+
+    /// <inheritdoc/>
+    public override bool CanSeek => false;
+
+    /// <inheritdoc/>
+    public override long Length => throw new NotSupportedException();
+
+    /// <inheritdoc/>
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <summary>Gets the bytes received and not yet read by the application; never more than the window.</summary>
+    internal int BufferedReceiveBytes => Volatile.Read(ref _bufferedBytes);
+
+    /// <summary>Gets the most bytes ever buffered at once on the receive side.</summary>
+    internal int MaxBufferedReceiveBytes => Volatile.Read(ref _maxBufferedBytes);
+
+    internal Task OpenTask => _openAck?.Task ?? Task.CompletedTask;
+
+    /// <inheritdoc/>
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ReadResult result = await _receive.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        ReadOnlySequence<byte> data = result.Buffer;
+        if (data.IsEmpty || buffer.IsEmpty)
+        {
+            _receive.Reader.AdvanceTo(data.Start);
+            return 0;
+        }
+
+        int count = (int)Math.Min(data.Length, buffer.Length);
+        data.Slice(0, count).CopyTo(buffer.Span);
+        _receive.Reader.AdvanceTo(data.GetPosition(count));
+        OnConsumed(count);
+        return count;
+    }
+
+    /// <inheritdoc/>
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc/>
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        int maxFrame = _session.SendFramePayloadBytes;
+        while (!buffer.IsEmpty)
+        {
+            int chunk = 0;
+            Task? creditArrives = null;
+            lock (_sync)
+            {
+                ThrowIfCannotWrite();
+                if (_sendCredit > 0)
+                {
+                    chunk = (int)Math.Min(Math.Min(_sendCredit, buffer.Length), maxFrame);
+                    _sendCredit -= chunk;
+                }
+                else
+                {
+                    _creditWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    creditArrives = _creditWaiter.Task;
+                }
+            }
+
+            if (creditArrives is not null)
+            {
+                await creditArrives.WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            _session.EnqueueFrame(FrameType.Data, Id, buffer.Span[..chunk]);
+            buffer = buffer[chunk..];
+        }
+    }
+
+    /// <inheritdoc/>
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <summary>Half-closes: sends Close; the peer's reads return 0 once they have drained what was sent. Reading stays possible.</summary>
+    public ValueTask CompleteWritesAsync()
+    {
+        CompleteWrites();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Resets the stream both ways; the peer's reads and writes fail with <paramref name="reason"/> (truncated to 1 KiB of UTF-8).</summary>
+    public void Abort(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        if (Fail(new IOException($"The stream was aborted: {reason}")))
+        {
+            _session.EnqueueReason(FrameType.Reset, Id, reason);
+            _session.RemoveStream(Id);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc/>
+    public override void Flush()
+    {
+        // Writes are queued to the session as they happen; there is nothing to flush.
+    }
+
+    /// <inheritdoc/>
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Overlay streams are asynchronous only; use ReadAsync.");
+
+    /// <inheritdoc/>
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Overlay streams are asynchronous only; use WriteAsync.");
+
+    /// <inheritdoc/>
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    /// <inheritdoc/>
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    internal void OnOpenAck()
+    {
+        if (_openAck is null || !_openAck.TrySetResult())
+        {
+            throw new OverlayProtocolException($"Unexpected OpenAck for stream {Id}.");
+        }
+    }
+
+    /// <summary>Marks an incoming stream accepted and sends OpenAck.</summary>
+    internal void Accept()
+    {
+        lock (_sync)
+        {
+            if (_dead is not null)
+            {
+                throw _dead;
+            }
+        }
+
+        _session.EnqueueFrame(FrameType.OpenAck, Id, []);
+    }
+
+    internal void OnData(in ReadOnlySequence<byte> payload)
+    {
+        int length = (int)payload.Length;
+        lock (_sync)
+        {
+            if (_peerWritesCompleted)
+            {
+                throw new OverlayProtocolException($"Data on stream {Id} after the peer closed it.");
+            }
+
+            if (length > _receiveWindow)
+            {
+                throw new OverlayProtocolException($"Flow-control violation on stream {Id}: {length} bytes sent with {_receiveWindow} bytes of window.");
+            }
+
+            _receiveWindow -= length;
+            if (_dead is not null)
+            {
+                return;
+            }
+
+            foreach (ReadOnlyMemory<byte> segment in payload)
+            {
+                _receive.Writer.Write(segment.Span);
+            }
+
+            // No pause threshold: this completes at once, so the read loop never waits on an application.
+            ValueTask<FlushResult> flush = _receive.Writer.FlushAsync(CancellationToken.None);
+            if (!flush.IsCompleted)
+            {
+                _ = flush.AsTask();
+            }
+            else
+            {
+                _ = flush.Result;
+            }
+
+            _bufferedBytes += length;
+            _maxBufferedBytes = Math.Max(_maxBufferedBytes, _bufferedBytes);
+        }
+    }
+
+    internal void OnCredit(uint increment)
+    {
+        TaskCompletionSource? waiter;
+        lock (_sync)
+        {
+            _sendCredit += increment;
+            if (_sendCredit > int.MaxValue)
+            {
+                throw new OverlayProtocolException($"The peer granted more than {int.MaxValue} bytes of window on stream {Id}.");
+            }
+
+            waiter = _creditWaiter;
+            _creditWaiter = null;
+        }
+
+        waiter?.TrySetResult();
+    }
+
+    internal void OnPeerClose()
+    {
+        lock (_sync)
+        {
+            if (_peerWritesCompleted)
+            {
+                throw new OverlayProtocolException($"The peer closed stream {Id} twice.");
+            }
+
+            _peerWritesCompleted = true;
+            if (_dead is null)
+            {
+                _receive.Writer.Complete();
+            }
+        }
+
+        RemoveIfDone();
+    }
+
+    internal void OnPeerReset(string reason)
+    {
+        _openAck?.TrySetException(new MuxStreamRejectedException(reason));
+        Fail(new IOException($"The peer reset the stream: {reason}"));
+        _session.RemoveStream(Id);
+    }
+
+    internal void OnSessionEnded(IOException error) => Fail(error);
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            bool reset;
+            lock (_sync)
+            {
+                reset = _dead is null && !_peerWritesCompleted;
+            }
+
+            if (reset)
+            {
+                Abort("The stream was disposed before the peer finished writing.");
+            }
+            else
+            {
+                CompleteWrites();
+            }
+
+            _receive.Reader.Complete();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private bool Fail(IOException error)
+    {
+        TaskCompletionSource? waiter;
+        lock (_sync)
+        {
+            if (_dead is not null)
+            {
+                return false;
+            }
+
+            _dead = error;
+            _receive.Writer.Complete(error);
+            waiter = _creditWaiter;
+            _creditWaiter = null;
+        }
+
+        _openAck?.TrySetException(error);
+        waiter?.TrySetResult();
+        return true;
+    }
+
+    private void OnConsumed(int count)
+    {
+        int increment = 0;
+        lock (_sync)
+        {
+            _bufferedBytes -= count;
+            _consumedSinceCredit += count;
+            if (_consumedSinceCredit >= _windowBytes / 2 && !_peerWritesCompleted && _dead is null)
+            {
+                increment = _consumedSinceCredit;
+                _consumedSinceCredit = 0;
+                _receiveWindow += increment;
+            }
+        }
+
+        if (increment > 0)
+        {
+            _session.EnqueueCredit(Id, increment);
+        }
+    }
+
+    private void CompleteWrites()
+    {
+        lock (_sync)
+        {
+            if (_writesCompleted || _dead is not null)
+            {
+                return;
+            }
+
+            _writesCompleted = true;
+        }
+
+        _session.EnqueueFrame(FrameType.Close, Id, []);
+        RemoveIfDone();
+    }
+
+    private void ThrowIfCannotWrite()
+    {
+        if (_dead is not null)
+        {
+            throw new IOException(_dead.Message, _dead);
+        }
+
+        if (_writesCompleted)
+        {
+            throw new InvalidOperationException("Writes were completed on this stream (CompleteWritesAsync or dispose).");
+        }
+    }
+
+    private void RemoveIfDone()
+    {
+        bool done;
+        lock (_sync)
+        {
+            done = _writesCompleted && _peerWritesCompleted;
+        }
+
+        if (done)
+        {
+            _session.RemoveStream(Id);
+        }
+    }
+}
