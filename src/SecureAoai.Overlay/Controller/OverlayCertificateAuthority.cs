@@ -24,8 +24,8 @@ internal sealed class OverlayCertificateAuthority : IDisposable
     // Certificates are back-dated a little so a peer whose clock runs slightly behind accepts them.
     private static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromMinutes(5);
 
-    private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
-    private const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
+    public const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
+    public const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
 
     private readonly ECDsa _key;
     private readonly TimeProvider _time;
