@@ -13,6 +13,7 @@ internal static class ControllerProtocol
 {
     public const int MaxMessageBytes = 64 * 1024;
 
+    public const string CaOp = "ca";
     public const string EnrollOp = "enroll";
     public const string SessionOp = "session";
     public const string AuthorizeOp = "authorize";

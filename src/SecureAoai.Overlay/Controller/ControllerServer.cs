@@ -14,6 +14,7 @@ namespace SecureAoai.Overlay.Controller;
 /// certificate must come from the overlay CA or the handshake fails. Messages are framed by
 /// <see cref="ControllerProtocol"/>. Operations:
 /// <list type="bullet">
+/// <item><c>{"op":"ca"}</c> → <c>{"ok":true,"ca":PEM}</c> (public; the enrollee pins it to the token's fingerprint)</item>
 /// <item><c>{"op":"enroll","token":JWT,"csr":PEM}</c> → <c>{"ok":true,"certificate":PEM,"ca":PEM}</c></item>
 /// <item><c>{"op":"session"}</c> (identity client certificate) → <c>{"ok":true,"name","roles":[],"dial":[],"bind":[]}</c></item>
 /// <item><c>{"op":"authorize","identity","service","action":"Dial"|"Bind"}</c> (router client certificate) → <c>{"ok":true,"allowed":bool}</c></item>
@@ -161,6 +162,9 @@ internal sealed class ControllerServer : IAsyncDisposable
     {
         switch (ControllerProtocol.GetString(request, "op"))
         {
+            case ControllerProtocol.CaOp:
+                return new JsonObject { ["ok"] = true, ["ca"] = _controller.CertificateAuthority.Certificate.ExportCertificatePem() };
+
             case ControllerProtocol.EnrollOp:
                 var token = ControllerProtocol.GetString(request, "token");
                 var csr = ControllerProtocol.GetString(request, "csr");
@@ -211,7 +215,7 @@ internal sealed class ControllerServer : IAsyncDisposable
                 return new JsonObject { ["ok"] = true, ["allowed"] = _controller.Authorize(name, service, action) };
 
             default:
-                return ControllerProtocol.Error("bad-request", "Unknown \"op\"; use enroll, session or authorize.");
+                return ControllerProtocol.Error("bad-request", "Unknown \"op\"; use ca, enroll, session or authorize.");
         }
     }
 

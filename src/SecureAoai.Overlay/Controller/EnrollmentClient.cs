@@ -35,26 +35,17 @@ public static class EnrollmentClient
 
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var csr = new CertificateRequest($"CN={token.IdentityId}", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
-        var pin = new FingerprintPin(token.CaFingerprint);
-
         JsonObject response;
         try
         {
-            await using var client = await ControllerClient.ConnectAsync(token.ControllerAddress, pin.Validate, null, cancellationToken).ConfigureAwait(false);
+            using var pinned = await DownloadPinnedCaAsync(token, cancellationToken).ConfigureAwait(false);
+            // The connection that carries the token validates the controller strictly against the pinned CA.
+            await using var client = await ControllerClient.ConnectAsync(token.ControllerAddress, ControllerClient.TrustOnly(pinned), null, cancellationToken).ConfigureAwait(false);
             response = await client.RequestAsync(new JsonObject { ["op"] = ControllerProtocol.EnrollOp, ["token"] = jwt.Trim(), ["csr"] = csr }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AuthenticationException ex) when (pin.Failure is not null)
-        {
-            throw new OverlayEnrollmentException(OverlayEnrollmentFailure.ControllerUntrusted,
-                $"The controller at {token.ControllerAddress} is not trusted: {pin.Failure} The token was not sent; check that it came from this overlay's administrator.", ex);
         }
         catch (Exception ex) when (ex is SocketException or IOException or AuthenticationException or OperationCanceledException or InvalidDataException && !cancellationToken.IsCancellationRequested)
         {
             throw new OverlayEnrollmentException(OverlayEnrollmentFailure.Unreachable, $"Could not enroll with the controller at {token.ControllerAddress}: {ex.Message}", ex);
-        }
-        finally
-        {
-            pin.Ca?.Dispose();
         }
 
         if (response["ok"]?.GetValue<bool>() != true)
@@ -86,51 +77,54 @@ public static class EnrollmentClient
     }
 
     /// <summary>
-    /// Validates the controller during the handshake: among the certificates it sent, one must
-    /// have the pinned fingerprint, and the leaf must chain to it (serverAuth) with a matching name.
+    /// Learns the overlay CA from the controller and pins it: the CA must have the token's
+    /// fingerprint, and the certificate the controller proved it holds in the handshake must chain
+    /// to it with a matching name. This first connection carries no secret (only <c>{"op":"ca"}</c>);
+    /// the handshake accepts the server provisionally because the trust anchor is exactly what is
+    /// being fetched, and everything is verified before the token is sent on a second connection.
     /// </summary>
-    private sealed class FingerprintPin(string fingerprint)
+    private static async Task<X509Certificate2> DownloadPinnedCaAsync(EnrollmentToken token, CancellationToken cancellationToken)
     {
-        public string? Failure { get; private set; }
-
-        public X509Certificate2? Ca { get; private set; }
-
-        public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        X509Certificate2? leaf = null;
+        var nameMatches = false;
+        JsonObject answer;
+        await using (var probe = await ControllerClient.ConnectAsync(token.ControllerAddress, (_, certificate, _, errors) =>
         {
-            if (certificate is null)
+            leaf?.Dispose();
+            leaf = certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+            nameMatches = (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
+            return leaf is not null;
+        }, null, cancellationToken).ConfigureAwait(false))
+        {
+            answer = await probe.RequestAsync(new JsonObject { ["op"] = ControllerProtocol.CaOp }, cancellationToken).ConfigureAwait(false);
+        }
+
+        using (leaf)
+        {
+            var caPem = ControllerProtocol.GetString(answer, "ca");
+            X509Certificate2? ca = null;
+            try
             {
-                Failure = "it presented no certificate.";
-                return false;
+                ca = caPem is null ? null : X509Certificate2.CreateFromPem(caPem);
+            }
+            catch (CryptographicException)
+            {
+                ca = null;
             }
 
-            if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+            string? failure = ca is null ? "it did not return a CA certificate."
+                : OverlayCertificateAuthority.ComputeFingerprint(ca) != token.CaFingerprint ? "its CA's SHA-256 fingerprint is not the one in the token (another overlay?)."
+                : !nameMatches ? "its certificate is not for the address in the token."
+                : leaf is null || !ControllerClient.ChainsToServer(X509CertificateLoader.LoadCertificate(leaf.RawData), ca) ? "its certificate does not chain to the pinned CA."
+                : null;
+            if (failure is not null)
             {
-                Failure = "its certificate is not for the address in the token.";
-                return false;
+                ca?.Dispose();
+                throw new OverlayEnrollmentException(OverlayEnrollmentFailure.ControllerUntrusted,
+                    $"The controller at {token.ControllerAddress} is not trusted: {failure} The token was not sent; check that it came from this overlay's administrator.");
             }
 
-            var candidates = new List<X509Certificate2>();
-            if (chain is not null)
-            {
-                candidates.AddRange(chain.ChainPolicy.ExtraStore);
-                candidates.AddRange(chain.ChainElements.Select(e => e.Certificate));
-            }
-
-            var ca = candidates.FirstOrDefault(c => OverlayCertificateAuthority.ComputeFingerprint(c) == fingerprint);
-            if (ca is null)
-            {
-                Failure = "it did not present the CA whose fingerprint the token names (another overlay?).";
-                return false;
-            }
-
-            Ca = X509CertificateLoader.LoadCertificate(ca.RawData);
-            if (!ControllerClient.ChainsToServer(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), Ca))
-            {
-                Failure = "its certificate does not chain to the pinned CA.";
-                return false;
-            }
-
-            return true;
+            return ca!;
         }
     }
 }

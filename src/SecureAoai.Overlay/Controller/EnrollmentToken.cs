@@ -123,7 +123,7 @@ public sealed class EnrollmentToken
             RequireSignedTokens = true,
             ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
             IssuerSigningKey = new ECDsaSecurityKey(publicKey),
-            TryAllIssuerSigningKeys = false,
+            TryAllIssuerSigningKeys = true,
         };
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(jwt, parameters).ConfigureAwait(false);
         if (!result.IsValid || result.SecurityToken is not JsonWebToken validated)
