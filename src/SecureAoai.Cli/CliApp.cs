@@ -16,9 +16,11 @@ internal static class CliApp
         var root = new RootCommand("secureaoai: check and run the zero-trust path from an app to Azure OpenAI.")
         {
             DoctorCommand.Create(output, error),
+            Overlay.OverlayCommand.Create(output, error),
         };
 
-        var parse = root.Parse(args);
+        // No response files: '@name' is a role expression in overlay policies, not a file to expand.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
             foreach (var parseError in parse.Errors)

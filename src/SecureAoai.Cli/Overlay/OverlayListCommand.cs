@@ -1,0 +1,49 @@
+using System.CommandLine;
+using System.Globalization;
+using SecureAoai.Overlay.Controller;
+
+namespace SecureAoai.Cli.Overlay;
+
+/// <summary><c>secureaoai overlay list identities|services|policies</c>: plain-text tables.</summary>
+internal static class OverlayListCommand
+{
+    private static readonly string[] Kinds = ["identities", "services", "policies"];
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var kind = new Argument<string>("KIND") { Description = "identities, services or policies" };
+        kind.AcceptOnlyFromAmong(Kinds);
+        var dir = OverlayCommand.DirectoryOption();
+        var command = new Command("list", "List identities, services or policies.") { kind, dir };
+        command.SetAction((parse, _) => OverlayCommand.RunAsync(error, async () =>
+        {
+            using var overlay = OverlayController.Open(parse.GetValue(dir)!);
+            var rows = parse.GetValue(kind) switch
+            {
+                "identities" => Table(["NAME", "ROLES", "STATE", "CREATED"], overlay.ListIdentities().Select(i => new[]
+                {
+                    i.Name, Roles(i.Roles), i.IsRevoked ? "revoked" : i.IsEnrolled ? "enrolled" : "pending",
+                    i.CreatedAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+                })),
+                "services" => Table(["NAME", "ROLES"], overlay.ListServices().Select(s => new[] { s.Name, Roles(s.Roles) })),
+                _ => Table(["NAME", "TYPE", "SEMANTIC", "IDENTITY ROLES", "SERVICE ROLES"], overlay.ListServicePolicies().Select(p => new[]
+                {
+                    p.Name, p.Type.ToString(), p.Semantic.ToString(), string.Join(",", p.IdentityRoles), string.Join(",", p.ServiceRoles),
+                })),
+            };
+            await output.WriteLineAsync(rows).ConfigureAwait(false);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static string Roles(IReadOnlyList<string> roles) => roles.Count == 0 ? "-" : string.Join(",", roles.Select(r => "#" + r));
+
+    private static string Table(string[] header, IEnumerable<string[]> rows)
+    {
+        var all = new List<string[]> { header };
+        all.AddRange(rows);
+        var widths = header.Select((_, column) => all.Max(r => r[column].Length)).ToArray();
+        return string.Join(Environment.NewLine, all.Select(r => string.Join("  ", r.Select((cell, column) => cell.PadRight(widths[column]))).TrimEnd()));
+    }
+}

@@ -1,0 +1,26 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace SecureAoai.Overlay.Controller;
+
+/// <summary>The controller's log messages. None carries a token, key or certificate body.</summary>
+internal static partial class ControllerLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Overlay controller listening on {EndPoint}")]
+    public static partial void Listening(ILogger logger, EndPoint endPoint);
+
+    [LoggerMessage(2, LogLevel.Warning, "Refused a connection from {Remote}: {MaxConnections} connections are already open")]
+    public static partial void TooManyConnections(ILogger logger, EndPoint? remote, int maxConnections);
+
+    [LoggerMessage(3, LogLevel.Debug, "Connection from {Remote} ended: {Reason}")]
+    public static partial void ConnectionEnded(ILogger logger, EndPoint? remote, string reason);
+
+    [LoggerMessage(4, LogLevel.Information, "Enrolled identity {Identity}")]
+    public static partial void Enrolled(ILogger logger, string identity);
+
+    [LoggerMessage(5, LogLevel.Warning, "Refused an enrollment from {Remote}: {Reason}")]
+    public static partial void EnrollmentRefused(ILogger logger, EndPoint? remote, string reason);
+
+    [LoggerMessage(6, LogLevel.Information, "Revoked identity {Identity}")]
+    public static partial void Revoked(ILogger logger, string identity);
+}

@@ -1,0 +1,174 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace SecureAoai.Overlay.Controller;
+
+/// <summary>
+/// A one-time enrollment token: a JWT signed ES256 with the overlay CA's key, carrying
+/// <c>iss</c> = controller address (<c>host:port</c>), <c>sub</c> = identity id, <c>jti</c>,
+/// <c>exp</c>, <c>em</c> = <c>"ott"</c> and <c>ca_sha256</c> = the CA fingerprint. The enrollee
+/// reads it without verifying (it does not yet trust the CA) and pins the controller to that
+/// fingerprint; the controller verifies signature, issuer, expiry and single use.
+/// </summary>
+public sealed class EnrollmentToken
+{
+    /// <summary>The <c>em</c> (enrollment method) claim value: one-time token.</summary>
+    public const string OneTimeTokenMethod = "ott";
+
+    /// <summary>How long a token is valid. The default value is 24 hours.</summary>
+    public static readonly TimeSpan DefaultLifetime = TimeSpan.FromHours(24);
+
+    /// <summary>The longest token a size check lets through, in characters.</summary>
+    internal const int MaxTokenLength = 8 * 1024;
+
+    internal const string MethodClaim = "em";
+    internal const string FingerprintClaim = "ca_sha256";
+
+    private EnrollmentToken(string controllerAddress, string identityId, string tokenId, DateTimeOffset expiresAt, string caFingerprint)
+    {
+        ControllerAddress = controllerAddress;
+        IdentityId = identityId;
+        TokenId = tokenId;
+        ExpiresAt = expiresAt;
+        CaFingerprint = caFingerprint;
+    }
+
+    /// <summary>The controller's <c>host:port</c> (the <c>iss</c> claim).</summary>
+    public string ControllerAddress { get; }
+
+    /// <summary>The identity the token enrolls (the <c>sub</c> claim).</summary>
+    public string IdentityId { get; }
+
+    /// <summary>The token's unique id (the <c>jti</c> claim).</summary>
+    public string TokenId { get; }
+
+    /// <summary>When the token stops being accepted (the <c>exp</c> claim).</summary>
+    public DateTimeOffset ExpiresAt { get; }
+
+    /// <summary>SHA-256 of the overlay CA certificate's DER, lower-case hex.</summary>
+    public string CaFingerprint { get; }
+
+    /// <summary>
+    /// Reads the claims of <paramref name="jwt"/> without verifying its signature (the enrollee
+    /// cannot yet: it learns the CA from the controller, pinned to <see cref="CaFingerprint"/>).
+    /// </summary>
+    /// <exception cref="OverlayEnrollmentException">The token is malformed or misses a claim.</exception>
+    public static EnrollmentToken Parse(string jwt)
+    {
+        ArgumentNullException.ThrowIfNull(jwt);
+        jwt = jwt.Trim();
+        if (jwt.Length == 0 || jwt.Length > MaxTokenLength)
+        {
+            throw Invalid("it is empty or too long");
+        }
+
+        JsonWebToken token;
+        try
+        {
+            token = new JsonWebToken(jwt);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenException)
+        {
+            throw Invalid("it is not a JWT", ex);
+        }
+
+        return FromToken(token);
+    }
+
+    internal static string Create(OverlayCertificateAuthority authority, string controllerAddress, string identityId, DateTimeOffset now, TimeSpan lifetime, out string tokenId)
+    {
+        ArgumentNullException.ThrowIfNull(authority);
+        if (lifetime <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(lifetime), lifetime, "The token lifetime must be positive.");
+        }
+
+        tokenId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = controllerAddress,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = (now + lifetime).UtcDateTime,
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = identityId,
+                [JwtRegisteredClaimNames.Jti] = tokenId,
+                [MethodClaim] = OneTimeTokenMethod,
+                [FingerprintClaim] = authority.Fingerprint,
+            },
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(authority.SigningKey), SecurityAlgorithms.EcdsaSha256),
+        };
+        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
+    }
+
+    /// <summary>Verifies signature (ES256 by the CA), issuer, method, fingerprint and expiry at <paramref name="now"/>; returns the token or the reason it was refused.</summary>
+    internal static async Task<(EnrollmentToken? Token, string? Error)> ValidateAsync(string jwt, OverlayCertificateAuthority authority, string expectedIssuer, DateTimeOffset now)
+    {
+        if (string.IsNullOrEmpty(jwt) || jwt.Length > MaxTokenLength)
+        {
+            return (null, "The enrollment token is missing or too long.");
+        }
+
+        using var publicKey = authority.Certificate.GetECDsaPublicKey()!;
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = expectedIssuer,
+            ValidateAudience = false,
+            // Expiry is checked below against the controller's TimeProvider, without clock skew.
+            ValidateLifetime = false,
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            IssuerSigningKey = new ECDsaSecurityKey(publicKey),
+            TryAllIssuerSigningKeys = true,
+        };
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(jwt, parameters).ConfigureAwait(false);
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken validated)
+        {
+            return (null, "The enrollment token's signature or issuer is not valid for this overlay; it was issued by another controller or altered.");
+        }
+
+        EnrollmentToken token;
+        try
+        {
+            token = FromToken(validated);
+        }
+        catch (OverlayEnrollmentException ex)
+        {
+            return (null, ex.Message);
+        }
+
+        if (token.CaFingerprint != authority.Fingerprint)
+        {
+            return (null, "The enrollment token names another overlay CA.");
+        }
+
+        return token.ExpiresAt <= now ? (null, "The enrollment token has expired. Ask the administrator for a new one.") : (token, null);
+    }
+
+    private static EnrollmentToken FromToken(JsonWebToken token)
+    {
+        if (!token.TryGetPayloadValue<string>(MethodClaim, out var method) || method != OneTimeTokenMethod)
+        {
+            throw Invalid($"its '{MethodClaim}' claim is not '{OneTimeTokenMethod}'");
+        }
+
+        if (!token.TryGetPayloadValue<string>(FingerprintClaim, out var fingerprint) || fingerprint.Length != 64)
+        {
+            throw Invalid($"it has no '{FingerprintClaim}' claim");
+        }
+
+        if (!HostPort.TryParse(token.Issuer, out _, out _) || string.IsNullOrEmpty(token.Subject) || string.IsNullOrEmpty(token.Id) || token.ValidTo == DateTime.MinValue)
+        {
+            throw Invalid("it lacks iss (HOST:PORT), sub, jti or exp");
+        }
+
+        return new EnrollmentToken(token.Issuer, token.Subject, token.Id, new DateTimeOffset(token.ValidTo, TimeSpan.Zero), fingerprint);
+    }
+
+    private static OverlayEnrollmentException Invalid(string why, Exception? inner = null) =>
+        new(OverlayEnrollmentFailure.InvalidToken, $"The enrollment token is not valid: {why}. Use the .jwt file written by 'secureaoai overlay identity create'.", inner);
+}

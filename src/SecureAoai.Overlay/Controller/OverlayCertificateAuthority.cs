@@ -1,0 +1,235 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace SecureAoai.Overlay.Controller;
+
+/// <summary>
+/// The overlay's own root: an ECDSA P-256 key and a self-signed certificate kept as
+/// <c>ca.pem</c> and <c>ca.key</c> (PKCS#8, mode 0600) in the overlay directory. It issues
+/// identity client certificates and router/controller server certificates, and decides whether a
+/// presented certificate is one of its own.
+/// </summary>
+internal sealed class OverlayCertificateAuthority : IDisposable
+{
+    public const string CertificateFileName = "ca.pem";
+    public const string KeyFileName = "ca.key";
+    public const string IdentityUriPrefix = "urn:secureaoai:identity:";
+    public const string RouterUriPrefix = "urn:secureaoai:router:";
+
+    public static readonly TimeSpan RootLifetime = TimeSpan.FromDays(3650);
+    public static readonly TimeSpan IdentityCertificateLifetime = TimeSpan.FromDays(365);
+    public static readonly TimeSpan ServerCertificateLifetime = TimeSpan.FromDays(365);
+
+    // Certificates are back-dated a little so a peer whose clock runs slightly behind accepts them.
+    private static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromMinutes(5);
+
+    public const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
+    public const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
+
+    private readonly ECDsa _key;
+    private readonly TimeProvider _time;
+
+    private OverlayCertificateAuthority(X509Certificate2 certificate, ECDsa key, TimeProvider time)
+    {
+        Certificate = certificate;
+        _key = key;
+        _time = time;
+        Fingerprint = ComputeFingerprint(certificate);
+    }
+
+    /// <summary>The root certificate (public part only).</summary>
+    public X509Certificate2 Certificate { get; }
+
+    /// <summary>SHA-256 of the root's DER encoding, lower-case hex.</summary>
+    public string Fingerprint { get; }
+
+    /// <summary>The signing key; used to sign enrollment tokens. Never leaves the process.</summary>
+    internal ECDsa SigningKey => _key;
+
+    public static string ComputeFingerprint(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        return Convert.ToHexStringLower(SHA256.HashData(certificate.RawData));
+    }
+
+    /// <summary>Creates a new root in <paramref name="directory"/>; refuses to overwrite an existing one.</summary>
+    public static OverlayCertificateAuthority Create(string directory, string overlayName, TimeProvider time)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentNullException.ThrowIfNull(time);
+        var certPath = Path.Combine(directory, CertificateFileName);
+        var keyPath = Path.Combine(directory, KeyFileName);
+        if (File.Exists(certPath) || File.Exists(keyPath))
+        {
+            throw new InvalidOperationException($"An overlay CA already exists in '{directory}'; refusing to overwrite it. Use another --dir, or delete that directory if you really mean to start over.");
+        }
+
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(new X500DistinguishedName($"CN={overlayName} overlay CA, O=SecureAoai"), key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        var now = time.GetUtcNow();
+        using var withKey = request.CreateSelfSigned(now - ClockSkewAllowance, now + RootLifetime);
+        var certificate = X509CertificateLoader.LoadCertificate(withKey.RawData);
+
+        SecretFile.WriteNew(keyPath, key.ExportPkcs8PrivateKeyPem());
+        File.WriteAllText(certPath, certificate.ExportCertificatePem());
+        return new OverlayCertificateAuthority(certificate, key, time);
+    }
+
+    /// <summary>Loads the root from <paramref name="directory"/>, checking the key file's mode.</summary>
+    public static OverlayCertificateAuthority Load(string directory, TimeProvider time)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentNullException.ThrowIfNull(time);
+        var certPath = Path.Combine(directory, CertificateFileName);
+        var keyPath = Path.Combine(directory, KeyFileName);
+        if (!File.Exists(certPath) || !File.Exists(keyPath))
+        {
+            throw new InvalidOperationException($"No overlay CA in '{directory}' (expected {CertificateFileName} and {KeyFileName}). Run 'secureaoai overlay init --dir {directory} --controller HOST:PORT' first.");
+        }
+
+        SecretFile.EnsureOwnerOnly(keyPath);
+        var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(certPath));
+        var key = ECDsa.Create();
+        key.ImportFromPem(File.ReadAllText(keyPath));
+        using var check = certificate.GetECDsaPublicKey() ?? throw new InvalidDataException($"'{certPath}' does not hold an ECDSA certificate.");
+        if (!check.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
+        {
+            key.Dispose();
+            throw new InvalidDataException($"'{keyPath}' is not the key of '{certPath}'.");
+        }
+
+        return new OverlayCertificateAuthority(certificate, key, time);
+    }
+
+    /// <summary>Issues an identity's client certificate for the key in a PEM CSR (whose signature is checked; its subject is ignored).</summary>
+    public X509Certificate2 IssueIdentityCertificate(string identityId, string identityName, string csrPem)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(csrPem);
+        CertificateRequest csr;
+        try
+        {
+            csr = CertificateRequest.LoadSigningRequestPem(csrPem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.Default);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new ArgumentException("The certificate signing request is not a valid PEM CSR with a correct signature.", nameof(csrPem), ex);
+        }
+
+        return IssueIdentityCertificate(identityId, identityName, csr.PublicKey);
+    }
+
+    /// <summary>Issues an identity's client certificate (CN = name, SAN URI urn:secureaoai:identity:ID, EKU clientAuth).</summary>
+    public X509Certificate2 IssueIdentityCertificate(string identityId, string identityName, PublicKey publicKey)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identityId);
+        ArgumentException.ThrowIfNullOrEmpty(identityName);
+        ArgumentNullException.ThrowIfNull(publicKey);
+        RequireP256(publicKey);
+        var request = new CertificateRequest(SubjectFor(identityName), publicKey, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddUri(new Uri(IdentityUriPrefix + identityId));
+        AddLeafExtensions(request, san, [ClientAuthOid]);
+        return Sign(request, IdentityCertificateLifetime);
+    }
+
+    /// <summary>
+    /// Issues a router/controller server certificate (EKU serverAuth + clientAuth, SAN DNS names,
+    /// IPs and URI urn:secureaoai:router:NAME) with a fresh key; the result carries its private key.
+    /// </summary>
+    public X509Certificate2 IssueServerCertificate(string name, IEnumerable<string> dnsNames, IEnumerable<IPAddress> ipAddresses)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(dnsNames);
+        ArgumentNullException.ThrowIfNull(ipAddresses);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(SubjectFor(name), key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        foreach (var dns in dnsNames)
+        {
+            san.AddDnsName(dns);
+        }
+
+        foreach (var ip in ipAddresses)
+        {
+            san.AddIpAddress(ip);
+        }
+
+        san.AddUri(new Uri(RouterUriPrefix + Uri.EscapeDataString(name)));
+        AddLeafExtensions(request, san, [ServerAuthOid, ClientAuthOid]);
+        using var certificate = Sign(request, ServerCertificateLifetime);
+        using var withKey = certificate.CopyWithPrivateKey(key);
+        // Re-import so the key is not tied to the 'using' instance above.
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+    }
+
+    /// <summary>True when <paramref name="certificate"/> chains to this root, is in its validity period and allows <paramref name="usageOid"/>.</summary>
+    public bool Issued(X509Certificate2 certificate, string usageOid = ClientAuthOid)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(Certificate);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = _time.GetUtcNow().UtcDateTime;
+        chain.ChainPolicy.VerificationTimeIgnored = false;
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid(usageOid));
+        return chain.Build(certificate) && chain.ChainElements[^1].Certificate.RawData.AsSpan().SequenceEqual(Certificate.RawData);
+    }
+
+    public void Dispose()
+    {
+        _key.Dispose();
+        Certificate.Dispose();
+    }
+
+    private static X500DistinguishedName SubjectFor(string name)
+    {
+        var builder = new X500DistinguishedNameBuilder();
+        builder.AddCommonName(name);
+        return builder.Build();
+    }
+
+    private static void RequireP256(PublicKey publicKey)
+    {
+        using var ec = publicKey.GetECDsaPublicKey()
+            ?? throw new ArgumentException("The enrollee's key must be ECDSA P-256.", nameof(publicKey));
+        if (ec.ExportParameters(false).Curve.Oid.Value != ECCurve.NamedCurves.nistP256.Oid.Value)
+        {
+            throw new ArgumentException("The enrollee's key must be ECDSA P-256.", nameof(publicKey));
+        }
+    }
+
+    private void AddLeafExtensions(CertificateRequest request, SubjectAlternativeNameBuilder san, string[] usages)
+    {
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        var oids = new OidCollection();
+        foreach (var usage in usages)
+        {
+            oids.Add(new Oid(usage));
+        }
+
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(oids, false));
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Certificate, true, false));
+    }
+
+    private X509Certificate2 Sign(CertificateRequest request, TimeSpan lifetime)
+    {
+        var now = _time.GetUtcNow();
+        var notAfter = now + lifetime;
+        if (notAfter > Certificate.NotAfter.ToUniversalTime())
+        {
+            notAfter = Certificate.NotAfter.ToUniversalTime();
+        }
+
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7F;
+        return request.Create(Certificate.SubjectName, X509SignatureGenerator.CreateForECDsa(_key), now - ClockSkewAllowance, notAfter, serial);
+    }
+}

@@ -1,0 +1,121 @@
+using System.Text.RegularExpressions;
+
+namespace SecureAoai.Overlay.Controller;
+
+/// <summary>
+/// Names, role attributes and role expressions: <c>#attr</c> (has the attribute), <c>@name</c>
+/// (that entity), <c>#all</c> (every entity).
+/// </summary>
+internal static partial class RoleExpressions
+{
+    public const int MaxNameLength = 64;
+    public const int MaxRolesPerEntity = 32;
+    public const string All = "#all";
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex NamePattern();
+
+    public static bool IsValidName(string? value) => value is not null && NamePattern().IsMatch(value);
+
+    public static void ValidateName(string value, string what)
+    {
+        if (!IsValidName(value))
+        {
+            throw new ArgumentException($"{what} '{value}' is not valid: use 1-{MaxNameLength} letters, digits, '.', '_' or '-', starting with a letter or digit.", what);
+        }
+    }
+
+    /// <summary>Normalizes role attributes: an optional leading '#' is dropped, duplicates removed.</summary>
+    public static IReadOnlyList<string> NormalizeAttributes(IEnumerable<string> attributes)
+    {
+        ArgumentNullException.ThrowIfNull(attributes);
+        var result = new List<string>();
+        foreach (var raw in attributes)
+        {
+            var attribute = raw.Trim().TrimStart('#');
+            if (attribute.Length == 0)
+            {
+                continue;
+            }
+
+            ValidateName(attribute, "role attribute");
+            if (attribute == "all")
+            {
+                throw new ArgumentException("'all' is reserved ('#all' matches every entity); choose another role attribute.", nameof(attributes));
+            }
+
+            if (!result.Contains(attribute, StringComparer.Ordinal))
+            {
+                result.Add(attribute);
+            }
+        }
+
+        if (result.Count > MaxRolesPerEntity)
+        {
+            throw new ArgumentException($"At most {MaxRolesPerEntity} role attributes per entity.", nameof(attributes));
+        }
+
+        return result;
+    }
+
+    /// <summary>Validates role expressions (<c>#attr</c>, <c>@name</c>, <c>#all</c>); at least one is required.</summary>
+    public static IReadOnlyList<string> NormalizeExpressions(IEnumerable<string> expressions, string what)
+    {
+        ArgumentNullException.ThrowIfNull(expressions);
+        var result = new List<string>();
+        foreach (var raw in expressions)
+        {
+            var expression = raw.Trim();
+            if (expression.Length == 0)
+            {
+                continue;
+            }
+
+            if (expression.Length < 2 || (expression[0] != '#' && expression[0] != '@') || !IsValidName(expression[1..]))
+            {
+                throw new ArgumentException($"{what} '{expression}' is not a role expression: use '#attribute', '@name' or '#all'.", what);
+            }
+
+            if (!result.Contains(expression, StringComparer.Ordinal))
+            {
+                result.Add(expression);
+            }
+        }
+
+        if (result.Count == 0 || result.Count > MaxRolesPerEntity)
+        {
+            throw new ArgumentException($"{what} needs 1-{MaxRolesPerEntity} role expressions such as '#clients', '@chatapp' or '#all'.", what);
+        }
+
+        return result;
+    }
+
+    /// <summary>Whether one expression selects the entity with this name and these attributes.</summary>
+    public static bool Matches(string expression, string name, IReadOnlyList<string> attributes)
+    {
+        if (expression == All)
+        {
+            return true;
+        }
+
+        return expression[0] switch
+        {
+            '@' => string.Equals(expression[1..], name, StringComparison.Ordinal),
+            '#' => attributes.Contains(expression[1..], StringComparer.Ordinal),
+            _ => false,
+        };
+    }
+
+    /// <summary>Whether a role list selects the entity under the semantic; an empty list selects nothing.</summary>
+    public static bool Matches(IReadOnlyList<string> expressions, PolicySemantic semantic, string name, IReadOnlyList<string> attributes)
+    {
+        if (expressions.Count == 0)
+        {
+            return false;
+        }
+
+        return semantic == PolicySemantic.AllOf
+            ? expressions.All(e => Matches(e, name, attributes))
+            : expressions.Any(e => Matches(e, name, attributes));
+    }
+}
