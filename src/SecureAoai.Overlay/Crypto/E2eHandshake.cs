@@ -1,0 +1,266 @@
+using System.Buffers.Binary;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace SecureAoai.Overlay.Crypto;
+
+/// <summary>
+/// Agrees end-to-end keys between a dialer and a binder over any stream (typically a
+/// <see cref="Protocol.MuxStream"/> a router forwards), so the router relays ciphertext it cannot read.
+/// </summary>
+/// <remarks>
+/// <para>Both sides run the same two steps, each message framed as a 4-byte big-endian length and at
+/// most <see cref="MaxMessageBytes"/> long:</para>
+/// <list type="number">
+/// <item>Send <c>[version 1][65-byte uncompressed P-256 ephemeral public key]</c>, read the peer's.</item>
+/// <item>Send <c>[u16 length][identity certificate DER][u16 length][signature]</c>, read the peer's. The
+/// signature covers <c>"secureaoai-overlay-e2e-v1 dialer"</c> (or <c>binder</c>) followed by
+/// SHA-256(<c>"secureaoai-overlay-e2e-v1"</c>, service name, dialer key, binder key), made with the
+/// identity's ECDSA (P1363 format) or RSA-PSS key, SHA-256.</item>
+/// </list>
+/// <para>Each side checks that the peer certificate chains to the overlay CA alone (custom root trust,
+/// no revocation check, no downloads), that <c>acceptPeer</c> agrees, and that the signature verifies.
+/// HKDF-SHA256 over the ECDH secret, salted with the transcript hash, yields one AES-256-GCM key and
+/// one 4-byte nonce prefix per direction. Failures throw <see cref="AuthenticationException"/>; a
+/// malformed or truncated message throws <see cref="IOException"/>.</para>
+/// </remarks>
+internal static class E2eHandshake
+{
+    /// <summary>Largest handshake message accepted (a certificate and a signature fit many times over).</summary>
+    public const int MaxMessageBytes = 16 * 1024;
+
+    /// <summary>How long the whole handshake may take, on top of the caller's token.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
+    private const string Context = "secureaoai-overlay-e2e-v1";
+    private const byte Version = 1;
+    private const int PublicKeyBytes = 65;
+    private const int KeyMaterialBytes = (32 + 4) * 2;
+
+    /// <summary>Runs the handshake and returns the sealed stream on success. The returned stream owns <paramref name="inner"/>.</summary>
+    /// <param name="inner">The stream to seal, for example a stream a router forwards.</param>
+    /// <param name="isDialer"><see langword="true"/> on the side that dialed the service.</param>
+    /// <param name="ownCertificateWithKey">This side's identity certificate, with its ECDSA or RSA private key.</param>
+    /// <param name="overlayCa">The overlay CA the peer certificate must chain to.</param>
+    /// <param name="serviceName">The service dialed; both sides must agree on it.</param>
+    /// <param name="acceptPeer">Extra checks on the peer certificate (for example, that the binder may bind the service); <see langword="null"/> accepts any certificate from the CA.</param>
+    /// <param name="cancellationToken">Cancels the handshake.</param>
+    /// <exception cref="AuthenticationException">The peer's certificate, signature or key is not acceptable.</exception>
+    /// <exception cref="IOException">The peer sent a malformed message or the stream ended.</exception>
+    public static async Task<SealedStream> RunAsync(Stream inner, bool isDialer, X509Certificate2 ownCertificateWithKey, X509Certificate2 overlayCa, string serviceName, Func<X509Certificate2, bool>? acceptPeer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        ArgumentNullException.ThrowIfNull(ownCertificateWithKey);
+        ArgumentNullException.ThrowIfNull(overlayCa);
+        ArgumentException.ThrowIfNullOrEmpty(serviceName);
+        if (!ownCertificateWithKey.HasPrivateKey)
+        {
+            throw new ArgumentException("The identity certificate must come with its private key.", nameof(ownCertificateWithKey));
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Timeout);
+        CancellationToken token = timeout.Token;
+
+        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        byte[] ownKey = ExportPublicKey(ephemeral);
+        await WriteMessageAsync(inner, [Version, .. ownKey], token).ConfigureAwait(false);
+        byte[] peerHello = await ReadMessageAsync(inner, token).ConfigureAwait(false);
+        if (peerHello.Length != 1 + PublicKeyBytes || peerHello[0] != Version)
+        {
+            throw new IOException($"The peer's end-to-end hello is malformed or speaks another version ({peerHello.Length} bytes).");
+        }
+
+        byte[] peerKey = peerHello[1..];
+        byte[] transcript = TranscriptHash(serviceName, isDialer ? ownKey : peerKey, isDialer ? peerKey : ownKey);
+
+        byte[] signature = Sign(ownCertificateWithKey, SignedData(transcript, isDialer));
+        byte[] ownDer = ownCertificateWithKey.RawData;
+        byte[] proof = new byte[2 + ownDer.Length + 2 + signature.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(proof, (ushort)ownDer.Length);
+        ownDer.CopyTo(proof, 2);
+        BinaryPrimitives.WriteUInt16BigEndian(proof.AsSpan(2 + ownDer.Length), (ushort)signature.Length);
+        signature.CopyTo(proof, 4 + ownDer.Length);
+        await WriteMessageAsync(inner, proof, token).ConfigureAwait(false);
+
+        byte[] peerProof = await ReadMessageAsync(inner, token).ConfigureAwait(false);
+        X509Certificate2 peerCertificate = VerifyPeer(peerProof, overlayCa, acceptPeer, SignedData(transcript, !isDialer));
+        try
+        {
+            using ECDiffieHellman peerPublic = ImportPublicKey(peerKey);
+            byte[] secret = ephemeral.DeriveRawSecretAgreement(peerPublic.PublicKey);
+            Span<byte> keys = stackalloc byte[KeyMaterialBytes];
+            HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, keys, transcript, Encoding.ASCII.GetBytes(Context + " keys"));
+            CryptographicOperations.ZeroMemory(secret);
+
+            // Layout: dialer->binder key, binder->dialer key, dialer->binder nonce prefix, binder->dialer nonce prefix.
+            ReadOnlySpan<byte> dialerKey = keys[..32];
+            ReadOnlySpan<byte> binderKey = keys[32..64];
+            ReadOnlySpan<byte> dialerPrefix = keys[64..68];
+            ReadOnlySpan<byte> binderPrefix = keys[68..72];
+            var sealedStream = isDialer
+                ? new SealedStream(inner, dialerKey, dialerPrefix, binderKey, binderPrefix, peerCertificate)
+                : new SealedStream(inner, binderKey, binderPrefix, dialerKey, dialerPrefix, peerCertificate);
+            CryptographicOperations.ZeroMemory(keys);
+            return sealedStream;
+        }
+        catch
+        {
+            peerCertificate.Dispose();
+            throw;
+        }
+    }
+
+    private static X509Certificate2 VerifyPeer(byte[] proof, X509Certificate2 overlayCa, Func<X509Certificate2, bool>? acceptPeer, byte[] signedData)
+    {
+        if (proof.Length < 4)
+        {
+            throw new IOException("The peer's end-to-end proof is truncated.");
+        }
+
+        int derLength = BinaryPrimitives.ReadUInt16BigEndian(proof);
+        if (proof.Length < 4 + derLength)
+        {
+            throw new IOException("The peer's end-to-end proof is truncated.");
+        }
+
+        int signatureLength = BinaryPrimitives.ReadUInt16BigEndian(proof.AsSpan(2 + derLength));
+        if (proof.Length != 4 + derLength + signatureLength)
+        {
+            throw new IOException("The peer's end-to-end proof has the wrong length.");
+        }
+
+        X509Certificate2 peer;
+        try
+        {
+            peer = X509CertificateLoader.LoadCertificate(proof.AsSpan(2, derLength));
+        }
+        catch (CryptographicException ex)
+        {
+            throw new AuthenticationException("The peer's certificate is not a valid X.509 certificate.", ex);
+        }
+
+        try
+        {
+            using (var chain = new X509Chain())
+            {
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(overlayCa);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                chain.ChainPolicy.DisableCertificateDownloads = true;
+                if (!chain.Build(peer))
+                {
+                    string status = string.Join(", ", chain.ChainStatus.Select(s => s.Status));
+                    throw new AuthenticationException($"The peer's certificate '{peer.Subject}' does not chain to the overlay CA '{overlayCa.Subject}' ({status}).");
+                }
+            }
+
+            if (acceptPeer is not null && !acceptPeer(peer))
+            {
+                throw new AuthenticationException($"The peer's certificate '{peer.Subject}' was refused by the caller's check.");
+            }
+
+            if (!Verify(peer, signedData, proof.AsSpan(4 + derLength, signatureLength)))
+            {
+                throw new AuthenticationException($"The signature of '{peer.Subject}' over the end-to-end handshake does not verify.");
+            }
+
+            return peer;
+        }
+        catch
+        {
+            peer.Dispose();
+            throw;
+        }
+    }
+
+    private static byte[] Sign(X509Certificate2 certificate, byte[] data)
+    {
+        using ECDsa? ecdsa = certificate.GetECDsaPrivateKey();
+        if (ecdsa is not null)
+        {
+            return ecdsa.SignData(data, HashAlgorithmName.SHA256);
+        }
+
+        using RSA? rsa = certificate.GetRSAPrivateKey();
+        return rsa is not null
+            ? rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pss)
+            : throw new ArgumentException("The identity certificate's key is neither ECDSA nor RSA.", nameof(certificate));
+    }
+
+    private static bool Verify(X509Certificate2 certificate, byte[] data, ReadOnlySpan<byte> signature)
+    {
+        using ECDsa? ecdsa = certificate.GetECDsaPublicKey();
+        if (ecdsa is not null)
+        {
+            return ecdsa.VerifyData(data, signature, HashAlgorithmName.SHA256);
+        }
+
+        using RSA? rsa = certificate.GetRSAPublicKey();
+        return rsa is not null && rsa.VerifyData(data, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
+    }
+
+    private static byte[] SignedData(byte[] transcript, bool dialer) =>
+        [.. Encoding.ASCII.GetBytes(dialer ? Context + " dialer" : Context + " binder"), .. transcript];
+
+    private static byte[] TranscriptHash(string serviceName, byte[] dialerKey, byte[] binderKey)
+    {
+        byte[] service = Encoding.UTF8.GetBytes(serviceName);
+        byte[] serviceLength = new byte[2];
+        BinaryPrimitives.WriteUInt16BigEndian(serviceLength, checked((ushort)service.Length));
+        return SHA256.HashData([.. Encoding.ASCII.GetBytes(Context), 0, .. serviceLength, .. service, .. dialerKey, .. binderKey]);
+    }
+
+    private static byte[] ExportPublicKey(ECDiffieHellman key)
+    {
+        ECParameters parameters = key.ExportParameters(includePrivateParameters: false);
+        return [0x04, .. parameters.Q.X!, .. parameters.Q.Y!];
+    }
+
+    private static ECDiffieHellman ImportPublicKey(byte[] point)
+    {
+        if (point[0] != 0x04)
+        {
+            throw new AuthenticationException("The peer's ephemeral key is not an uncompressed P-256 point.");
+        }
+
+        try
+        {
+            return ECDiffieHellman.Create(new ECParameters
+            {
+                Curve = ECCurve.NamedCurves.nistP256,
+                Q = new ECPoint { X = point[1..33], Y = point[33..65] },
+            });
+        }
+        catch (CryptographicException ex)
+        {
+            throw new AuthenticationException("The peer's ephemeral key is not a valid P-256 point.", ex);
+        }
+    }
+
+    private static async Task WriteMessageAsync(Stream stream, byte[] body, CancellationToken cancellationToken)
+    {
+        byte[] message = new byte[4 + body.Length];
+        BinaryPrimitives.WriteInt32BigEndian(message, body.Length);
+        body.CopyTo(message, 4);
+        await stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<byte[]> ReadMessageAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        byte[] header = new byte[4];
+        await stream.ReadExactlyAsync(header, cancellationToken).ConfigureAwait(false);
+        int length = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (length is < 1 or > MaxMessageBytes)
+        {
+            throw new IOException($"The peer's end-to-end handshake message is {length} bytes; the limit is {MaxMessageBytes}.");
+        }
+
+        byte[] body = new byte[length];
+        await stream.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
+        return body;
+    }
+}
