@@ -17,6 +17,9 @@ internal static class CliApp
         {
             DoctorCommand.Create(output, error),
             Overlay.OverlayCommand.Create(output, error),
+            Overlay.RunCommands.Router(output, error),
+            Overlay.RunCommands.Host(output, error),
+            Overlay.RunCommands.Tunnel(output, error),
         };
 
         // No response files: '@name' is a role expression in overlay policies, not a file to expand.

@@ -101,12 +101,12 @@ internal static class OverlayCommand
         return command;
     }
 
-    private static void Check(OptionResult result, string problem)
+    internal static void Check(OptionResult result, string problem)
     {
         var value = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
         if (!HostPort.TryParse(value, out _, out _))
         {
-            result.AddError($"--controller '{value}' {problem}.");
+            result.AddError($"{result.Option.Name} '{value}' {problem}.");
         }
     }
 }

@@ -79,7 +79,7 @@ internal sealed class ControllerClient : IAsyncDisposable
         }
 
         static IReadOnlyList<string> Names(JsonNode? node) => node is JsonArray array ? [.. array.Select(n => n!.GetValue<string>())] : [];
-        return new ControllerSession(ControllerProtocol.GetString(response, "name") ?? string.Empty, Names(response["roles"]), Names(response["dial"]), Names(response["bind"]));
+        return new ControllerSession(ControllerProtocol.GetString(response, "name") ?? string.Empty, Names(response["roles"]), Names(response["dial"]), Names(response["bind"]), Names(response["routers"]));
     }
 
     public async Task<JsonObject> RequestAsync(JsonObject request, CancellationToken cancellationToken)

@@ -16,7 +16,7 @@ namespace SecureAoai.Overlay.Controller;
 /// <list type="bullet">
 /// <item><c>{"op":"ca"}</c> → <c>{"ok":true,"ca":PEM}</c> (public; the enrollee pins it to the token's fingerprint)</item>
 /// <item><c>{"op":"enroll","token":JWT,"csr":PEM}</c> → <c>{"ok":true,"certificate":PEM,"ca":PEM}</c></item>
-/// <item><c>{"op":"session"}</c> (identity client certificate) → <c>{"ok":true,"name","roles":[],"dial":[],"bind":[]}</c></item>
+/// <item><c>{"op":"session"}</c> (identity client certificate) → <c>{"ok":true,"name","roles":[],"dial":[],"bind":[],"routers":["host:port"]}</c></item>
 /// <item><c>{"op":"authorize","identity","service","action":"Dial"|"Bind"}</c> (router client certificate) → <c>{"ok":true,"allowed":bool}</c></item>
 /// </list>
 /// Errors: <c>{"ok":false,"error":code,"message":text}</c> with codes bad-request, unauthenticated, forbidden, enrollment-refused.
@@ -197,6 +197,7 @@ internal sealed class ControllerServer : IAsyncDisposable
                     ["roles"] = ToArray(identity.Roles),
                     ["dial"] = ToArray(_controller.DialableServices(identity.Name).Select(s => s.Name)),
                     ["bind"] = ToArray(_controller.BindableServices(identity.Name).Select(s => s.Name)),
+                    ["routers"] = ToArray(_controller.RouterAddresses),
                 };
 
             case ControllerProtocol.AuthorizeOp:

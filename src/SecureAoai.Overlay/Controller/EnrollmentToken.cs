@@ -99,7 +99,9 @@ public sealed class EnrollmentToken
                 [MethodClaim] = OneTimeTokenMethod,
                 [FingerprintClaim] = authority.Fingerprint,
             },
-            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(authority.SigningKey), SecurityAlgorithms.EcdsaSha256),
+            SigningCredentials = new SigningCredentials(
+                new ECDsaSecurityKey(authority.SigningKey) { CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false } },
+                SecurityAlgorithms.EcdsaSha256),
         };
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
     }
@@ -122,7 +124,9 @@ public sealed class EnrollmentToken
             RequireExpirationTime = true,
             RequireSignedTokens = true,
             ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
-            IssuerSigningKey = new ECDsaSecurityKey(publicKey),
+            // IdentityModel caches signature providers by key id; a cached provider would outlive
+            // (and then use) the public key disposed at the end of this call, failing the next token.
+            IssuerSigningKey = new ECDsaSecurityKey(publicKey) { CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false } },
             TryAllIssuerSigningKeys = true,
         };
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(jwt, parameters).ConfigureAwait(false);

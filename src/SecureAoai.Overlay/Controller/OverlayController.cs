@@ -26,6 +26,8 @@ internal sealed class OverlayController : IDisposable
         _logger = logger;
     }
 
+    private const string RouterAddressesSetting = "routers";
+
     /// <summary>Raised with the identity's name after <see cref="RevokeIdentity"/> revoked it in this process, so the router can close its live connections.</summary>
     public event Action<string>? IdentityRevoked;
 
@@ -115,6 +117,13 @@ internal sealed class OverlayController : IDisposable
         ControllerLog.Revoked(_logger, name);
         IdentityRevoked?.Invoke(name);
     }
+
+    /// <summary>The addresses (<c>host:port</c>) of the routers that run with this controller, as SDKs should reach them.</summary>
+    public IReadOnlyList<string> RouterAddresses =>
+        (Store.GetSetting(RouterAddressesSetting) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Records the address of a router that runs with this controller (replacing earlier ones), for <c>session</c> answers.</summary>
+    public void RegisterRouter(string address) => Store.SetSetting(RouterAddressesSetting, address);
 
     /// <summary>
     /// True when the certificate with this SHA-256 thumbprint (hex) belongs to a revoked identity,

@@ -31,8 +31,8 @@ public sealed class MuxOptions
     public int InitialStreamWindowBytes { get; init; } = 256 * 1024;
 
     /// <summary>Gets how many incoming opens may wait for the application to accept them; more are reset with reason "busy".</summary>
-    /// <value>The default value is 128. Allowed: 1 to 65,535.</value>
-    public int MaxPendingAccepts { get; init; } = 128;
+    /// <value>The default value is 1,024 (as many as the session may have streams, so a burst of opens is queued, not refused). Allowed: 1 to 65,535.</value>
+    public int MaxPendingAccepts { get; init; } = 1024;
 
     /// <summary>Gets how long the session may go without receiving anything before it sends a Ping.</summary>
     /// <value>The default value is 15 seconds.</value>

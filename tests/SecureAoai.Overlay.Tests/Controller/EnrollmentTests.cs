@@ -155,4 +155,14 @@ public sealed class EnrollmentTests : IAsyncLifetime
     private static byte[] Base64UrlDecode(string value) => Microsoft.IdentityModel.Tokens.Base64UrlEncoder.DecodeBytes(value);
 
     private static string Base64UrlEncode(byte[] value) => Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(value);
+
+    [Fact]
+    public async Task EnrollAsync_TwoIdentitiesInARow_BothEnroll()
+    {
+        _overlay.Controller.CreateIdentity("bob", ["servers"]);
+        using var alice = await EnrollmentClient.EnrollAsync(_overlay.Controller.CreateEnrollmentToken("alice"), _overlay.PathFor("alice.json"));
+        using var bob = await EnrollmentClient.EnrollAsync(_overlay.Controller.CreateEnrollmentToken("bob"), _overlay.PathFor("bob.json"));
+
+        Assert.Equal(["alice", "bob"], new[] { alice.Name, bob.Name });
+    }
 }

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SecureAoai.Overlay.Router;
+
+/// <summary>
+/// The metadata of an Open frame between an SDK and the router: <c>{"op":"dial","service":"x"}</c>
+/// from a dialer, <c>{"op":"bind","service":"x"}</c> from a binder (its control stream), and
+/// <c>{"op":"dial","service":"x","caller":"alice","roles":["clients"]}</c> from the router to a binder.
+/// </summary>
+internal sealed record RouterRequest
+{
+    public const string Dial = "dial";
+    public const string Bind = "bind";
+
+    /// <summary>The longest service or identity name accepted.</summary>
+    public const int MaxNameLength = 255;
+
+    [JsonPropertyName("op")]
+    public string Op { get; init; } = string.Empty;
+
+    [JsonPropertyName("service")]
+    public string Service { get; init; } = string.Empty;
+
+    [JsonPropertyName("caller")]
+    public string? Caller { get; init; }
+
+    [JsonPropertyName("roles")]
+    public IReadOnlyList<string>? Roles { get; init; }
+
+    /// <summary>For a bind: this terminator's share under the weighted strategy. The default value is 1.</summary>
+    [JsonPropertyName("weight")]
+    public int Weight { get; init; } = 1;
+
+    public byte[] ToBytes() => JsonSerializer.SerializeToUtf8Bytes(this, RouterJsonContext.Default.RouterRequest);
+
+    /// <summary>Parses metadata; <see langword="null"/> when it is not a well-formed request.</summary>
+    public static RouterRequest? TryParse(ReadOnlySpan<byte> metadata)
+    {
+        try
+        {
+            var request = JsonSerializer.Deserialize(metadata, RouterJsonContext.Default.RouterRequest);
+            return request is { Op: Dial or Bind, Service.Length: > 0 and <= MaxNameLength, Weight: >= 1 and <= 1000 } ? request : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+[JsonSerializable(typeof(RouterRequest))]
+internal sealed partial class RouterJsonContext : JsonSerializerContext;

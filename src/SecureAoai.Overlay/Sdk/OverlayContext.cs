@@ -1,0 +1,369 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SecureAoai.Overlay.Controller;
+using SecureAoai.Overlay.Crypto;
+using SecureAoai.Overlay.Protocol;
+using SecureAoai.Overlay.Router;
+
+namespace SecureAoai.Overlay;
+
+/// <summary>
+/// An enrolled identity's view of the overlay: dial services by name, bind services to serve them.
+/// One TLS connection to the router carries every stream; it is reopened with backoff when lost,
+/// and every bind is registered again by itself. Fully asynchronous.
+/// </summary>
+public sealed class OverlayContext : IAsyncDisposable
+{
+    private readonly OverlayIdentity _identity;
+    private readonly OverlayContextOptions _options;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<OverlayListener, byte> _listeners = new();
+    private readonly SemaphoreSlim _connectGate = new(1, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private MuxSession? _session;
+    private Task _maintenance = Task.CompletedTask;
+    private string? _routerAddress;
+    private int _disposed;
+
+    private OverlayContext(OverlayIdentity identity, OverlayContextOptions options, ILogger logger)
+    {
+        _identity = identity;
+        _options = options;
+        _logger = logger;
+        _routerAddress = options.RouterAddress;
+    }
+
+    /// <summary>The identity this context acts as.</summary>
+    public string IdentityName => _identity.Name;
+
+    /// <summary>Whether the context holds a live connection to the router.</summary>
+    public bool IsConnected => Volatile.Read(ref _session) is { Completion.IsCompleted: false };
+
+    /// <summary>Creates a context for an enrolled identity; it connects on the first dial or bind.</summary>
+    /// <param name="identity">The identity (see <see cref="OverlayIdentity.Load"/>).</param>
+    /// <param name="options">Settings; the defaults when <see langword="null"/>.</param>
+    /// <param name="loggerFactory">Where to log; nothing when <see langword="null"/>.</param>
+    /// <returns>The context.</returns>
+    public static OverlayContext Create(OverlayIdentity identity, OverlayContextOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        return new OverlayContext(identity, options ?? new OverlayContextOptions(), (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureAoai.Overlay"));
+    }
+
+    /// <summary>Opens a stream to <paramref name="service"/>, sealed end to end with its binder.</summary>
+    /// <param name="service">The service's name.</param>
+    /// <param name="cancellationToken">Cancels the dial.</param>
+    /// <returns>The connection.</returns>
+    /// <exception cref="OverlayDialException">Not authorized, no binder, no such service, router unreachable, or refused; <see cref="OverlayDialException.Reason"/> says which.</exception>
+    public async Task<OverlayStream> DialAsync(string service, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(service);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var session = await SessionAsync(service, cancellationToken).ConfigureAwait(false);
+        MuxStream stream;
+        try
+        {
+            stream = await session.OpenStreamAsync(new RouterRequest { Op = RouterRequest.Dial, Service = service }.ToBytes(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (MuxStreamRejectedException rejected)
+        {
+            var reason = rejected.Reason switch
+            {
+                var r when r.StartsWith("not authorized", StringComparison.Ordinal) => OverlayDialFailure.NotAuthorized,
+                var r when r.StartsWith("no terminator", StringComparison.Ordinal) => OverlayDialFailure.NoTerminator,
+                var r when r.StartsWith("no such service", StringComparison.Ordinal) => OverlayDialFailure.NoSuchService,
+                _ => OverlayDialFailure.Refused,
+            };
+            throw new OverlayDialException(service, reason, $"Dial of '{service}' as '{IdentityName}' failed: {rejected.Reason}.", rejected);
+        }
+        catch (IOException ex) when (ex is not OverlayDialException)
+        {
+            throw new OverlayDialException(service, OverlayDialFailure.RouterUnreachable, $"Dial of '{service}' failed: the connection to the router was lost ({ex.Message}).", ex);
+        }
+
+        try
+        {
+            var sealedStream = await E2eHandshake.RunAsync(stream, isDialer: true, _identity.Certificate, _identity.CaCertificate, service, acceptPeer: null, cancellationToken).ConfigureAwait(false);
+            var peer = new OverlayCaller(sealedStream.PeerCertificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false), []);
+            return new OverlayStream(sealedStream, () => sealedStream.CompleteWritesAsync(), service, peer);
+        }
+        catch (Exception ex) when (ex is IOException or AuthenticationException or System.Security.Cryptography.CryptographicException)
+        {
+            stream.Abort("end-to-end handshake failed");
+            throw new OverlayDialException(service, OverlayDialFailure.Refused, $"Dial of '{service}' failed: the end-to-end handshake with the binder failed ({ex.Message}).", ex);
+        }
+    }
+
+    /// <summary>Binds <paramref name="service"/>: this identity serves its dials until the listener is disposed.</summary>
+    /// <param name="service">The service's name.</param>
+    /// <param name="cancellationToken">Cancels the bind.</param>
+    /// <returns>The listener.</returns>
+    /// <exception cref="OverlayDialException">Not authorized to bind, no such service, or the router is unreachable.</exception>
+    public async Task<OverlayListener> BindAsync(string service, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(service);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var listener = new OverlayListener(this, service, _options.MaxPendingAccepts);
+        var session = await SessionAsync(service, cancellationToken).ConfigureAwait(false);
+        await RegisterAsync(session, listener, cancellationToken).ConfigureAwait(false);
+        _listeners.TryAdd(listener, 0);
+        return listener;
+    }
+
+    /// <summary>Closes the connection to the router; listeners and connections end with it.</summary>
+    /// <returns>A task that completes when everything is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        foreach (var listener in _listeners.Keys)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (Interlocked.Exchange(ref _session, null) is { } session)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _maintenance.ConfigureAwait(false);
+        _connectGate.Dispose();
+        _stop.Dispose();
+    }
+
+    internal void Forget(OverlayListener listener) => _listeners.TryRemove(listener, out _);
+
+    /// <summary>Runs the binder's side of the end-to-end handshake for one dial; <see langword="null"/> when it fails.</summary>
+    internal async Task<OverlayStream?> AcceptDialAsync(OverlayListener listener, MuxIncomingStream incoming, CancellationToken cancellationToken)
+    {
+        var request = RouterRequest.TryParse(incoming.Metadata.Span);
+        if (request?.Caller is not { } callerName)
+        {
+            await incoming.RejectAsync("malformed dial").ConfigureAwait(false);
+            return null;
+        }
+
+        var stream = await incoming.AcceptAsync().ConfigureAwait(false);
+        try
+        {
+            // The caller's certificate must be the identity the router named: the router decides who
+            // may dial, the certificate proves who did.
+            var sealedStream = await E2eHandshake.RunAsync(
+                stream, isDialer: false, _identity.Certificate, _identity.CaCertificate, listener.Service,
+                peer => string.Equals(peer.GetNameInfo(X509NameType.SimpleName, forIssuer: false), callerName, StringComparison.Ordinal),
+                cancellationToken).ConfigureAwait(false);
+            return new OverlayStream(sealedStream, () => sealedStream.CompleteWritesAsync(), listener.Service, new OverlayCaller(callerName, request.Roles ?? []));
+        }
+        catch (Exception ex) when (ex is IOException or AuthenticationException or System.Security.Cryptography.CryptographicException)
+        {
+            OverlayLog.HandshakeFailed(_logger, listener.Service, callerName, ex.Message);
+            stream.Abort("end-to-end handshake failed");
+            return null;
+        }
+    }
+
+    private async Task RegisterAsync(MuxSession session, OverlayListener listener, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var control = await session.OpenStreamAsync(new RouterRequest { Op = RouterRequest.Bind, Service = listener.Service }.ToBytes(), cancellationToken).ConfigureAwait(false);
+            listener.Attach(control);
+        }
+        catch (MuxStreamRejectedException rejected)
+        {
+            var reason = rejected.Reason.StartsWith("not authorized", StringComparison.Ordinal) ? OverlayDialFailure.NotAuthorized
+                : rejected.Reason.StartsWith("no such service", StringComparison.Ordinal) ? OverlayDialFailure.NoSuchService
+                : OverlayDialFailure.Refused;
+            throw new OverlayDialException(listener.Service, reason, $"Bind of '{listener.Service}' as '{IdentityName}' failed: {rejected.Reason}.", rejected);
+        }
+    }
+
+    /// <summary>The live session, connecting first if there is none.</summary>
+    private async Task<MuxSession> SessionAsync(string service, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _session) is { Completion.IsCompleted: false } live)
+        {
+            return live;
+        }
+
+        await _connectGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Volatile.Read(ref _session) is { Completion.IsCompleted: false } connected)
+            {
+                return connected;
+            }
+
+            try
+            {
+                var session = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+                Volatile.Write(ref _session, session);
+                _maintenance = MaintainAsync(session);
+                return session;
+            }
+            catch (Exception ex) when (ex is SocketException or IOException or AuthenticationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new OverlayDialException(service, OverlayDialFailure.RouterUnreachable, $"The overlay router at {_routerAddress ?? "(unknown)"} could not be reached: {ex.Message}", ex);
+            }
+        }
+        finally
+        {
+            _connectGate.Release();
+        }
+    }
+
+    private async Task<MuxSession> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var address = _routerAddress ??= await DiscoverRouterAsync(cancellationToken).ConfigureAwait(false);
+        var (host, port) = SplitHostPort(address);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        timeout.CancelAfter(_options.ConnectTimeout);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        SslStream? ssl = null;
+        try
+        {
+            await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+            ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+            await ssl.AuthenticateAsClientAsync(
+                new SslClientAuthenticationOptions
+                {
+                    TargetHost = host,
+                    ClientCertificates = [_identity.Certificate],
+                    EnabledSslProtocols = SslProtocols.Tls13 | SslProtocols.Tls12,
+                    RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                        certificate is not null && OverlayTrust.ChainsTo(certificate, _identity.CaCertificate, errors),
+                },
+                timeout.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (ssl is not null)
+            {
+                await ssl.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                socket.Dispose();
+            }
+
+            throw;
+        }
+
+        var session = new MuxSession(ssl, _options.Mux, isInitiator: true, _logger);
+        _ = session.RunAsync(CancellationToken.None);
+        _ = AcceptLoopAsync(session);
+        OverlayLog.Connected(_logger, IdentityName, address);
+        return session;
+    }
+
+    /// <summary>Dispatches the router's dials to the listener of their service.</summary>
+    private async Task AcceptLoopAsync(MuxSession session)
+    {
+        while (true)
+        {
+            MuxIncomingStream? incoming;
+            try
+            {
+                incoming = await session.AcceptAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            if (incoming is null)
+            {
+                return;
+            }
+
+            var request = RouterRequest.TryParse(incoming.Metadata.Span);
+            var listener = request is null ? null : _listeners.Keys.FirstOrDefault(l => l.Service == request.Service && !l.IsDisposed);
+            if (listener is null)
+            {
+                await incoming.RejectAsync($"service '{request?.Service}' is not bound by '{IdentityName}'").ConfigureAwait(false);
+                continue;
+            }
+
+            await listener.OfferAsync(incoming).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>When the session ends: reconnect with backoff and bind every listener again.</summary>
+    private async Task MaintainAsync(MuxSession session)
+    {
+        try
+        {
+            await session.Completion.WaitAsync(_stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        catch (Exception ex) when (ex is IOException or OverlayProtocolException)
+        {
+            // The session failed rather than closed: reconnect all the same.
+        }
+
+        foreach (var listener in _listeners.Keys)
+        {
+            listener.Detach();
+        }
+
+        OverlayLog.Disconnected(_logger, IdentityName);
+        var delay = _options.ReconnectMinDelay;
+        while (!_stop.IsCancellationRequested && !_listeners.IsEmpty)
+        {
+            try
+            {
+                await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
+                var fresh = await SessionAsync("(reconnect)", _stop.Token).ConfigureAwait(false);
+                foreach (var listener in _listeners.Keys.Where(l => !l.IsDisposed))
+                {
+                    await RegisterAsync(fresh, listener, _stop.Token).ConfigureAwait(false);
+                }
+
+                OverlayLog.Rebound(_logger, IdentityName, _listeners.Count);
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is OverlayDialException or IOException)
+            {
+                OverlayLog.ReconnectFailed(_logger, IdentityName, delay.TotalMilliseconds, ex.Message);
+                delay = delay * 2 < _options.ReconnectMaxDelay ? delay * 2 : _options.ReconnectMaxDelay;
+            }
+        }
+    }
+
+    /// <summary>Asks the controller (mutual TLS, the identity's certificate) which router to use.</summary>
+    private async Task<string> DiscoverRouterAsync(CancellationToken cancellationToken)
+    {
+        var session = await ControllerClient.GetSessionAsync(_identity, cancellationToken).ConfigureAwait(false);
+        return session.Routers.Count > 0
+            ? session.Routers[0]
+            : throw new IOException($"The controller at {_identity.ControllerAddress} knows no router; start one with 'secureaoai router run', or set OverlayContextOptions.RouterAddress.");
+    }
+
+    private static (string Host, int Port) SplitHostPort(string address)
+    {
+        var colon = address.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        {
+            throw new FormatException($"Router address '{address}' is not HOST:PORT.");
+        }
+
+        return (address[..colon].Trim('[', ']'), port);
+    }
+}

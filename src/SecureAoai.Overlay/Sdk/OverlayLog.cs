@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace SecureAoai.Overlay;
+
+/// <summary>The SDK's log messages; none carries a key or payload byte.</summary>
+internal static partial class OverlayLog
+{
+    [LoggerMessage(201, LogLevel.Information, "Overlay identity '{Identity}' connected to router {Router}.")]
+    public static partial void Connected(ILogger logger, string identity, string router);
+
+    [LoggerMessage(202, LogLevel.Warning, "Overlay identity '{Identity}' lost its router; reconnecting.")]
+    public static partial void Disconnected(ILogger logger, string identity);
+
+    [LoggerMessage(203, LogLevel.Information, "Overlay identity '{Identity}' reconnected and bound {Count} service(s) again.")]
+    public static partial void Rebound(ILogger logger, string identity, int count);
+
+    [LoggerMessage(204, LogLevel.Warning, "Overlay identity '{Identity}' could not reconnect; next try in {DelayMs} ms: {Reason}")]
+    public static partial void ReconnectFailed(ILogger logger, string identity, double delayMs, string reason);
+
+    [LoggerMessage(205, LogLevel.Warning, "A dial of '{Service}' from '{Caller}' failed its end-to-end handshake: {Reason}")]
+    public static partial void HandshakeFailed(ILogger logger, string service, string caller, string reason);
+
+    [LoggerMessage(206, LogLevel.Warning, "A tunnel connection to '{Service}' failed: {Reason}")]
+    public static partial void TunnelFailed(ILogger logger, string service, string reason);
+
+    [LoggerMessage(207, LogLevel.Warning, "A dial of '{Service}' could not be forwarded to {Target}: {Reason}")]
+    public static partial void ForwardFailed(ILogger logger, string service, string target, string reason);
+}

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace SecureAoai.Overlay;
+
+/// <summary>
+/// A local TCP port whose every connection dials an overlay service: the way a browser or a tool
+/// without the SDK reaches a dark app (<c>secureaoai tunnel</c>).
+/// </summary>
+public sealed class OverlayTunnel : IAsyncDisposable
+{
+    private readonly OverlayContext _context;
+    private readonly TcpListener _listener;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _acceptLoop;
+
+    private OverlayTunnel(OverlayContext context, string service, TcpListener listener, ILogger logger)
+    {
+        _context = context;
+        Service = service;
+        _listener = listener;
+        _logger = logger;
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    /// <summary>The service every connection dials.</summary>
+    public string Service { get; }
+
+    /// <summary>The local address the tunnel listens on.</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndpoint;
+
+    /// <summary>Listens on <paramref name="listen"/> (port 0 picks a free one) and dials <paramref name="service"/> per connection.</summary>
+    /// <param name="context">The identity that dials.</param>
+    /// <param name="service">The service to dial.</param>
+    /// <param name="listen">The local address; keep it on loopback unless others on the network should reach the service as you.</param>
+    /// <param name="logger">Where to log; nothing when <see langword="null"/>.</param>
+    /// <returns>The running tunnel.</returns>
+    public static OverlayTunnel Start(OverlayContext context, string service, IPEndPoint listen, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentException.ThrowIfNullOrEmpty(service);
+        ArgumentNullException.ThrowIfNull(listen);
+        var listener = new TcpListener(listen);
+        listener.Start();
+        return new OverlayTunnel(context, service, listener, logger ?? NullLogger.Instance);
+    }
+
+    /// <summary>Stops listening; connections in progress are closed.</summary>
+    /// <returns>A task that completes when the tunnel has stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Stop();
+        await _acceptLoop.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptSocketAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = ServeAsync(client);
+        }
+    }
+
+    private async Task ServeAsync(Socket client)
+    {
+        try
+        {
+            var connection = await _context.DialAsync(Service, _stop.Token).ConfigureAwait(false);
+            await StreamPump.RunAsync(connection, client, _stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OverlayDialException or IOException or OperationCanceledException or SocketException)
+        {
+            OverlayLog.TunnelFailed(_logger, Service, ex.Message);
+            client.Dispose();
+        }
+    }
+}

@@ -1,0 +1,248 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using SecureAoai.Overlay.Controller;
+using SecureAoai.Overlay.Router;
+using SecureAoai.Overlay.Tests.Controller;
+
+namespace SecureAoai.Overlay.Tests.Fabric;
+
+/// <summary>Dial and bind through a real router on loopback: encryption, scale, flow control, recovery, revocation.</summary>
+public sealed class FabricTests
+{
+    private static async Task<(FabricFixture Fabric, OverlayContext Client, OverlayContext Server)> StartAsync(OverlayRouterOptions? options = null)
+    {
+        var fabric = FabricFixture.Start(options);
+        fabric.Controller.CreateService("echo", ["demo"]);
+        fabric.Controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
+        fabric.Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
+        var client = fabric.Context(await fabric.EnrollAsync("client", "clients"));
+        var server = fabric.Context(await fabric.EnrollAsync("server", "servers"));
+        return (fabric, client, server);
+    }
+
+    [Fact]
+    public async Task Dial_RouterForwardsOnlyCiphertext()
+    {
+        var (fabric, client, server) = await StartAsync();
+        await using var fabricScope = fabric;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var seen = new MemoryStream();
+        fabric.Router.ForwardTap = bytes => { lock (seen) { seen.Write(bytes.Span); } };
+        _ = EchoServer.RunAsync(await server.BindAsync("echo", cancel.Token), cancel.Token);
+        var secret = Encoding.UTF8.GetBytes("the quarterly numbers are not public yet " + new string('x', 4000));
+
+        await using var connection = await client.DialAsync("echo", cancel.Token);
+        var echoed = await EchoServer.RoundTripAsync(connection, secret, cancel.Token);
+
+        Assert.Equal(secret, echoed);
+        var forwarded = seen.ToArray();
+        Assert.True(forwarded.Length > secret.Length, "the router forwarded the exchange");
+        Assert.Equal(-1, forwarded.AsSpan().IndexOf("quarterly numbers"u8));
+        Assert.Equal(-1, forwarded.AsSpan().IndexOf(Encoding.UTF8.GetBytes(new string('x', 64))));
+    }
+
+    [Fact]
+    public async Task Dial_ThousandConcurrentStreams_EachEchoesItsOwnBytes()
+    {
+        var (fabric, client, server) = await StartAsync();
+        await using var fabricScope = fabric;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        _ = EchoServer.RunAsync(await server.BindAsync("echo", cancel.Token), cancel.Token);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 1000).Select(async i =>
+        {
+            var payload = Encoding.UTF8.GetBytes($"stream {i} " + new string((char)('a' + (i % 26)), i % 512));
+            await using var connection = await client.DialAsync("echo", cancel.Token);
+            return (payload, echoed: await EchoServer.RoundTripAsync(connection, payload, cancel.Token));
+        }));
+
+        Assert.All(results, r => Assert.Equal(r.payload, r.echoed));
+    }
+
+    [Fact]
+    public async Task Dial_BinderNeverReads_RouterBuffersNoMoreThanTheWindows()
+    {
+        var (fabric, client, server) = await StartAsync();
+        await using var fabricScope = fabric;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var listener = await server.BindAsync("echo", cancel.Token);
+        var accepted = new TaskCompletionSource<OverlayStream>();
+        _ = Task.Run(async () => accepted.TrySetResult(await listener.AcceptAsync(cancel.Token)));
+
+        await using var connection = await client.DialAsync("echo", cancel.Token);
+        await using var stalled = await accepted.Task.WaitAsync(cancel.Token);
+        var chunk = new byte[64 * 1024];
+        using var blocked = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        long written = 0;
+        try
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                await connection.WriteAsync(chunk, blocked.Token);
+                written += chunk.Length;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        // The writer stalled: what the router took is bounded by the two hops' windows and its pump buffer.
+        var window = fabric.RouterOptions.Mux.InitialStreamWindowBytes;
+        Assert.True(written < 200L * chunk.Length, "the writer was held back");
+        Assert.InRange(fabric.Router.ForwardedBytes, 0, (2L * window) + (64 * 1024));
+    }
+
+    [Fact]
+    public async Task Dial_NoBinder_FailsAtOnceSayingSo()
+    {
+        var (fabric, client, _) = await StartAsync();
+        await using var fabricScope = fabric;
+
+        var error = await Assert.ThrowsAsync<OverlayDialException>(() => client.DialAsync("echo").WaitAsync(TimeSpan.FromSeconds(5)));
+
+        Assert.Equal(OverlayDialFailure.NoTerminator, error.Reason);
+        Assert.Contains("no live binder", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dial_TwoBinders_ShareTheLoad()
+    {
+        var (fabric, client, server) = await StartAsync();
+        await using var fabricScope = fabric;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var second = fabric.Context(await fabric.EnrollAsync("server2", "servers"));
+        var counts = new ConcurrentDictionary<string, int>();
+        _ = EchoServer.RunAsync(await server.BindAsync("echo", cancel.Token), cancel.Token, _ => counts.AddOrUpdate("server", 1, (_, n) => n + 1));
+        _ = EchoServer.RunAsync(await second.BindAsync("echo", cancel.Token), cancel.Token, _ => counts.AddOrUpdate("server2", 1, (_, n) => n + 1));
+
+        // Held open together, so the smart strategy sees the load and spreads it.
+        var connections = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => client.DialAsync("echo", cancel.Token)));
+        foreach (var connection in connections)
+        {
+            await EchoServer.RoundTripAsync(connection, "hi"u8.ToArray(), cancel.Token);
+            await connection.DisposeAsync();
+        }
+
+        Assert.Equal(20, counts.Values.Sum());
+        Assert.InRange(counts.GetValueOrDefault("server"), 5, 15);
+    }
+
+    [Fact]
+    public async Task Router_Restarted_BinderReturnsAndDialSucceedsWithinTwoSeconds()
+    {
+        var (fabric, client, server) = await StartAsync();
+        await using var fabricScope = fabric;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        _ = EchoServer.RunAsync(await server.BindAsync("echo", cancel.Token), cancel.Token);
+        await using (var before = await client.DialAsync("echo", cancel.Token))
+        {
+            await EchoServer.RoundTripAsync(before, "before"u8.ToArray(), cancel.Token);
+        }
+
+        await fabric.RestartRouterAsync();
+        var restarted = System.Diagnostics.Stopwatch.StartNew();
+        OverlayStream? after = null;
+        for (var i = 0; i < 100 && after is null && restarted.Elapsed < TimeSpan.FromSeconds(2); i++)
+        {
+            try
+            {
+                after = await client.DialAsync("echo", cancel.Token);
+            }
+            catch (OverlayDialException ex) when (ex.Reason is OverlayDialFailure.NoTerminator or OverlayDialFailure.RouterUnreachable)
+            {
+                await Task.Delay(20, cancel.Token); // the binder is reconnecting
+            }
+        }
+
+        Assert.NotNull(after);
+        Assert.True(restarted.Elapsed < TimeSpan.FromSeconds(2), $"took {restarted.Elapsed}");
+        await using (after)
+        {
+            Assert.Equal("after"u8.ToArray(), await EchoServer.RoundTripAsync(after, "after"u8.ToArray(), cancel.Token));
+        }
+    }
+
+    [Fact]
+    public async Task Revoke_LiveConnectionsClosedAndNewDialsRefused()
+    {
+        var (fabric, client, server) = await StartAsync();
+        await using var fabricScope = fabric;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        _ = EchoServer.RunAsync(await server.BindAsync("echo", cancel.Token), cancel.Token);
+        await using var live = await client.DialAsync("echo", cancel.Token);
+
+        fabric.Controller.RevokeIdentity("client");
+
+        await Assert.ThrowsAnyAsync<IOException>(async () =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                await live.WriteAsync("still here?"u8.ToArray(), cancel.Token);
+                if (await live.ReadAsync(new byte[32], cancel.Token) == 0)
+                {
+                    throw new IOException("closed");
+                }
+            }
+        });
+        await Assert.ThrowsAsync<OverlayDialException>(() => client.DialAsync("echo", cancel.Token));
+    }
+
+    [Fact]
+    public async Task Connect_CertificateFromAnotherOverlay_Refused()
+    {
+        var (fabric, _, _) = await StartAsync();
+        await using var fabricScope = fabric;
+        await using var other = FabricFixture.Start();
+        other.Controller.CreateService("echo", ["demo"]);
+        var stranger = await other.EnrollAsync("stranger", "clients");
+        var context = fabric.Context(stranger, new OverlayContextOptions { RouterAddress = fabric.RouterAddress, ConnectTimeout = TimeSpan.FromSeconds(3) });
+
+        var error = await Assert.ThrowsAsync<OverlayDialException>(() => context.DialAsync("echo"));
+
+        Assert.Equal(OverlayDialFailure.RouterUnreachable, error.Reason);
+        Assert.Equal(0, fabric.Router.SessionCount);
+    }
+
+    [Fact]
+    public async Task Router_MalformedFramesFromOneParty_OnlyThatConnectionCloses()
+    {
+        var (fabric, client, server) = await StartAsync();
+        await using var fabricScope = fabric;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        _ = EchoServer.RunAsync(await server.BindAsync("echo", cancel.Token), cancel.Token);
+        using var attacker = OverlayIdentity.Load(fabric.Overlay.PathFor("client.json"));
+        var random = new Random(20261123);
+
+        // Authenticated parties sending garbage after the TLS handshake, many times over.
+        for (var i = 0; i < 50; i++)
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(IPAddress.Loopback, fabric.Router.LocalEndPoint.Port, cancel.Token);
+            await using var ssl = new SslStream(tcp.GetStream());
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                ClientCertificates = [attacker.Certificate],
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => certificate is not null && OverlayTrust.ChainsTo(certificate, attacker.CaCertificate, errors),
+            }, cancel.Token);
+            var garbage = new byte[random.Next(1, 4096)];
+            random.NextBytes(garbage);
+            try
+            {
+                await ssl.WriteAsync(garbage, cancel.Token);
+                await ssl.FlushAsync(cancel.Token);
+            }
+            catch (IOException)
+            {
+                // The router may already have closed on the first bad header.
+            }
+        }
+
+        await using var healthy = await client.DialAsync("echo", cancel.Token);
+        Assert.Equal("fine"u8.ToArray(), await EchoServer.RoundTripAsync(healthy, "fine"u8.ToArray(), cancel.Token));
+    }
+}
