@@ -11,7 +11,10 @@ internal static class CliApp
     /// <summary>Exit code of a command line that could not be understood.</summary>
     public const int UsageError = 2;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error) => RunAsync(args, output, error, CancellationToken.None);
+
+    /// <summary>Runs the command line; <paramref name="cancellationToken"/> stops long-running commands as Ctrl+C does.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var root = new RootCommand("secureaoai: check and run the zero-trust path from an app to Azure OpenAI.")
         {
@@ -35,6 +38,6 @@ internal static class CliApp
             return UsageError;
         }
 
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }).ConfigureAwait(false);
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken).ConfigureAwait(false);
     }
 }

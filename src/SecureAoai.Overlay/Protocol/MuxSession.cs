@@ -199,9 +199,16 @@ internal sealed class MuxSession : IAsyncDisposable
 
         try
         {
+            // A read stuck in the transport (a peer that vanished mid-close) must not hold disposal:
+            // after the grace period the transport is closed under it, which ends the loops.
+            if (await Task.WhenAny(_completion.Task, Task.Delay(CloseGracePeriod * 2, _time)).ConfigureAwait(false) != _completion.Task)
+            {
+                await _transport.DisposeAsync().ConfigureAwait(false);
+            }
+
             await _completion.Task.ConfigureAwait(false);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
         {
             // The failure is on Completion for whoever watches it; disposing is not the place to rethrow it.
         }

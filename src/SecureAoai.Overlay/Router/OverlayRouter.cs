@@ -28,6 +28,7 @@ internal sealed class OverlayRouter : IAsyncDisposable
     private TcpListener? _listener;
     private Task _acceptLoop = Task.CompletedTask;
     private long _forwardedBytes;
+    private int _disposed;
 
     public OverlayRouter(IRouterAuthority authority, X509Certificate2 serverCertificate, OverlayRouterOptions? options = null, ILogger? logger = null)
     {
@@ -63,6 +64,11 @@ internal sealed class OverlayRouter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _authority.IdentityRevoked -= CloseSessionsOf;
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener?.Stop();

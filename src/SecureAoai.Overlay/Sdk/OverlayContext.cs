@@ -136,7 +136,15 @@ public sealed class OverlayContext : IAsyncDisposable
             await session.DisposeAsync().ConfigureAwait(false);
         }
 
-        await _maintenance.ConfigureAwait(false);
+        try
+        {
+            await _maintenance.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Reconnecting was under way and failed: nothing left to reconnect.
+        }
+
         _connectGate.Dispose();
         _stop.Dispose();
     }
@@ -305,13 +313,14 @@ public sealed class OverlayContext : IAsyncDisposable
         {
             await session.Completion.WaitAsync(_stop.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
             return;
         }
-        catch (Exception ex) when (ex is IOException or OverlayProtocolException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The session failed rather than closed: reconnect all the same.
+            // The session failed rather than closed, whatever the cause: reconnect all the same.
+            OverlayLog.SessionFailed(_logger, IdentityName, ex.GetType().Name);
         }
 
         foreach (var listener in _listeners.Keys)

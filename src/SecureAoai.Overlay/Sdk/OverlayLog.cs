@@ -25,4 +25,7 @@ internal static partial class OverlayLog
 
     [LoggerMessage(207, LogLevel.Warning, "A dial of '{Service}' could not be forwarded to {Target}: {Reason}")]
     public static partial void ForwardFailed(ILogger logger, string service, string target, string reason);
+
+    [LoggerMessage(208, LogLevel.Warning, "The router session of '{Identity}' failed ({Error}); reconnecting.")]
+    public static partial void SessionFailed(ILogger logger, string identity, string error);
 }
