@@ -27,6 +27,8 @@ internal sealed class ControllerAuthority : IRouterAuthority, IDisposable
 
     public bool ServiceExists(string service) => _controller.Store.FindService(service) is not null;
 
+    public bool IsRevoked(string identity) => _controller.Store.FindIdentity(identity) is not { IsRevoked: false };
+
     public bool CanDial(string identity, string service) => _controller.CanDial(identity, service);
 
     public bool CanBind(string identity, string service) => _controller.CanBind(identity, service);

@@ -23,6 +23,9 @@ internal interface IRouterAuthority
     /// <summary>Whether <paramref name="identity"/> may bind <paramref name="service"/>.</summary>
     bool CanBind(string identity, string service);
 
+    /// <summary>Whether <paramref name="identity"/> is revoked or gone (read from the store, so a revocation by another process counts).</summary>
+    bool IsRevoked(string identity);
+
     /// <summary>Raised with an identity's name when it is revoked; its live connections must close.</summary>
     event Action<string>? IdentityRevoked;
 }

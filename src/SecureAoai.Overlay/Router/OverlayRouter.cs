@@ -27,6 +27,7 @@ internal sealed class OverlayRouter : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private TcpListener? _listener;
     private Task _acceptLoop = Task.CompletedTask;
+    private Task _sweep = Task.CompletedTask;
     private long _forwardedBytes;
     private int _disposed;
 
@@ -59,6 +60,7 @@ internal sealed class OverlayRouter : IAsyncDisposable
         _listener = new TcpListener(endPoint);
         _listener.Start(backlog: 512);
         _acceptLoop = AcceptLoopAsync(_listener, _stop.Token);
+        _sweep = SweepRevocationsAsync(_stop.Token);
         RouterLog.Listening(_logger, LocalEndPoint.ToString());
     }
 
@@ -73,6 +75,7 @@ internal sealed class OverlayRouter : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener?.Stop();
         await _acceptLoop.ConfigureAwait(false);
+        await _sweep.ConfigureAwait(false);
         foreach (var session in _sessions.Keys)
         {
             await session.Mux.DisposeAsync().ConfigureAwait(false);
@@ -384,6 +387,26 @@ internal sealed class OverlayRouter : IAsyncDisposable
             {
                 RemoveTerminator(terminator);
             }
+        }
+    }
+
+    /// <summary>Closes the sessions of identities revoked by another process (the event only reaches this one).</summary>
+    private async Task SweepRevocationsAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.RevocationSweepInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var name in _sessions.Keys.Select(s => s.Caller.Name).Distinct().Where(_authority.IsRevoked).ToArray())
+                {
+                    CloseSessionsOf(name);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The router is stopping.
         }
     }
 

@@ -245,4 +245,36 @@ public sealed class FabricTests
         await using var healthy = await client.DialAsync("echo", cancel.Token);
         Assert.Equal("fine"u8.ToArray(), await EchoServer.RoundTripAsync(healthy, "fine"u8.ToArray(), cancel.Token));
     }
+
+    [Fact]
+    public async Task Revoke_FromAnotherProcess_SweepClosesLiveConnections()
+    {
+        var (fabric, client, server) = await StartAsync(new OverlayRouterOptions { RevocationSweepInterval = TimeSpan.FromMilliseconds(100) });
+        await using var fabricScope = fabric;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        _ = EchoServer.RunAsync(await server.BindAsync("echo", cancel.Token), cancel.Token);
+        await using var live = await client.DialAsync("echo", cancel.Token);
+
+        // What 'secureaoai overlay identity revoke' does from another process: its own controller on the same directory.
+        using (var elsewhere = OverlayController.Open(fabric.Overlay.Directory))
+        {
+            elsewhere.RevokeIdentity("client");
+        }
+
+        var reads = 0;
+        await Assert.ThrowsAnyAsync<IOException>(async () =>
+        {
+            for (; reads < 200; reads++)
+            {
+                await live.WriteAsync("still here?"u8.ToArray(), cancel.Token);
+                if (await live.ReadAsync(new byte[32], cancel.Token) == 0)
+                {
+                    throw new IOException("closed");
+                }
+
+                await Task.Delay(20, cancel.Token);
+            }
+        });
+        Assert.True(reads < 200, "the connection was closed by the sweep");
+    }
 }
