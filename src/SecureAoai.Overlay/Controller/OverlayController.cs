@@ -27,6 +27,8 @@ internal sealed class OverlayController : IDisposable
     }
 
     private const string RouterAddressesSetting = "routers";
+    private readonly Lock _policyGate = new();
+    private PolicySnapshot? _policies;
 
     /// <summary>Raised with the identity's name after <see cref="RevokeIdentity"/> revoked it in this process, so the router can close its live connections.</summary>
     public event Action<string>? IdentityRevoked;
@@ -87,7 +89,9 @@ internal sealed class OverlayController : IDisposable
     public IdentityRecord CreateIdentity(string name, IEnumerable<string> roles)
     {
         RoleExpressions.ValidateName(name, "identity name");
-        return Store.AddIdentity(name, RoleExpressions.NormalizeAttributes(roles), Time.GetUtcNow());
+        var identity = Store.AddIdentity(name, RoleExpressions.NormalizeAttributes(roles), Time.GetUtcNow());
+        InvalidatePolicies();
+        return identity;
     }
 
     /// <summary>Creates a one-time enrollment token (JWT) for an unenrolled identity; <paramref name="lifetime"/> defaults to <see cref="EnrollmentToken.DefaultLifetime"/>.</summary>
@@ -114,6 +118,7 @@ internal sealed class OverlayController : IDisposable
             throw NotFound("identity", name);
         }
 
+        InvalidatePolicies();
         ControllerLog.Revoked(_logger, name);
         IdentityRevoked?.Invoke(name);
     }
@@ -148,14 +153,18 @@ internal sealed class OverlayController : IDisposable
     public ServiceRecord CreateService(string name, IEnumerable<string> roles)
     {
         RoleExpressions.ValidateName(name, "service name");
-        return Store.AddService(name, RoleExpressions.NormalizeAttributes(roles));
+        var service = Store.AddService(name, RoleExpressions.NormalizeAttributes(roles));
+        InvalidatePolicies();
+        return service;
     }
 
     public ServicePolicyRecord CreateServicePolicy(string name, ServicePolicyType type, PolicySemantic semantic, IEnumerable<string> identityRoles, IEnumerable<string> serviceRoles)
     {
         RoleExpressions.ValidateName(name, "policy name");
-        return Store.AddServicePolicy(name, type, semantic,
+        var policy = Store.AddServicePolicy(name, type, semantic,
             RoleExpressions.NormalizeExpressions(identityRoles, "--identity-roles"), RoleExpressions.NormalizeExpressions(serviceRoles, "--service-roles"));
+        InvalidatePolicies();
+        return policy;
     }
 
     public RouterPolicyRecord CreateRouterPolicy(string name, PolicySemantic semantic, IEnumerable<string> identityRoles, IEnumerable<string> routerRoles)
@@ -176,10 +185,61 @@ internal sealed class OverlayController : IDisposable
     /// <summary>Whether the identity may dial or bind the service; false for unknown names and revoked identities.</summary>
     public bool Authorize(string identityName, string serviceName, ServicePolicyType action)
     {
-        var identity = Store.FindIdentity(identityName);
-        var service = Store.FindService(serviceName);
-        return identity is not null && service is not null && Store.CreateEvaluator().Allows(identity, service, action);
+        var policies = Policies();
+        return policies.Identities.TryGetValue(identityName, out var identity)
+            && policies.Services.TryGetValue(serviceName, out var service)
+            && policies.Evaluator.Allows(identity, service, action);
     }
+
+    /// <summary>Whether a service of that name exists (from the same snapshot as <see cref="Authorize"/>).</summary>
+    public bool ServiceExists(string serviceName) => Policies().Services.ContainsKey(serviceName);
+
+    /// <summary>
+    /// How long a snapshot of identities, services and policies answers <see cref="Authorize"/>
+    /// before it is read again. Changes made through this controller apply at once; changes made by
+    /// another process (the CLI) within this time. The default value is 1 second.
+    /// </summary>
+    internal TimeSpan PolicySnapshotLifetime { get; set; } = TimeSpan.FromSeconds(1);
+
+    private PolicySnapshot Policies()
+    {
+        var now = Time.GetUtcNow();
+        lock (_policyGate)
+        {
+            if (_policies is { } current && now - current.TakenAt < PolicySnapshotLifetime)
+            {
+                return current;
+            }
+        }
+
+        // Read outside the lock: every dial goes through here, and a slow disk must not serialize them.
+        var fresh = new PolicySnapshot(
+            Store.ListIdentities().ToDictionary(i => i.Name, StringComparer.Ordinal),
+            Store.ListServices().ToDictionary(s => s.Name, StringComparer.Ordinal),
+            Store.CreateEvaluator(),
+            now);
+        lock (_policyGate)
+        {
+            _policies = fresh;
+        }
+
+        return fresh;
+    }
+
+    private void InvalidatePolicies()
+    {
+        lock (_policyGate)
+        {
+            _policies = null;
+        }
+    }
+
+    /// <summary>The state <see cref="Authorize"/> reads, taken at one moment.</summary>
+    private sealed record PolicySnapshot(
+        IReadOnlyDictionary<string, IdentityRecord> Identities,
+        IReadOnlyDictionary<string, ServiceRecord> Services,
+        PolicyEvaluator Evaluator,
+        DateTimeOffset TakenAt);
 
     public bool CanDial(string identityName, string serviceName) => Authorize(identityName, serviceName, ServicePolicyType.Dial);
 

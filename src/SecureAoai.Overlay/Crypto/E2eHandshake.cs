@@ -144,8 +144,9 @@ internal static class E2eHandshake
 
         try
         {
-            using (var chain = new X509Chain())
+            if (!VerifiedChains.Contains(peer, overlayCa))
             {
+                using var chain = new X509Chain();
                 chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
                 chain.ChainPolicy.CustomTrustStore.Add(overlayCa);
                 chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
@@ -155,6 +156,8 @@ internal static class E2eHandshake
                     string status = string.Join(", ", chain.ChainStatus.Select(s => s.Status));
                     throw new AuthenticationException($"The peer's certificate '{peer.Subject}' does not chain to the overlay CA '{overlayCa.Subject}' ({status}).");
                 }
+
+                VerifiedChains.Add(peer, overlayCa);
             }
 
             if (acceptPeer is not null && !acceptPeer(peer))

@@ -25,7 +25,7 @@ internal sealed class ControllerAuthority : IRouterAuthority, IDisposable
 
     public bool CanUseRouter(string identity) => _controller.CanUseRouter(identity, _routerName, []);
 
-    public bool ServiceExists(string service) => _controller.Store.FindService(service) is not null;
+    public bool ServiceExists(string service) => _controller.ServiceExists(service);
 
     public bool IsRevoked(string identity) => _controller.Store.FindIdentity(identity) is not { IsRevoked: false };
 

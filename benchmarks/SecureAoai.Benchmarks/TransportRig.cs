@@ -1,0 +1,192 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using SecureAoai.Overlay;
+using SecureAoai.Overlay.Controller;
+using SecureAoai.Overlay.Router;
+
+namespace SecureAoai.Benchmarks;
+
+/// <summary>
+/// Echo servers on loopback, in this process, for the three transports: plain TCP, TLS (server
+/// certificate from a CA the client trusts by a custom root) and the overlay (dialer → router →
+/// binder, end-to-end sealed).
+/// </summary>
+internal sealed class TransportRig : IAsyncDisposable
+{
+    private const int BufferBytes = 64 * 1024;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _loops = [];
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "secureaoai-bench-" + Guid.NewGuid().ToString("N"));
+    private TcpListener _tcp = null!;
+    private TcpListener _tls = null!;
+    private X509Certificate2 _tlsCertificate = null!;
+    private OverlayController _controller = null!;
+    private ControllerServer _controllerServer = null!;
+    private ControllerAuthority _authority = null!;
+    private X509Certificate2 _routerCertificate = null!;
+    private OverlayRouter _router = null!;
+    private OverlayIdentity _dialerIdentity = null!;
+    private OverlayIdentity _binderIdentity = null!;
+    private OverlayContext _binder = null!;
+
+    public X509Certificate2 Ca => _controller.CertificateAuthority.Certificate;
+
+    public IPEndPoint TcpEndPoint => (IPEndPoint)_tcp.LocalEndpoint;
+
+    public IPEndPoint TlsEndPoint => (IPEndPoint)_tls.LocalEndpoint;
+
+    public OverlayContext Dialer { get; private set; } = null!;
+
+    public static async Task<TransportRig> StartAsync()
+    {
+        var rig = new TransportRig();
+        await rig.InitializeAsync();
+        return rig;
+    }
+
+    public async Task<Stream> ConnectTcpAsync()
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(TcpEndPoint);
+        return new NetworkStream(socket, ownsSocket: true);
+    }
+
+    public async Task<Stream> ConnectTlsAsync()
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(TlsEndPoint);
+        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
+        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            RemoteCertificateValidationCallback = (_, certificate, _, errors) => certificate is not null && OverlayTrust.ChainsTo(certificate, Ca, errors),
+        });
+        return ssl;
+    }
+
+    public async Task<Stream> DialOverlayAsync() => await Dialer.DialAsync("echo");
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _tcp.Stop();
+        _tls.Stop();
+        await Dialer.DisposeAsync();
+        await _binder.DisposeAsync();
+        await _router.DisposeAsync();
+        await _controllerServer.DisposeAsync();
+        _authority.Dispose();
+        _controller.Dispose();
+        _tlsCertificate.Dispose();
+        _routerCertificate.Dispose();
+        _dialerIdentity.Dispose();
+        _binderIdentity.Dispose();
+        await Task.WhenAll(_loops).ContinueWith(_ => { }, TaskScheduler.Default);
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>Copies everything back until the peer half-closes, then half-closes too.</summary>
+    public static async Task EchoAsync(Stream stream, Func<ValueTask> completeWrites, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[BufferBytes];
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
+
+            await completeWrites();
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+        }
+        finally
+        {
+            await stream.DisposeAsync();
+        }
+    }
+
+    private async Task InitializeAsync()
+    {
+        var controllerListener = new TcpListener(IPAddress.Loopback, 0);
+        controllerListener.Start();
+        _controller = OverlayController.Initialize(_directory, $"127.0.0.1:{((IPEndPoint)controllerListener.LocalEndpoint).Port}");
+        _controllerServer = _controller.StartServer(controllerListener);
+        _controller.CreateService("echo", ["bench"]);
+        _controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#dialers"], ["#bench"]);
+        _controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#binders"], ["#bench"]);
+        _authority = new ControllerAuthority(_controller, "router");
+        _routerCertificate = _controller.IssueServerCertificate("router", ["localhost"], [IPAddress.Loopback]);
+        _router = new OverlayRouter(_authority, _routerCertificate);
+        _router.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        _controller.RegisterRouter($"127.0.0.1:{_router.LocalEndPoint.Port}");
+        _dialerIdentity = await EnrollAsync("dialer", "dialers");
+        _binderIdentity = await EnrollAsync("binder", "binders");
+        Dialer = OverlayContext.Create(_dialerIdentity);
+        _binder = OverlayContext.Create(_binderIdentity);
+        var listener = await _binder.BindAsync("echo");
+        _loops.Add(Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                OverlayStream stream;
+                try
+                {
+                    stream = await listener.AcceptAsync(_stop.Token);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                _ = EchoAsync(stream, stream.CompleteWritesAsync, _stop.Token);
+            }
+        }));
+
+        _tcp = new TcpListener(IPAddress.Loopback, 0);
+        _tcp.Start(512);
+        _loops.Add(AcceptAsync(_tcp, async socket =>
+        {
+            socket.NoDelay = true;
+            var stream = new NetworkStream(socket, ownsSocket: true);
+            await EchoAsync(stream, () => { socket.Shutdown(SocketShutdown.Send); return ValueTask.CompletedTask; }, _stop.Token);
+        }));
+
+        _tlsCertificate = _controller.IssueServerCertificate("tls-echo", ["localhost"], [IPAddress.Loopback]);
+        _tls = new TcpListener(IPAddress.Loopback, 0);
+        _tls.Start(512);
+        _loops.Add(AcceptAsync(_tls, async socket =>
+        {
+            socket.NoDelay = true;
+            var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
+            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _tlsCertificate }, _stop.Token);
+            await EchoAsync(ssl, () => new ValueTask(ssl.ShutdownAsync()), _stop.Token);
+        }));
+    }
+
+    private async Task<OverlayIdentity> EnrollAsync(string name, string role)
+    {
+        _controller.CreateIdentity(name, [role]);
+        return await EnrollmentClient.EnrollAsync(_controller.CreateEnrollmentToken(name), Path.Combine(_directory, name + ".json"));
+    }
+
+    private async Task AcceptAsync(TcpListener listener, Func<Socket, Task> serve)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                var socket = await listener.AcceptSocketAsync(_stop.Token);
+                _ = Task.Run(() => serve(socket));
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+        }
+    }
+}
