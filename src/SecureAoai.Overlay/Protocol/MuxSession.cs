@@ -93,32 +93,33 @@ internal sealed class MuxSession : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
         {
-            throw new InvalidOperationException("The session is already running.");
+            throw new InvalidOperationException("The session is already running or was disposed.");
         }
 
         Volatile.Write(ref _lastReceivedTimestamp, _time.GetTimestamp());
         Enqueue(new OutgoingFrame(FrameType.Hello, 0, null, 0, 0, FromReadLoop: false));
         Log.SessionStarted(_logger, _isInitiator);
-        using (cancellationToken.Register(static s => ((MuxSession)s!).Close(null, "The application cancelled the session.", sendGoAway: true), this))
+        try
         {
-            Task writer = WriteLoopAsync();
-            Task keepAlive = KeepAliveLoopAsync();
-            await ReadLoopAsync().ConfigureAwait(false);
-            await Task.WhenAll(writer, keepAlive).ConfigureAwait(false);
+            using (cancellationToken.Register(static s => ((MuxSession)s!).Close(null, "The application cancelled the session.", sendGoAway: true), this))
+            {
+                Task writer = WriteLoopAsync();
+                Task keepAlive = KeepAliveLoopAsync();
+                await ReadLoopAsync().ConfigureAwait(false);
+                await Task.WhenAll(writer, keepAlive).ConfigureAwait(false);
+            }
         }
-
-        await _input.CompleteAsync().ConfigureAwait(false);
-        await _output.CompleteAsync().ConfigureAwait(false);
-        await _transport.DisposeAsync().ConfigureAwait(false);
-        ReturnQueuedBuffers();
-        _stop.Dispose();
-        if (_failure is null)
+        finally
         {
-            _completion.TrySetResult();
-        }
-        else
-        {
-            _completion.TrySetException(_failure);
+            await ReleaseTransportAsync().ConfigureAwait(false);
+            if (_failure is null)
+            {
+                _completion.TrySetResult();
+            }
+            else
+            {
+                _completion.TrySetException(_failure);
+            }
         }
     }
 
@@ -188,11 +189,9 @@ internal sealed class MuxSession : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Close(null, "The session was disposed.", sendGoAway: true);
-        if (Volatile.Read(ref _started) == 0)
+        if (Interlocked.Exchange(ref _started, 1) == 0)
         {
-            await _input.CompleteAsync().ConfigureAwait(false);
-            await _output.CompleteAsync().ConfigureAwait(false);
-            await _transport.DisposeAsync().ConfigureAwait(false);
+            await ReleaseTransportAsync().ConfigureAwait(false);
             _completion.TrySetResult();
             return;
         }
@@ -288,8 +287,9 @@ internal sealed class MuxSession : IAsyncDisposable
         {
             Close(new IOException($"Overlay protocol violation: {ex.Message}", ex), ex.Message, sendGoAway: true);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // Whatever the transport throws (socket, TLS, disposal) ends this session and nothing else.
             Close(new IOException($"The transport failed: {ex.Message}", ex), "The transport failed.", sendGoAway: false);
         }
     }
@@ -439,7 +439,7 @@ internal sealed class MuxSession : IAsyncDisposable
         {
             // Close() gave up on flushing after the grace period, or the transport is gone.
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             Close(new IOException($"Writing to the transport failed: {ex.Message}", ex), "The transport failed.", sendGoAway: false);
         }
@@ -542,6 +542,13 @@ internal sealed class MuxSession : IAsyncDisposable
 
         _peerHello.TrySetException(streamError);
         _accepts.Writer.TryComplete();
+
+        // Opens still queued are dead (their streams just failed): AcceptAsync returns null, not them.
+        while (_accepts.Reader.TryRead(out _))
+        {
+            Interlocked.Decrement(ref _pendingAccepts);
+        }
+
         if (sendGoAway)
         {
             EnqueueReason(FrameType.GoAway, 0, reason);
@@ -570,6 +577,27 @@ internal sealed class MuxSession : IAsyncDisposable
         if (_closed)
         {
             throw new IOException($"The overlay session has ended: {ClosedReason}", _failure);
+        }
+    }
+
+    /// <summary>Releases the pipes and the transport. Never throws and never waits on the network: whatever the write loop did not flush is dropped.</summary>
+    private async Task ReleaseTransportAsync()
+    {
+        var dropped = new IOException("The overlay session ended; frames not yet written were dropped.");
+        try
+        {
+            await _input.CompleteAsync().ConfigureAwait(false);
+            await _output.CompleteAsync(dropped).ConfigureAwait(false);
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        {
+            // The transport is already broken; there is nothing left to release cleanly.
+        }
+        finally
+        {
+            ReturnQueuedBuffers();
+            _stop.Dispose();
         }
     }
 
