@@ -209,7 +209,6 @@ public sealed class MuxSessionTests
         stopwatch.Stop();
         Assert.Contains("IdleTimeout", error.Message);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(3), $"took {stopwatch.Elapsed}");
-        Assert.Equal(FrameType.Ping, (await peer.ReceiveUntilAsync(FrameType.Ping))?.Type);
         await run.WaitAsync(Timeout);
     }
 
@@ -217,14 +216,14 @@ public sealed class MuxSessionTests
     public async Task RunAsync_IdleButResponsivePeer_KeepAlivesKeepSessionOpen()
     {
         // Generous against the idle timeout so a loaded 2-core CI machine does not starve the pongs.
-        var options = new MuxOptions { KeepAliveInterval = TimeSpan.FromMilliseconds(100), IdleTimeout = TimeSpan.FromMilliseconds(1000) };
+        var options = new MuxOptions { KeepAliveInterval = TimeSpan.FromMilliseconds(150), IdleTimeout = TimeSpan.FromMilliseconds(1500) };
         await using SessionPair pair = await SessionPair.OverTcpAsync(options);
 
         // Several idle timeouts with no application traffic: only pings and pongs keep it alive.
-        Task ended = await Task.WhenAny(pair.Initiator.Completion, pair.Acceptor.Completion, Task.Delay(TimeSpan.FromMilliseconds(3000)));
+        Task ended = await Task.WhenAny(pair.Initiator.Completion, pair.Acceptor.Completion, Task.Delay(TimeSpan.FromMilliseconds(4000)));
 
-        Assert.False(pair.Initiator.Completion.IsCompleted, pair.Initiator.ClosedReason);
-        Assert.False(pair.Acceptor.Completion.IsCompleted, pair.Acceptor.ClosedReason);
+        Assert.False(pair.Initiator.Completion.IsCompleted, pair.Initiator.Completion.Exception?.InnerException?.Message);
+        Assert.False(pair.Acceptor.Completion.IsCompleted, pair.Acceptor.Completion.Exception?.InnerException?.Message);
         (MuxStream client, _) = await OpenAsync(pair);
         Assert.Equal(1u, client.Id);
     }
