@@ -7,7 +7,9 @@ namespace SecureAoai.Overlay.Protocol;
 /// <summary>
 /// The one place a session's frames are written: any thread enqueues, a single loop writes them to the
 /// transport in order and flushes in batches, so frames never interleave and the read loop never waits
-/// on the network. Data frames are bounded by the peer's credit; frames the read loop queues (Pong,
+/// on the network. Hello goes first; Ping, Pong and Credit then jump ahead of queued data, so heartbeats
+/// and window updates are not stuck behind a bulk transfer (none of them depends on the order of
+/// stream frames). Data frames are bounded by the peer's credit; frames the read loop queues (Pong,
 /// Reset) by <see cref="MaxQueuedControlFrames"/>.
 /// </summary>
 internal sealed class MuxSendQueue(HelloLimits ownLimits)
@@ -18,7 +20,11 @@ internal sealed class MuxSendQueue(HelloLimits ownLimits)
     /// <summary>Bytes written before a flush inside a batch, so one batch never grows without bound.</summary>
     private const int FlushThresholdBytes = 64 * 1024;
 
+    /// <summary>Marks an entry of <see cref="_frames"/> that only wakes the write loop for <see cref="_urgent"/>.</summary>
+    private const FrameType WakeUp = 0;
+
     private readonly Channel<OutgoingFrame> _frames = Channel.CreateUnbounded<OutgoingFrame>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly System.Collections.Concurrent.ConcurrentQueue<OutgoingFrame> _urgent = new();
     private int _queuedControlFrames;
 
     /// <summary>Queues a frame, copying <paramref name="payload"/> into a pooled buffer. Dropped silently once the queue is completed.</summary>
@@ -43,22 +49,42 @@ internal sealed class MuxSendQueue(HelloLimits ownLimits)
         EnqueueFrame(type, streamId, bytes[..length], fromReadLoop);
     }
 
-    /// <summary>Queues a frame whose payload is one number: Credit (uint32), Ping or Pong (uint64); Hello ignores it.</summary>
-    public void EnqueueValue(FrameType type, uint streamId, ulong value, bool fromReadLoop = false) =>
-        Enqueue(new OutgoingFrame(type, streamId, null, 0, value, fromReadLoop));
+    /// <summary>Queues a frame whose payload is one number, ahead of queued data: Credit (uint32), Ping or Pong (uint64).</summary>
+    public void EnqueueValue(FrameType type, uint streamId, ulong value, bool fromReadLoop = false)
+    {
+        if (type is not (FrameType.Credit or FrameType.Ping or FrameType.Pong))
+        {
+            throw new ArgumentOutOfRangeException(nameof(type), type, "Only Credit, Ping and Pong carry a single value.");
+        }
+
+        CountControlFrame(fromReadLoop);
+        _urgent.Enqueue(new OutgoingFrame(type, streamId, null, 0, value, fromReadLoop));
+        _frames.Writer.TryWrite(new OutgoingFrame(WakeUp, 0, null, 0, 0, FromReadLoop: false));
+    }
 
     /// <summary>Accepts no more frames; <see cref="WriteLoopAsync"/> ends once it has written what is queued.</summary>
     public void Complete() => _frames.Writer.TryComplete();
 
-    /// <summary>Writes queued frames to <paramref name="output"/> until <see cref="Complete"/> and the queue is empty. Transport errors and cancellation propagate.</summary>
+    /// <summary>Writes Hello, then queued frames to <paramref name="output"/> until <see cref="Complete"/> and the queue is empty. Transport errors and cancellation propagate.</summary>
     public async Task WriteLoopAsync(PipeWriter output, CancellationToken cancellationToken)
     {
+        FrameWriter.WriteHello(output, ownLimits);
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         ChannelReader<OutgoingFrame> reader = _frames.Reader;
         while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
             while (reader.TryRead(out OutgoingFrame frame))
             {
-                Write(output, frame);
+                while (_urgent.TryDequeue(out OutgoingFrame urgent))
+                {
+                    Write(output, urgent);
+                }
+
+                if (frame.Type != WakeUp)
+                {
+                    Write(output, frame);
+                }
+
                 if (output.UnflushedBytes >= FlushThresholdBytes)
                 {
                     await output.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -81,13 +107,17 @@ internal sealed class MuxSendQueue(HelloLimits ownLimits)
         }
     }
 
-    private void Enqueue(in OutgoingFrame frame)
+    private void CountControlFrame(bool fromReadLoop)
     {
-        if (frame.FromReadLoop && Interlocked.Increment(ref _queuedControlFrames) > MaxQueuedControlFrames)
+        if (fromReadLoop && Interlocked.Increment(ref _queuedControlFrames) > MaxQueuedControlFrames)
         {
             throw new OverlayProtocolException($"The peer left more than {MaxQueuedControlFrames} control frames unread.");
         }
+    }
 
+    private void Enqueue(in OutgoingFrame frame)
+    {
+        CountControlFrame(frame.FromReadLoop);
         if (!_frames.Writer.TryWrite(frame) && frame.Buffer is not null)
         {
             ArrayPool<byte>.Shared.Return(frame.Buffer);
@@ -103,9 +133,6 @@ internal sealed class MuxSendQueue(HelloLimits ownLimits)
 
         switch (frame.Type)
         {
-            case FrameType.Hello:
-                FrameWriter.WriteHello(output, ownLimits);
-                break;
             case FrameType.Credit:
                 FrameWriter.WriteCredit(output, frame.StreamId, (uint)frame.Value);
                 break;

@@ -94,7 +94,6 @@ internal sealed class MuxSession : IAsyncDisposable
         }
 
         Volatile.Write(ref _lastReceivedTimestamp, _time.GetTimestamp());
-        Send.EnqueueValue(FrameType.Hello, 0, 0);
         Log.SessionStarted(_logger, _isInitiator);
         try
         {
