@@ -178,6 +178,33 @@ public sealed class MuxSessionTests
     }
 
     [Fact]
+    public async Task AcceptAsync_Cancelled_ThrowsOperationCanceledAndSessionKeepsWorking()
+    {
+        await using SessionPair pair = await SessionPair.OverTcpAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pair.Acceptor.AcceptAsync(cts.Token).AsTask().WaitAsync(Timeout));
+
+        (MuxStream client, _) = await OpenAsync(pair);
+        Assert.Equal(1u, client.Id);
+    }
+
+    [Fact]
+    public async Task ReadAsync_CancelledWhileWaiting_ThrowsOperationCanceledAndLaterDataStillArrives()
+    {
+        await using SessionPair pair = await SessionPair.OverTcpAsync();
+        (MuxStream client, MuxStream server) = await OpenAsync(pair);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server.ReadAsync(new byte[8], cts.Token).AsTask().WaitAsync(Timeout));
+        await client.WriteAsync("late"u8.ToArray());
+
+        byte[] buffer = new byte[8];
+        int read = await server.ReadAsync(buffer).AsTask().WaitAsync(Timeout);
+        Assert.Equal("late", Encoding.UTF8.GetString(buffer, 0, read));
+    }
+
+    [Fact]
     public async Task DisposeAsync_OpenStreams_PeerSessionCompletesAndItsStreamsFail()
     {
         SessionPair pair = await SessionPair.OverTcpAsync();
