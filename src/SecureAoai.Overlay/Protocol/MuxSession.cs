@@ -15,13 +15,8 @@ namespace SecureAoai.Overlay.Protocol;
 /// </summary>
 internal sealed class MuxSession : IAsyncDisposable
 {
-    /// <summary>Frames the read loop may have queued (Pong, Reset) before a peer that does not read is dropped.</summary>
-    internal const int MaxQueuedControlFrames = 4096;
-
     /// <summary>How long a closing session keeps trying to flush its GoAway.</summary>
     internal static readonly TimeSpan CloseGracePeriod = TimeSpan.FromSeconds(2);
-
-    private const int FlushThresholdBytes = 64 * 1024;
 
     private readonly Stream _transport;
     private readonly PipeReader _input;
@@ -30,7 +25,6 @@ internal sealed class MuxSession : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly bool _isInitiator;
-    private readonly Channel<OutgoingFrame> _outgoing = Channel.CreateUnbounded<OutgoingFrame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<MuxIncomingStream> _accepts = Channel.CreateUnbounded<MuxIncomingStream>();
     private readonly Dictionary<uint, MuxStream> _streams = [];
     private readonly CancellationTokenSource _stop = new();
@@ -40,7 +34,6 @@ internal sealed class MuxSession : IAsyncDisposable
     private uint _nextStreamId;
     private uint _lastPeerStreamId;
     private int _pendingAccepts;
-    private int _queuedControlFrames;
     private long _lastReceivedTimestamp;
     private ulong _pingCounter;
     private bool _closed;
@@ -60,6 +53,7 @@ internal sealed class MuxSession : IAsyncDisposable
         _nextStreamId = isInitiator ? 1u : 2u;
         _input = PipeReader.Create(transport, new StreamPipeReaderOptions(leaveOpen: true));
         _output = PipeWriter.Create(transport, new StreamPipeWriterOptions(leaveOpen: true));
+        Send = new MuxSendQueue(HelloLimits.From(options));
     }
 
     /// <summary>Gets a task that completes when the session has ended: successfully after a GoAway or dispose, faulted (with an <see cref="IOException"/>) on a protocol error, transport failure or idle timeout.</summary>
@@ -82,6 +76,9 @@ internal sealed class MuxSession : IAsyncDisposable
 
     internal MuxOptions Options => _options;
 
+    /// <summary>Gets the queue every frame of this session goes out through.</summary>
+    internal MuxSendQueue Send { get; }
+
     /// <summary>Gets the largest Data payload to send: the smaller of both sides' frame limits.</summary>
     internal int SendFramePayloadBytes { get; private set; } = FrameLimits.MinFramePayloadBytes;
 
@@ -93,32 +90,32 @@ internal sealed class MuxSession : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
         {
-            throw new InvalidOperationException("The session is already running.");
+            throw new InvalidOperationException("The session is already running or was disposed.");
         }
 
         Volatile.Write(ref _lastReceivedTimestamp, _time.GetTimestamp());
-        Enqueue(new OutgoingFrame(FrameType.Hello, 0, null, 0, 0, FromReadLoop: false));
         Log.SessionStarted(_logger, _isInitiator);
-        using (cancellationToken.Register(static s => ((MuxSession)s!).Close(null, "The application cancelled the session.", sendGoAway: true), this))
+        try
         {
-            Task writer = WriteLoopAsync();
-            Task keepAlive = KeepAliveLoopAsync();
-            await ReadLoopAsync().ConfigureAwait(false);
-            await Task.WhenAll(writer, keepAlive).ConfigureAwait(false);
+            using (cancellationToken.Register(static s => ((MuxSession)s!).Close(null, "The application cancelled the session.", sendGoAway: true), this))
+            {
+                Task writer = WriteLoopAsync();
+                Task keepAlive = KeepAliveLoopAsync();
+                await ReadLoopAsync().ConfigureAwait(false);
+                await Task.WhenAll(writer, keepAlive).ConfigureAwait(false);
+            }
         }
-
-        await _input.CompleteAsync().ConfigureAwait(false);
-        await _output.CompleteAsync().ConfigureAwait(false);
-        await _transport.DisposeAsync().ConfigureAwait(false);
-        ReturnQueuedBuffers();
-        _stop.Dispose();
-        if (_failure is null)
+        finally
         {
-            _completion.TrySetResult();
-        }
-        else
-        {
-            _completion.TrySetException(_failure);
+            await ReleaseTransportAsync().ConfigureAwait(false);
+            if (_failure is null)
+            {
+                _completion.TrySetResult();
+            }
+            else
+            {
+                _completion.TrySetException(_failure);
+            }
         }
     }
 
@@ -152,7 +149,7 @@ internal sealed class MuxSession : IAsyncDisposable
             _nextStreamId += 2;
         }
 
-        EnqueueFrame(FrameType.Open, stream.Id, metadata.Span);
+        Send.EnqueueFrame(FrameType.Open, stream.Id, metadata.Span);
         try
         {
             await stream.OpenTask.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -188,11 +185,9 @@ internal sealed class MuxSession : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Close(null, "The session was disposed.", sendGoAway: true);
-        if (Volatile.Read(ref _started) == 0)
+        if (Interlocked.Exchange(ref _started, 1) == 0)
         {
-            await _input.CompleteAsync().ConfigureAwait(false);
-            await _output.CompleteAsync().ConfigureAwait(false);
-            await _transport.DisposeAsync().ConfigureAwait(false);
+            await ReleaseTransportAsync().ConfigureAwait(false);
             _completion.TrySetResult();
             return;
         }
@@ -214,46 +209,11 @@ internal sealed class MuxSession : IAsyncDisposable
         }
     }
 
-    internal void EnqueueFrame(FrameType type, uint streamId, ReadOnlySpan<byte> payload, bool fromReadLoop = false)
-    {
-        byte[]? buffer = null;
-        if (!payload.IsEmpty)
-        {
-            buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
-            payload.CopyTo(buffer);
-        }
-
-        Enqueue(new OutgoingFrame(type, streamId, buffer, payload.Length, 0, fromReadLoop));
-    }
-
-    internal void EnqueueReason(FrameType type, uint streamId, string reason, bool fromReadLoop = false)
-    {
-        Span<byte> bytes = stackalloc byte[FrameLimits.MaxReasonBytes];
-        int length = Utf8Truncated(reason, bytes);
-        EnqueueFrame(type, streamId, bytes[..length], fromReadLoop);
-    }
-
-    internal void EnqueueCredit(uint streamId, int increment) =>
-        Enqueue(new OutgoingFrame(FrameType.Credit, streamId, null, 0, (ulong)increment, FromReadLoop: false));
-
     internal void RemoveStream(uint streamId)
     {
         lock (_sync)
         {
             _streams.Remove(streamId);
-        }
-    }
-
-    private void Enqueue(in OutgoingFrame frame)
-    {
-        if (frame.FromReadLoop && Interlocked.Increment(ref _queuedControlFrames) > MaxQueuedControlFrames)
-        {
-            throw new OverlayProtocolException($"The peer left more than {MaxQueuedControlFrames} control frames unread.");
-        }
-
-        if (!_outgoing.Writer.TryWrite(frame) && frame.Buffer is not null)
-        {
-            ArrayPool<byte>.Shared.Return(frame.Buffer);
         }
     }
 
@@ -295,8 +255,9 @@ internal sealed class MuxSession : IAsyncDisposable
         {
             Close(new IOException($"Overlay protocol violation: {ex.Message}", ex), ex.Message, sendGoAway: true);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // Whatever the transport throws (socket, TLS, disposal) ends this session and nothing else.
             Close(new IOException($"The transport failed: {ex.Message}", ex), "The transport failed.", sendGoAway: false);
         }
     }
@@ -321,7 +282,7 @@ internal sealed class MuxSession : IAsyncDisposable
             case FrameType.Hello:
                 throw new OverlayProtocolException("The peer sent a second Hello.");
             case FrameType.Ping:
-                Enqueue(new OutgoingFrame(FrameType.Pong, 0, null, 0, FrameReader.ReadPing(frame.Payload), FromReadLoop: true));
+                Send.EnqueueValue(FrameType.Pong, 0, FrameReader.ReadPing(frame.Payload), fromReadLoop: true);
                 return;
             case FrameType.Pong:
                 return;
@@ -413,7 +374,7 @@ internal sealed class MuxSession : IAsyncDisposable
         if (stream is null)
         {
             Log.IncomingStreamRefused(_logger, id, refusal!);
-            EnqueueReason(FrameType.Reset, id, refusal!, fromReadLoop: true);
+            Send.EnqueueReason(FrameType.Reset, id, refusal!, fromReadLoop: true);
             return;
         }
 
@@ -425,28 +386,15 @@ internal sealed class MuxSession : IAsyncDisposable
 
     private async Task WriteLoopAsync()
     {
-        ChannelReader<OutgoingFrame> reader = _outgoing.Reader;
         try
         {
-            while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
-            {
-                while (reader.TryRead(out OutgoingFrame frame))
-                {
-                    Write(frame);
-                    if (_output.UnflushedBytes >= FlushThresholdBytes)
-                    {
-                        await _output.FlushAsync(_stop.Token).ConfigureAwait(false);
-                    }
-                }
-
-                await _output.FlushAsync(_stop.Token).ConfigureAwait(false);
-            }
+            await Send.WriteLoopAsync(_output, _stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
             // Close() gave up on flushing after the grace period, or the transport is gone.
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             Close(new IOException($"Writing to the transport failed: {ex.Message}", ex), "The transport failed.", sendGoAway: false);
         }
@@ -454,35 +402,6 @@ internal sealed class MuxSession : IAsyncDisposable
         {
             // Everything queued is out (or never will be): stop the read and keep-alive loops.
             await _stop.CancelAsync().ConfigureAwait(false);
-        }
-    }
-
-    private void Write(in OutgoingFrame frame)
-    {
-        if (frame.FromReadLoop)
-        {
-            Interlocked.Decrement(ref _queuedControlFrames);
-        }
-
-        switch (frame.Type)
-        {
-            case FrameType.Hello:
-                FrameWriter.WriteHello(_output, HelloLimits.From(_options));
-                break;
-            case FrameType.Credit:
-                FrameWriter.WriteCredit(_output, frame.StreamId, (uint)frame.Value);
-                break;
-            case FrameType.Ping or FrameType.Pong:
-                FrameWriter.WritePing(_output, frame.Type, frame.Value);
-                break;
-            default:
-                FrameWriter.Write(_output, frame.Type, frame.StreamId, frame.Buffer.AsSpan(0, frame.Length));
-                break;
-        }
-
-        if (frame.Buffer is not null)
-        {
-            ArrayPool<byte>.Shared.Return(frame.Buffer);
         }
     }
 
@@ -504,7 +423,7 @@ internal sealed class MuxSession : IAsyncDisposable
 
                 if (silent >= _options.KeepAliveInterval)
                 {
-                    Enqueue(new OutgoingFrame(FrameType.Ping, 0, null, 0, ++_pingCounter, FromReadLoop: false));
+                    Send.EnqueueValue(FrameType.Ping, 0, ++_pingCounter);
                 }
             }
         }
@@ -549,12 +468,19 @@ internal sealed class MuxSession : IAsyncDisposable
 
         _peerHello.TrySetException(streamError);
         _accepts.Writer.TryComplete();
-        if (sendGoAway)
+
+        // Opens still queued are dead (their streams just failed): AcceptAsync returns null, not them.
+        while (_accepts.Reader.TryRead(out _))
         {
-            EnqueueReason(FrameType.GoAway, 0, reason);
+            Interlocked.Decrement(ref _pendingAccepts);
         }
 
-        _outgoing.Writer.TryComplete();
+        if (sendGoAway)
+        {
+            Send.EnqueueReason(FrameType.GoAway, 0, reason);
+        }
+
+        Send.Complete();
         try
         {
             if (sendGoAway)
@@ -580,20 +506,24 @@ internal sealed class MuxSession : IAsyncDisposable
         }
     }
 
-    private void ReturnQueuedBuffers()
+    /// <summary>Releases the pipes and the transport. Never throws and never waits on the network: whatever the write loop did not flush is dropped.</summary>
+    private async Task ReleaseTransportAsync()
     {
-        while (_outgoing.Reader.TryRead(out OutgoingFrame frame))
+        var dropped = new IOException("The overlay session ended; frames not yet written were dropped.");
+        try
         {
-            if (frame.Buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(frame.Buffer);
-            }
+            await _input.CompleteAsync().ConfigureAwait(false);
+            await _output.CompleteAsync(dropped).ConfigureAwait(false);
+            await _transport.DisposeAsync().ConfigureAwait(false);
         }
-    }
-
-    private static int Utf8Truncated(string text, Span<byte> destination)
-    {
-        System.Text.Encoding.UTF8.GetEncoder().Convert(text, destination, flush: true, out _, out int bytesUsed, out _);
-        return bytesUsed;
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        {
+            // The transport is already broken; there is nothing left to release cleanly.
+        }
+        finally
+        {
+            Send.ReturnBuffers();
+            _stop.Dispose();
+        }
     }
 }

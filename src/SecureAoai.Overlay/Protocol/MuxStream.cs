@@ -124,7 +124,7 @@ internal sealed class MuxStream : Stream
                 continue;
             }
 
-            _session.EnqueueFrame(FrameType.Data, Id, buffer.Span[..chunk]);
+            _session.Send.EnqueueFrame(FrameType.Data, Id, buffer.Span[..chunk]);
             buffer = buffer[chunk..];
         }
     }
@@ -146,7 +146,7 @@ internal sealed class MuxStream : Stream
         ArgumentNullException.ThrowIfNull(reason);
         if (Fail(new IOException($"The stream was aborted: {reason}")))
         {
-            _session.EnqueueReason(FrameType.Reset, Id, reason);
+            _session.Send.EnqueueReason(FrameType.Reset, Id, reason);
             _session.RemoveStream(Id);
         }
     }
@@ -191,7 +191,7 @@ internal sealed class MuxStream : Stream
             }
         }
 
-        _session.EnqueueFrame(FrameType.OpenAck, Id, []);
+        _session.Send.EnqueueFrame(FrameType.OpenAck, Id, []);
     }
 
     internal void OnData(in ReadOnlySequence<byte> payload)
@@ -346,7 +346,7 @@ internal sealed class MuxStream : Stream
 
         if (increment > 0)
         {
-            _session.EnqueueCredit(Id, increment);
+            _session.Send.EnqueueValue(FrameType.Credit, Id, (ulong)increment);
         }
     }
 
@@ -362,7 +362,7 @@ internal sealed class MuxStream : Stream
             _writesCompleted = true;
         }
 
-        _session.EnqueueFrame(FrameType.Close, Id, []);
+        _session.Send.EnqueueFrame(FrameType.Close, Id, []);
         RemoveIfDone();
     }
 

@@ -48,8 +48,8 @@ internal sealed class SessionPair : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Initiator.DisposeAsync();
-        await Acceptor.DisposeAsync();
+        await Initiator.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await Acceptor.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         await Task.WhenAll(InitiatorRun, AcceptorRun).WaitAsync(TimeSpan.FromSeconds(10));
     }
 
