@@ -195,18 +195,15 @@ internal sealed class OverlayController : IDisposable
     public bool ServiceExists(string serviceName) => Policies().Services.ContainsKey(serviceName);
 
     /// <summary>
-    /// How long a snapshot of identities, services and policies answers <see cref="Authorize"/>
-    /// before it is read again. Changes made through this controller apply at once; changes made by
-    /// another process (the CLI) within this time. The default value is 1 second.
+    /// The identities, services and policies <see cref="Authorize"/> reads, re-read only when the
+    /// database changed (any writer, this process or the CLI): exact, without a query per table per dial.
     /// </summary>
-    internal TimeSpan PolicySnapshotLifetime { get; set; } = TimeSpan.FromSeconds(1);
-
     private PolicySnapshot Policies()
     {
-        var now = Time.GetUtcNow();
+        var version = Store.DataVersion();
         lock (_policyGate)
         {
-            if (_policies is { } current && now - current.TakenAt < PolicySnapshotLifetime)
+            if (_policies is { } current && current.Version == version)
             {
                 return current;
             }
@@ -217,7 +214,7 @@ internal sealed class OverlayController : IDisposable
             Store.ListIdentities().ToDictionary(i => i.Name, StringComparer.Ordinal),
             Store.ListServices().ToDictionary(s => s.Name, StringComparer.Ordinal),
             Store.CreateEvaluator(),
-            now);
+            version);
         lock (_policyGate)
         {
             _policies = fresh;
@@ -239,7 +236,7 @@ internal sealed class OverlayController : IDisposable
         IReadOnlyDictionary<string, IdentityRecord> Identities,
         IReadOnlyDictionary<string, ServiceRecord> Services,
         PolicyEvaluator Evaluator,
-        DateTimeOffset TakenAt);
+        long Version);
 
     public bool CanDial(string identityName, string serviceName) => Authorize(identityName, serviceName, ServicePolicyType.Dial);
 
@@ -337,7 +334,11 @@ internal sealed class OverlayController : IDisposable
         return error is null ? new EnrollmentResult(name, pem, null) : new EnrollmentResult(null, null, error);
     }
 
-    public void Dispose() => CertificateAuthority.Dispose();
+    public void Dispose()
+    {
+        Store.Dispose();
+        CertificateAuthority.Dispose();
+    }
 
     private static InvalidOperationException NotFound(string kind, string name) =>
         new($"No {kind} named '{name}'. List them with 'secureaoai overlay list {kind.Replace(' ', '-')}s --dir DIR'.");

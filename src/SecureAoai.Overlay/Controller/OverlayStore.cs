@@ -9,8 +9,11 @@ namespace SecureAoai.Overlay.Controller;
 /// created on open; all SQL is parameterized. Each call opens its own short-lived connection, so a
 /// CLI in another process sees the same state (revocations included).
 /// </summary>
-internal sealed class OverlayStore
+internal sealed class OverlayStore : IDisposable
 {
+    private readonly Lock _versionGate = new();
+    private SqliteConnection? _versionConnection;
+
     public const string FileName = "overlay.db";
     public const string ControllerAddressSetting = "controller_address";
 
@@ -198,6 +201,29 @@ internal sealed class OverlayStore
 
     /// <summary>A consistent-enough snapshot for policy decisions: all services and service policies.</summary>
     public PolicyEvaluator CreateEvaluator() => new(ListServices(), ListServicePolicies());
+
+    /// <summary>
+    /// A number that changes whenever any other connection (this process's writes included, which
+    /// use their own) commits to the database: SQLite's <c>PRAGMA data_version</c>, read on one
+    /// long-lived connection. Cheap enough to ask on every dial.
+    /// </summary>
+    public long DataVersion()
+    {
+        lock (_versionGate)
+        {
+            _versionConnection ??= Connect();
+            return Convert.ToInt64(Scalar(_versionConnection, "PRAGMA data_version"), System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_versionGate)
+        {
+            _versionConnection?.Dispose();
+            _versionConnection = null;
+        }
+    }
 
     private SqliteConnection Connect()
     {
