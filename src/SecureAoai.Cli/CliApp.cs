@@ -23,6 +23,7 @@ internal static class CliApp
             Overlay.RunCommands.Router(output, error),
             Overlay.RunCommands.Host(output, error),
             Overlay.RunCommands.Tunnel(output, error),
+            Overlay.LoadCommand.Create(output, error),
         };
 
         // No response files: '@name' is a role expression in overlay policies, not a file to expand.

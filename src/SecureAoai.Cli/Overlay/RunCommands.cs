@@ -46,11 +46,28 @@ internal static class RunCommands
         var identity = IdentityOption();
         var service = ServiceOption();
         var forward = HostPortOption("--forward", "Where each dial is forwarded, HOST:PORT");
-        var command = new Command("host", "Bind a service as an identity and forward each dial to a local TCP address.") { identity, service, forward };
+        forward.Required = false;
+        var echo = new Option<bool>("--echo") { Description = "Echo every stream back instead of forwarding it (a target for 'secureaoai load')" };
+        var command = new Command("host", "Bind a service as an identity and forward each dial to a local TCP address (or --echo).") { identity, service, forward, echo };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(echo) == (result.GetResult(forward) is not null))
+            {
+                result.AddError("Give exactly one of --forward HOST:PORT or --echo.");
+            }
+        });
         command.SetAction((parse, cancellationToken) => OverlayCommand.RunAsync(error, async () =>
         {
             using var loaded = OverlayIdentity.Load(parse.GetValue(identity)!);
             await using var context = OverlayContext.Create(loaded);
+            if (parse.GetValue(echo))
+            {
+                await using var listener = await context.BindAsync(parse.GetValue(service)!, cancellationToken).ConfigureAwait(false);
+                await output.WriteLineAsync($"'{loaded.Name}' binds '{listener.Service}' and echoes every stream. Ctrl+C stops.").ConfigureAwait(false);
+                await EchoAsync(listener, cancellationToken).ConfigureAwait(false);
+                return 0;
+            }
+
             var (host, port) = Split(parse.GetValue(forward)!);
             await using var served = await OverlayServiceHost.StartAsync(context, parse.GetValue(service)!, new DnsEndPoint(host, port), NullLogger.Instance, cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync($"'{loaded.Name}' binds '{served.Listener.Service}', forwarding to {host}:{port}. Ctrl+C stops.").ConfigureAwait(false);
@@ -77,6 +94,42 @@ internal static class RunCommands
             return 0;
         }));
         return command;
+    }
+
+    private static async Task EchoAsync(OverlayListener listener, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            OverlayStream stream;
+            try
+            {
+                stream = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = Task.Run(async () =>
+            {
+                await using var _ = stream;
+                var buffer = new byte[64 * 1024];
+                try
+                {
+                    int read;
+                    while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await stream.CompleteWritesAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException)
+                {
+                    // The caller went away or we are stopping.
+                }
+            }, CancellationToken.None);
+        }
     }
 
     private static Option<string> IdentityOption() => new("--identity") { Description = "The identity file written by 'overlay enroll'", Required = true };
