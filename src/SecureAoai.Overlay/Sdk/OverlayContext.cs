@@ -30,6 +30,7 @@ public sealed class OverlayContext : IAsyncDisposable
     private Task _maintenance = Task.CompletedTask;
     private string? _routerAddress;
     private int _disposed;
+    private bool _ownsIdentity;
 
     private OverlayContext(OverlayIdentity identity, OverlayContextOptions options, ILogger logger)
     {
@@ -54,6 +55,20 @@ public sealed class OverlayContext : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(identity);
         return new OverlayContext(identity, options ?? new OverlayContextOptions(), (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureAoai.Overlay"));
+    }
+
+    /// <summary>Creates a context from an identity file written by <c>secureaoai overlay enroll</c>; the context owns the loaded identity.</summary>
+    /// <param name="identityFile">The identity file (mode 0600).</param>
+    /// <param name="options">Settings; the defaults when <see langword="null"/>.</param>
+    /// <param name="loggerFactory">Where to log; nothing when <see langword="null"/>.</param>
+    /// <returns>The context.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist; the message says how to enroll.</exception>
+    /// <exception cref="InvalidDataException">The file is malformed, readable by others, or its key does not match.</exception>
+    public static OverlayContext FromIdentityFile(string identityFile, OverlayContextOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        var context = Create(OverlayIdentity.Load(identityFile), options, loggerFactory);
+        context._ownsIdentity = true;
+        return context;
     }
 
     /// <summary>Opens a stream to <paramref name="service"/>, sealed end to end with its binder.</summary>
@@ -147,6 +162,10 @@ public sealed class OverlayContext : IAsyncDisposable
 
         _connectGate.Dispose();
         _stop.Dispose();
+        if (_ownsIdentity)
+        {
+            _identity.Dispose();
+        }
     }
 
     internal void Forget(OverlayListener listener) => _listeners.TryRemove(listener, out _);

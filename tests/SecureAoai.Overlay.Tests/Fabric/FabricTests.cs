@@ -277,4 +277,22 @@ public sealed class FabricTests
         });
         Assert.True(reads < 200, "the connection was closed by the sweep");
     }
+
+    [Fact]
+    public async Task FromIdentityFile_EnrolledFile_DialsAndMissingFileSaysHowToEnroll()
+    {
+        var (fabric, _, server) = await StartAsync();
+        await using var fabricScope = fabric;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        _ = EchoServer.RunAsync(await server.BindAsync("echo", cancel.Token), cancel.Token);
+
+        await using (var fromFile = OverlayContext.FromIdentityFile(fabric.Overlay.PathFor("client.json")))
+        await using (var stream = await fromFile.DialAsync("echo", cancel.Token))
+        {
+            Assert.Equal("file"u8.ToArray(), await EchoServer.RoundTripAsync(stream, "file"u8.ToArray(), cancel.Token));
+        }
+
+        var missing = Assert.Throws<FileNotFoundException>(() => OverlayContext.FromIdentityFile(fabric.Overlay.PathFor("nobody.json")));
+        Assert.Contains("enroll", missing.Message, StringComparison.Ordinal);
+    }
 }
