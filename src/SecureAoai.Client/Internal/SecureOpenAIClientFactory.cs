@@ -89,7 +89,8 @@ internal sealed class SecureOpenAIClientFactory : IDisposable
                 : CredentialChainFactory.Create(_options.Credential, _trust, isDevelopment);
             Chain = new CredentialChain(credentials, logger);
             Authentication = "Entra ID (" + string.Join(" → ", Chain.Names) + ")";
-            AuthenticationPolicy = new EntraTokenPolicy(Chain, _options.Credential.Scope, logger);
+            TokenPolicy = new EntraTokenPolicy(Chain, _options.Credential.Scope, logger);
+            AuthenticationPolicy = TokenPolicy;
         }
 
         _transport = new HttpClientPipelineTransport(_httpClient);
@@ -117,6 +118,12 @@ internal sealed class SecureOpenAIClientFactory : IDisposable
     public IReadOnlyList<FailoverEndpoint> Endpoints { get; }
 
     public AuthenticationPolicy AuthenticationPolicy { get; }
+
+    /// <summary>The cached-token policy, or <see langword="null"/> with an API key.</summary>
+    internal EntraTokenPolicy? TokenPolicy { get; }
+
+    /// <summary>Whether a connector, not TCP, reaches <paramref name="endpoint"/>.</summary>
+    internal bool UsesConnector(FailoverEndpoint endpoint) => _options.Connector?.Handles(endpoint.Root.IdnHost, endpoint.Root.Port) == true;
 
     /// <summary>The credential chain, or <see langword="null"/> with an API key.</summary>
     public CredentialChain? Chain { get; }
