@@ -21,10 +21,17 @@ public sealed class OverlayEndPoint : EndPoint, IEquatable<OverlayEndPoint>
     /// <param name="service">The overlay service's name.</param>
     /// <param name="identity">The identity's name; <see langword="null"/> for the service itself.</param>
     public OverlayEndPoint(string service, string? identity)
+        : this(service, identity, http2Lane: false)
+    {
+    }
+
+    /// <summary>The HTTP/2 side of a service that serves HTTP/1.1 and HTTP/2 (see <see cref="Http2Lane"/>).</summary>
+    internal OverlayEndPoint(string service, string? identity, bool http2Lane)
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
         Service = service;
         Identity = identity;
+        Http2Lane = http2Lane;
     }
 
     /// <summary>The overlay service.</summary>
@@ -33,17 +40,24 @@ public sealed class OverlayEndPoint : EndPoint, IEquatable<OverlayEndPoint>
     /// <summary>The identity at this end; <see langword="null"/> when this is the service itself.</summary>
     public string? Identity { get; }
 
+    /// <summary>
+    /// Kestrel picks HTTP/2 on a cleartext endpoint only when it serves HTTP/2 alone, so a service serving
+    /// both is two Kestrel endpoints fed by one binding: connections that open with the HTTP/2 preface go
+    /// to this lane, all others to the plain one.
+    /// </summary>
+    internal bool Http2Lane { get; }
+
     /// <inheritdoc/>
     public bool Equals(OverlayEndPoint? other) =>
-        other is not null && string.Equals(Service, other.Service, StringComparison.Ordinal) && string.Equals(Identity, other.Identity, StringComparison.Ordinal);
+        other is not null && string.Equals(Service, other.Service, StringComparison.Ordinal) && string.Equals(Identity, other.Identity, StringComparison.Ordinal) && Http2Lane == other.Http2Lane;
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as OverlayEndPoint);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(StringComparer.Ordinal.GetHashCode(Service), Identity is null ? 0 : StringComparer.Ordinal.GetHashCode(Identity));
+    public override int GetHashCode() => HashCode.Combine(StringComparer.Ordinal.GetHashCode(Service), Identity is null ? 0 : StringComparer.Ordinal.GetHashCode(Identity), Http2Lane);
 
     /// <summary>The address as text: <c>overlay:chatapp</c>, or <c>overlay:alice@chatapp</c> for a caller.</summary>
     /// <returns>The text.</returns>
-    public override string ToString() => Identity is null ? $"overlay:{Service}" : $"overlay:{Identity}@{Service}";
+    public override string ToString() => (Identity is null ? $"overlay:{Service}" : $"overlay:{Identity}@{Service}") + (Http2Lane ? " (h2 prior knowledge)" : string.Empty);
 }

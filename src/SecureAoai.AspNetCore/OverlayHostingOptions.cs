@@ -101,5 +101,9 @@ public sealed class OverlayHostingOptions
         }
 
         ArgumentNullException.ThrowIfNull(ContextOptions, nameof(ContextOptions));
+        if (!Protocols.HasFlag(HttpProtocols.Http1) && !Protocols.HasFlag(HttpProtocols.Http2))
+        {
+            throw new InvalidOperationException($"OverlayHostingOptions.Protocols is {Protocols}; an overlay stream carries HTTP/1.1 or HTTP/2 (HTTP/3 needs QUIC).");
+        }
     }
 }

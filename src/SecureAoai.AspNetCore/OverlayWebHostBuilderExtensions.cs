@@ -53,9 +53,16 @@ public static class OverlayWebHostBuilderExtensions
             services.Configure<KestrelServerOptions>(kestrel =>
             {
                 // A listen configured in code also keeps Kestrel from adding its default http://localhost:5000.
+                // Kestrel serves cleartext HTTP/2 only on an HTTP/2-only endpoint; a service serving both
+                // versions gets an HTTP/2 lane that the binding fills with connections opening with the preface.
+                var both = options.Protocols.HasFlag(HttpProtocols.Http1) && options.Protocols.HasFlag(HttpProtocols.Http2);
                 foreach (var service in options.Services)
                 {
-                    kestrel.Listen(new OverlayEndPoint(service), listen => listen.Protocols = options.Protocols);
+                    kestrel.Listen(new OverlayEndPoint(service), listen => listen.Protocols = both ? HttpProtocols.Http1 : options.Protocols);
+                    if (both)
+                    {
+                        kestrel.Listen(new OverlayEndPoint(service, identity: null, http2Lane: true), listen => listen.Protocols = HttpProtocols.Http2);
+                    }
                 }
             });
         });

@@ -1,12 +1,12 @@
 namespace SecureAoai.AspNetCore.Internal;
 
-/// <summary>The overlay listeners Kestrel holds right now; the health check reads them.</summary>
+/// <summary>The overlay services bound for Kestrel right now; the health check reads them.</summary>
 internal sealed class OverlayBindings
 {
     private readonly Lock _sync = new();
-    private readonly List<OverlayConnectionListener> _listeners = [];
+    private readonly List<OverlayServiceBinding> _listeners = [];
 
-    public void Add(OverlayConnectionListener listener)
+    public void Add(OverlayServiceBinding listener)
     {
         lock (_sync)
         {
@@ -14,7 +14,7 @@ internal sealed class OverlayBindings
         }
     }
 
-    public void Remove(OverlayConnectionListener listener)
+    public void Remove(OverlayServiceBinding listener)
     {
         lock (_sync)
         {

@@ -1,70 +1,44 @@
 using System.Net;
+using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.Extensions.Logging;
-using SecureAoai.Overlay;
 
 namespace SecureAoai.AspNetCore.Internal;
 
-/// <summary>Kestrel's listener for one overlay binding: each accepted dial becomes an <see cref="OverlayConnection"/>.</summary>
+/// <summary>Kestrel's listener for one overlay endpoint: takes the connections its binding routes to its lane.</summary>
 internal sealed class OverlayConnectionListener : IConnectionListener
 {
-    private readonly OverlayListener _listener;
+    private readonly OverlayServiceBinding _binding;
+    private readonly ChannelReader<OverlayConnection> _lane;
     private readonly OverlayConnectionListenerFactory _owner;
-    private readonly ILogger _logger;
-    private readonly CancellationTokenSource _unbound = new();
-    private long _connections;
     private int _disposed;
 
-    public OverlayConnectionListener(OverlayEndPoint endPoint, OverlayListener listener, OverlayConnectionListenerFactory owner, ILogger logger)
+    public OverlayConnectionListener(OverlayEndPoint endPoint, OverlayServiceBinding binding, OverlayConnectionListenerFactory owner)
     {
         EndPoint = endPoint;
-        _listener = listener;
+        _binding = binding;
+        _lane = binding.Lane(endPoint.Http2Lane);
         _owner = owner;
-        _logger = logger;
     }
 
     public EndPoint EndPoint { get; }
 
-    public string Service => _listener.Service;
-
-    public bool IsBound => _listener.IsBound;
+    public OverlayServiceBinding Binding => _binding;
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _unbound.Token);
-        while (true)
+        try
         {
-            try
-            {
-                var stream = await _listener.AcceptAsync(linked.Token).ConfigureAwait(false);
-                var id = $"overlay:{Service}:{Interlocked.Increment(ref _connections)}";
-                OverlayHostingLog.Accepted(_logger, id, stream.Peer.Name, Service);
-                return new OverlayConnection(id, stream, (OverlayEndPoint)EndPoint);
-            }
-            catch (ObjectDisposedException)
-            {
-                return null;
-            }
-            catch (OperationCanceledException) when (_unbound.IsCancellationRequested)
-            {
-                return null;
-            }
-            catch (IOException ex)
-            {
-                // One dial went wrong before it became a connection; Kestrel stops accepting for good
-                // if AcceptAsync throws, so the listener carries on with the next dial.
-                OverlayHostingLog.AcceptFailed(_logger, Service, ex.Message);
-            }
+            return await _lane.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            // Unbound: the normal end, which Kestrel expects as null rather than an exception.
+            return null;
         }
     }
 
-    public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
-    {
-        // Disposing the overlay listener unbinds at the router; connections already accepted stay open.
-        await _unbound.CancelAsync().ConfigureAwait(false);
-        await _listener.DisposeAsync().ConfigureAwait(false);
-        OverlayHostingLog.Unbound(_logger, Service);
-    }
+    /// <summary>Unbinds the service at the router (every lane of it stops); connections already accepted stay open.</summary>
+    public ValueTask UnbindAsync(CancellationToken cancellationToken = default) => _binding.UnbindAsync();
 
     public async ValueTask DisposeAsync()
     {
@@ -73,9 +47,6 @@ internal sealed class OverlayConnectionListener : IConnectionListener
             return;
         }
 
-        await _unbound.CancelAsync().ConfigureAwait(false);
-        await _listener.DisposeAsync().ConfigureAwait(false);
         await _owner.ReleaseAsync(this).ConfigureAwait(false);
-        _unbound.Dispose();
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 using SecureAoai.Overlay;
 using SecureAoai.Overlay.Controller;
@@ -19,7 +20,8 @@ internal sealed class OverlayConnectionListenerFactory : IConnectionListenerFact
     private readonly SemaphoreSlim _gate = new(1, 1);
     private OverlayContext? _context;
     private OverlayIdentity? _ownedIdentity;
-    private int _listeners;
+    private readonly Dictionary<string, OverlayServiceBinding> _services = new(StringComparer.Ordinal);
+    private int _disposed;
 
     public OverlayConnectionListenerFactory(OverlayHostingOptions options, OverlayBindings bindings, ILoggerFactory loggerFactory)
     {
@@ -41,23 +43,31 @@ internal sealed class OverlayConnectionListenerFactory : IConnectionListenerFact
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var context = _context ??= CreateContext();
-            OverlayListener bound;
-            try
+            // Both lanes of a service (HTTP/1.1 and HTTP/2) share one bind at the router.
+            if (!_services.TryGetValue(overlay.Service, out var binding))
             {
-                bound = await context.BindAsync(overlay.Service, cancellationToken).ConfigureAwait(false);
-            }
-            catch when (_listeners == 0)
-            {
-                await ReleaseContextAsync().ConfigureAwait(false);
-                throw;
+                var context = _context ??= CreateContext();
+                OverlayListener bound;
+                try
+                {
+                    bound = await context.BindAsync(overlay.Service, cancellationToken).ConfigureAwait(false);
+                }
+                catch when (_services.Count == 0)
+                {
+                    await ReleaseContextAsync().ConfigureAwait(false);
+                    throw;
+                }
+
+                var sniff = _options.Protocols.HasFlag(HttpProtocols.Http1) && _options.Protocols.HasFlag(HttpProtocols.Http2);
+                binding = new OverlayServiceBinding(bound, sniff, _logger);
+                _services.Add(overlay.Service, binding);
+                _bindings.Add(binding);
+                binding.Start();
+                OverlayHostingLog.Bound(_logger, overlay.Service, context.IdentityName);
             }
 
-            _listeners++;
-            var listener = new OverlayConnectionListener(overlay, bound, this, _logger);
-            _bindings.Add(listener);
-            OverlayHostingLog.Bound(_logger, overlay.Service, context.IdentityName);
-            return listener;
+            binding.Lanes++;
+            return new OverlayConnectionListener(overlay, binding, this);
         }
         finally
         {
@@ -65,14 +75,21 @@ internal sealed class OverlayConnectionListenerFactory : IConnectionListenerFact
         }
     }
 
-    /// <summary>Called by a listener's DisposeAsync: forgets it, and closes the context after the last one.</summary>
+    /// <summary>Called by a listener's DisposeAsync: the binding goes with its last lane, the context with the last binding.</summary>
     public async ValueTask ReleaseAsync(OverlayConnectionListener listener)
     {
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            _bindings.Remove(listener);
-            if (--_listeners == 0)
+            var binding = listener.Binding;
+            if (--binding.Lanes == 0)
+            {
+                _services.Remove(binding.Service);
+                _bindings.Remove(binding);
+                await binding.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_services.Count == 0)
             {
                 await ReleaseContextAsync().ConfigureAwait(false);
             }
@@ -85,17 +102,27 @@ internal sealed class OverlayConnectionListenerFactory : IConnectionListenerFact
 
     public async ValueTask DisposeAsync()
     {
+        // Registered under two service types, so the container disposes it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
+            foreach (var binding in _services.Values)
+            {
+                await binding.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _services.Clear();
             await ReleaseContextAsync().ConfigureAwait(false);
         }
         finally
         {
             _gate.Release();
         }
-
-        _gate.Dispose();
     }
 
     private OverlayContext CreateContext()
