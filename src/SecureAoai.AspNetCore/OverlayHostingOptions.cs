@@ -1,0 +1,109 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using SecureAoai.Overlay;
+using SecureAoai.Overlay.Controller;
+
+namespace SecureAoai.AspNetCore;
+
+/// <summary>
+/// How a web app is hosted on the overlay: which identity it acts as, which services it binds, and
+/// whether it refuses every other binding (dark mode). Set exactly one of <see cref="IdentityFile"/>,
+/// <see cref="Identity"/> or <see cref="Context"/>, and bind at least one service.
+/// </summary>
+/// <example>
+/// <code>
+/// builder.WebHost.UseOverlay(o =>
+/// {
+///     o.IdentityFile = "chatapp.json";
+///     o.Bind("chatapp");
+/// });
+/// </code>
+/// </example>
+public sealed class OverlayHostingOptions
+{
+    private readonly List<string> _services = [];
+
+    /// <summary>
+    /// The enrolled identity file to load (see <c>secureaoai overlay enroll</c>). The app owns the
+    /// identity and context made from it and disposes them when the server stops. The default value is <see langword="null"/>.
+    /// </summary>
+    public string? IdentityFile { get; set; }
+
+    /// <summary>
+    /// An identity already loaded; the app makes its own context from it but does not dispose the
+    /// identity. The default value is <see langword="null"/>.
+    /// </summary>
+    public OverlayIdentity? Identity { get; set; }
+
+    /// <summary>
+    /// A context to share with the rest of the process (tests, the in-process quick start); the app
+    /// binds through it but never disposes it. <see cref="ContextOptions"/> is then ignored. The default value is <see langword="null"/>.
+    /// </summary>
+    public OverlayContext? Context { get; set; }
+
+    /// <summary>
+    /// Settings of the context the app makes from <see cref="IdentityFile"/> or <see cref="Identity"/>,
+    /// such as <see cref="OverlayContextOptions.RouterAddress"/> to skip asking the controller. The default value is the defaults of <see cref="OverlayContextOptions"/>.
+    /// </summary>
+    public OverlayContextOptions ContextOptions { get; set; } = new();
+
+    /// <summary>
+    /// Whether start-up fails when any TCP or Unix-socket binding is configured (the <c>urls</c>
+    /// setting, <c>ASPNETCORE_URLS</c>, <c>--urls</c>, <c>http_ports</c>/<c>https_ports</c>,
+    /// <c>Kestrel:Endpoints</c> or a <c>Listen*</c> call in code), so the app is reachable only through
+    /// the overlay. The default value is <see langword="true"/>.
+    /// </summary>
+    public bool DarkMode { get; set; } = true;
+
+    /// <summary>
+    /// The HTTP versions served on each overlay binding. HTTP/1.1 is always understood; HTTP/2 is used
+    /// when the client starts with the HTTP/2 preface (prior knowledge, as there is no TLS handshake
+    /// to negotiate it: the overlay seals the stream end to end). The default value is <see cref="HttpProtocols.Http1AndHttp2"/>.
+    /// </summary>
+    public HttpProtocols Protocols { get; set; } = HttpProtocols.Http1AndHttp2;
+
+    /// <summary>The services bound, in the order given to <see cref="Bind"/>.</summary>
+    public IReadOnlyList<string> Services => _services;
+
+    /// <summary>Serves <paramref name="service"/>: its dials become the app's connections.</summary>
+    /// <param name="service">The overlay service's name, for example <c>chatapp</c>.</param>
+    /// <returns>These options, to chain further calls.</returns>
+    /// <exception cref="ArgumentException">The name is empty or already bound.</exception>
+    public OverlayHostingOptions Bind(string service)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(service);
+        if (_services.Contains(service, StringComparer.Ordinal))
+        {
+            throw new ArgumentException($"The overlay service '{service}' is already bound by this app.", nameof(service));
+        }
+
+        _services.Add(service);
+        return this;
+    }
+
+    /// <summary>Checks the options as a whole; called once by <c>UseOverlay</c>.</summary>
+    internal void Validate()
+    {
+        var sources = (IdentityFile is null ? 0 : 1) + (Identity is null ? 0 : 1) + (Context is null ? 0 : 1);
+        if (sources != 1)
+        {
+            throw new InvalidOperationException(
+                $"UseOverlay needs exactly one of OverlayHostingOptions.IdentityFile, Identity or Context; {sources} were set.");
+        }
+
+        if (IdentityFile is not null && string.IsNullOrWhiteSpace(IdentityFile))
+        {
+            throw new InvalidOperationException("OverlayHostingOptions.IdentityFile is empty; give the path of an enrolled identity file.");
+        }
+
+        if (_services.Count == 0)
+        {
+            throw new InvalidOperationException("UseOverlay binds no service; call OverlayHostingOptions.Bind(\"name\") at least once.");
+        }
+
+        ArgumentNullException.ThrowIfNull(ContextOptions, nameof(ContextOptions));
+        if (!Protocols.HasFlag(HttpProtocols.Http1) && !Protocols.HasFlag(HttpProtocols.Http2))
+        {
+            throw new InvalidOperationException($"OverlayHostingOptions.Protocols is {Protocols}; an overlay stream carries HTTP/1.1 or HTTP/2 (HTTP/3 needs QUIC).");
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using SecureAoai.AspNetCore.Tests.Infrastructure;
+using SecureAoai.Overlay;
+
+namespace SecureAoai.AspNetCore.Tests;
+
+/// <summary>A real Kestrel server on the overlay transport, reached by dialing the service through a router on loopback.</summary>
+public sealed class OverlayTransportTests
+{
+    [Fact]
+    public async Task Get_AllowedCaller_AnswersWithCallersIdentityAndRoles()
+    {
+        await using var overlay = await DarkApp.StartAsync();
+        await using var app = overlay.BuildApp();
+        await app.StartAsync();
+        using var client = DarkApp.Client(overlay.Alice);
+
+        var body = await client.GetStringAsync("/");
+
+        Assert.Contains("hello alice via Overlay", body, StringComparison.Ordinal);
+        Assert.Contains("roles=clients,admins", body, StringComparison.Ordinal);
+        Assert.Contains("overlay-roles=clients,admins", body, StringComparison.Ordinal);
+        Assert.Contains("service=chatapp", body, StringComparison.Ordinal);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Get_RawHttp11OverDialedStream_GetsResponseAndCleanEnd()
+    {
+        await using var overlay = await DarkApp.StartAsync();
+        await using var app = overlay.BuildApp();
+        await app.StartAsync();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+
+        await using var stream = await overlay.Bob.DialAsync(DarkApp.Service, cancel.Token);
+        await stream.WriteAsync("GET / HTTP/1.1\r\nHost: chatapp\r\nConnection: close\r\n\r\n"u8.ToArray(), cancel.Token);
+        await stream.CompleteWritesAsync();
+        using var response = new MemoryStream();
+        await stream.CopyToAsync(response, cancel.Token);
+        var text = Encoding.UTF8.GetString(response.ToArray());
+
+        Assert.StartsWith("HTTP/1.1 200 OK", text, StringComparison.Ordinal);
+        Assert.Contains("hello bob via Overlay", text, StringComparison.Ordinal);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Get_Http2PriorKnowledge_IsServedAsHttp2()
+    {
+        await using var overlay = await DarkApp.StartAsync();
+        await using var app = overlay.BuildApp();
+        await app.StartAsync();
+        using var client = DarkApp.Client(overlay.Alice, HttpVersion.Version20);
+
+        using var response = await client.GetAsync("/");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Contains("protocol=HTTP/2", body, StringComparison.Ordinal);
+        Assert.Contains("hello alice", body, StringComparison.Ordinal);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Dial_IdentityWithoutDialPolicy_IsRefusedAndAppSeesNothing()
+    {
+        await using var overlay = await DarkApp.StartAsync();
+        await using var app = overlay.BuildApp();
+        await app.StartAsync();
+
+        var refused = await Assert.ThrowsAsync<OverlayDialException>(() => overlay.Mallory.DialAsync(DarkApp.Service));
+        using var client = DarkApp.Client(overlay.Mallory);
+        var viaHttp = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync("/"));
+
+        Assert.Equal(OverlayDialFailure.NotAuthorized, refused.Reason);
+        Assert.IsType<OverlayDialException>(viaHttp.InnerException);
+        Assert.Equal(0, overlay.Requests);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task StopAsync_UnbindsAtTheRouter_AndNewDialsFindNoTerminator()
+    {
+        await using var overlay = await DarkApp.StartAsync();
+        // The app loads its own identity file and owns its context, as a deployed app would.
+        await using var app = overlay.BuildApp(o =>
+        {
+            o.IdentityFile = overlay.ServerIdentityFile;
+            o.ContextOptions = new OverlayContextOptions { RouterAddress = overlay.Fabric.RouterAddress };
+        });
+        await app.StartAsync();
+        Assert.Equal(1, overlay.Fabric.Router.TerminatorCount(DarkApp.Service));
+        using (var client = DarkApp.Client(overlay.Alice))
+        {
+            Assert.Contains("hello alice", await client.GetStringAsync("/"), StringComparison.Ordinal);
+        }
+
+        await app.StopAsync();
+
+        Assert.True(await Wait.UntilAsync(() => overlay.Fabric.Router.TerminatorCount(DarkApp.Service) == 0, TimeSpan.FromSeconds(10)), "the router still holds a terminator");
+        var dial = await Assert.ThrowsAsync<OverlayDialException>(() => overlay.Alice.DialAsync(DarkApp.Service));
+        Assert.Equal(OverlayDialFailure.NoTerminator, dial.Reason);
+    }
+
+    [Fact]
+    public async Task HealthCheck_UnhealthyBeforeStart_HealthyOnceBound_AndServedOverTheOverlay()
+    {
+        await using var overlay = await DarkApp.StartAsync();
+        await using var app = overlay.BuildApp();
+        var health = app.Services.GetRequiredService<HealthCheckService>();
+
+        var before = await health.CheckHealthAsync();
+        await app.StartAsync();
+        var after = await health.CheckHealthAsync();
+        using var client = DarkApp.Client(overlay.Bob);
+        var served = await client.GetStringAsync("/healthz");
+
+        Assert.Equal(HealthStatus.Unhealthy, before.Status);
+        Assert.Equal(HealthStatus.Healthy, after.Status);
+        Assert.Equal("Healthy", served);
+        await app.StopAsync();
+    }
+}
