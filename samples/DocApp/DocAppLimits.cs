@@ -9,6 +9,9 @@ public static class DocAppLimits
     /// <summary>What a multipart upload may add to the document for its boundaries and headers, in bytes.</summary>
     public const int MaxMultipartOverheadBytes = 16 * 1024;
 
+    /// <summary>The most pages read from a PDF.</summary>
+    public const int MaxPdfPages = 500;
+
     /// <summary>The longest chunk, in characters.</summary>
     public const int ChunkChars = 1000;
 

@@ -39,14 +39,19 @@ internal static class DocumentUpload
         }
     }
 
-    /// <summary>Decodes <paramref name="bytes"/> as UTF-8 text, or says why it cannot be.</summary>
+    /// <summary>Reads the text of <paramref name="bytes"/>: a PDF's pages, or UTF-8 text; or says why it cannot.</summary>
     public static (string? Text, IResult? Refusal) Decode(string name, byte[] bytes)
     {
         var extension = Path.GetExtension(name).ToLowerInvariant();
+        if (extension == ".pdf" || bytes.AsSpan().StartsWith("%PDF-"u8))
+        {
+            return PdfText.Read(name, bytes);
+        }
+
         if (extension.Length > 0 && !TextExtensions.Contains(extension))
         {
             return (null, Results.Problem(
-                $"'{name}' is not a text or markdown document. Upload .txt or .md files (PDF is not supported).",
+                $"'{name}' is not a text, markdown or PDF document. Upload .txt, .md or .pdf files.",
                 statusCode: StatusCodes.Status415UnsupportedMediaType));
         }
 

@@ -5,6 +5,10 @@ using System.Text;
 using System.Text.Json;
 using DocApp;
 using SecureAoai.IntegrationTests.Infrastructure;
+using UglyToad.PdfPig.Content;
+using UglyToad.PdfPig.Core;
+using UglyToad.PdfPig.Fonts.Standard14Fonts;
+using UglyToad.PdfPig.Writer;
 
 namespace SecureAoai.IntegrationTests.Samples;
 
@@ -84,14 +88,38 @@ public sealed class DocAppTests(WorkloadIdentityEmulator fixture) : IClassFixtur
         Assert.Contains($"the limit is {DocAppLimits.MaxDocumentBytes} bytes (1 MiB)", problem, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task UploadDocuments_NotText_Is415()
+    [Theory]
+    [InlineData("%PDF-1.7 but nothing more", "paper.pdf")]
+    [InlineData("not an image", "photo.png")]
+    public async Task UploadDocuments_NotReadable_Is415(string content, string name)
     {
         await using var host = await StartAsync();
 
-        using var response = await UploadRawAsync(host.Client, "%PDF-1.7", "paper.pdf");
+        using var response = await UploadRawAsync(host.Client, content, name);
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task UploadDocuments_Pdf_AnswersFromItsText()
+    {
+        await using var host = await StartAsync();
+        var pdf = new PdfDocumentBuilder();
+        var font = pdf.AddStandard14Font(Standard14Font.Helvetica);
+        pdf.AddPage(PageSize.A4).AddText("Lighthouses guide ships past the rocks at night.", 12, new PdfPoint(50, 700), font);
+        using var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(pdf.Build());
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/pdf");
+        form.Add(file, "file", "coast.pdf");
+
+        using var upload = await host.Client.PostAsync(new Uri("/api/documents", UriKind.Relative), form);
+        using var response = await host.Client.PostAsJsonAsync(new Uri("/api/ask", UriKind.Relative), new { question = "What guides ships?" });
+        var answer = await response.Content.ReadFromJsonAsync<AskResponse>();
+
+        Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+        var citation = Assert.Single(answer!.Citations);
+        Assert.Equal("coast.pdf", citation.DocumentName);
+        Assert.Contains("Lighthouses guide ships past the rocks at night.", citation.Excerpt, StringComparison.Ordinal);
     }
 
     [Theory]
