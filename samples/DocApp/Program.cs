@@ -1,6 +1,6 @@
 // Ask questions about your own documents: upload text or markdown, and get answers that cite the
 // passages they were drawn from. Configure the "SecureOpenAI" section with a chat and an embedding
-// deployment and the credential; see README.md.
+// deployment and the credential, as in the repository's README.md.
 using DocApp;
 
 var builder = WebApplication.CreateBuilder(args);
