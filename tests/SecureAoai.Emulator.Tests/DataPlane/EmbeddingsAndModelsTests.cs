@@ -91,4 +91,16 @@ public sealed class EmbeddingsAndModelsTests
         Assert.Equal(["gpt-4o-mini", "text-embedding-3-small"], ids);
         Assert.All(body.GetProperty("data").EnumerateArray(), m => Assert.Equal("model", m.GetProperty("object").GetString()));
     }
+
+    [Fact]
+    public void CreateVector_TextsSharingWords_CloserThanUnrelatedTexts()
+    {
+        static double Cosine(float[] a, float[] b) => a.Zip(b, (x, y) => (double)x * y).Sum();
+        var question = SecureAoai.Emulator.Internal.DataPlane.EmbeddingsResponder.CreateVector("How do private endpoints resolve?", 256);
+        var related = SecureAoai.Emulator.Internal.DataPlane.EmbeddingsResponder.CreateVector("Private endpoints resolve through the privatelink zone.", 256);
+        var unrelated = SecureAoai.Emulator.Internal.DataPlane.EmbeddingsResponder.CreateVector("Bananas ripen faster next to apples.", 256);
+
+        Assert.True(Cosine(question, related) > Cosine(question, unrelated) + 0.2);
+        Assert.Equal(1.0, Cosine(related, related), 3);
+    }
 }

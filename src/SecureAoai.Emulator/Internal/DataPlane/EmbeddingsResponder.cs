@@ -62,8 +62,38 @@ internal static class EmbeddingsResponder
         return context.Response.WriteJsonAsync(body, context.RequestAborted);
     }
 
-    /// <summary>A deterministic unit vector for <paramref name="text"/>.</summary>
+    /// <summary>
+    /// A deterministic unit vector for <paramref name="text"/>: the normalized sum of one hashed
+    /// vector per lower-cased word, so texts that share words point the same way (as real
+    /// embeddings of related texts do) and retrieval over emulated embeddings ranks sensibly.
+    /// </summary>
     internal static float[] CreateVector(string text, int dimensions)
+    {
+        var words = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
+            .Select(w => new string(w.Where(char.IsLetterOrDigit).ToArray()).ToLowerInvariant())
+            .Where(w => w.Length > 0)
+            .ToArray();
+        if (words.Length == 0)
+        {
+            return HashVector(text, dimensions);
+        }
+
+        var sum = new double[dimensions];
+        foreach (string word in words)
+        {
+            float[] part = HashVector(word, dimensions);
+            for (int i = 0; i < dimensions; i++)
+            {
+                sum[i] += part[i];
+            }
+        }
+
+        double length = Math.Sqrt(sum.Sum(v => v * v));
+        return sum.Select(v => (float)(v / length)).ToArray();
+    }
+
+    /// <summary>A deterministic pseudo-random unit vector seeded by <paramref name="text"/> (SHA-256 in counter mode).</summary>
+    private static float[] HashVector(string text, int dimensions)
     {
         byte[] seed = Encoding.UTF8.GetBytes(text);
         var vector = new float[dimensions];
