@@ -3,26 +3,28 @@ using System.Diagnostics;
 namespace SecureAoai.IntegrationTests;
 
 /// <summary>
-/// The README's first command, run as its own process once per identity protocol. A process each:
-/// managed-identity settings are environment variables, which a process has one set of.
+/// The README's first command (with --smoke: the scripted conversation), run as its own process once
+/// per identity protocol. A process each: managed-identity settings are environment variables,
+/// which a process has one set of.
 /// </summary>
 public sealed class QuickStartTests
 {
     [Theory]
-    [InlineData("imds", "ManagedIdentity")]
-    [InlineData("appservice", "ManagedIdentity")]
-    [InlineData("workload", "WorkloadIdentity")]
-    public async Task QuickStart_Identity_PrintsStreamedAnswerAndExitsZero(string identity, string credential)
+    [InlineData("imds")]
+    [InlineData("appservice")]
+    [InlineData("workload")]
+    public async Task QuickStart_Smoke_DarkAppsAnswerThroughTunnelsAndExitZero(string identity)
     {
-        var (exitCode, output) = await RunAsync("--identity", identity, "--prompt", "is the private endpoint in use");
+        var (exitCode, output) = await RunAsync("--smoke", "--identity", identity);
 
         Assert.True(exitCode == 0, $"exit code {exitCode}; output:{Environment.NewLine}{output}");
-        Assert.Contains("is the private endpoint in use", output, StringComparison.Ordinal);
-        Assert.Contains($"Entra ID token obtained with {credential}", output, StringComparison.Ordinal);
-        Assert.Contains("usage: ", output, StringComparison.Ordinal);
-        Assert.Contains("embedding: ", output, StringComparison.Ordinal);
-        Assert.Contains("no API key", output, StringComparison.Ordinal);
+        Assert.Contains("[ok] ChatApp sees the caller as 'browser'", output, StringComparison.Ordinal);
+        Assert.Contains("< Echo from westus: Why reach Azure OpenAI through a private endpoint?", output, StringComparison.Ordinal);
+        Assert.Contains("[ok] DocApp answered citing", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("FAILED", output, StringComparison.Ordinal);
+        Assert.Contains("no API key, no open port", output, StringComparison.Ordinal);
         Assert.DoesNotContain("eyJ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("PRIVATE KEY", output, StringComparison.Ordinal);
     }
 
     private static async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)

@@ -1,0 +1,185 @@
+using System.Net;
+using ChatApp;
+using DocApp;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SecureAoai.Emulator;
+using SecureAoai.Overlay;
+using SecureAoai.Overlay.Controller;
+
+namespace QuickStart;
+
+/// <summary>Starts and stops, in order, every piece of the quick start.</summary>
+internal sealed class QuickStartStack(string identity, TextWriter output) : IAsyncDisposable
+{
+    private static readonly string[] ManagedIdentityVariables = ["AZURE_POD_IDENTITY_AUTHORITY_HOST", "IDENTITY_ENDPOINT", "IDENTITY_HEADER"];
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "secureaoai-quickstart-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly string _tokenFile = Path.Combine(Path.GetTempPath(), "secureaoai-quickstart-" + Guid.NewGuid().ToString("N")[..8] + ".jwt");
+    private readonly List<IAsyncDisposable> _stopInReverse = [];
+    private readonly List<IDisposable> _disposeInReverse = [];
+
+    public Uri ChatUrl { get; private set; } = null!;
+
+    public Uri DocUrl { get; private set; } = null!;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // 1. Azure OpenAI, emulated: two regions; eastus answers 429 to everything, westus serves.
+        var federation = new EmulatorFederation { ClientId = "22222222-2222-2222-2222-222222222222" };
+        var emulatorOptions = new EmulatorOptions();
+        emulatorOptions.Identities.Add(new EmulatorIdentity { ClientId = "11111111-1111-1111-1111-111111111111" });
+        emulatorOptions.Identities.Add(new EmulatorIdentity { ClientId = federation.ClientId });
+        emulatorOptions.Federations.Add(federation);
+        emulatorOptions.Instances.Add(new EmulatorInstanceOptions { Name = "eastus" });
+        emulatorOptions.Instances.Add(new EmulatorInstanceOptions { Name = "westus" });
+        var emulator = await EmulatorServer.StartAsync(emulatorOptions, cancellationToken);
+        _stopInReverse.Add(emulator);
+        emulator["eastus"].Throttle(TimeSpan.FromSeconds(30));
+        var settings = OpenAISettings(emulator, federation);
+
+        // 2. The overlay, embedded: controller and router on loopback, identities enrolled into a folder.
+        var overlay = await EmbeddedOverlay.StartAsync(_directory);
+        _stopInReverse.Add(overlay);
+        var routerAddress = overlay.RouterAddress;
+        overlay.CreateService("chatapp", "webapps");
+        overlay.CreateService("docapp", "webapps");
+        overlay.AllowBind("apps-bind", ["#apps"], ["#webapps"]);
+        overlay.AllowDial("browsers-dial", ["#browsers"], ["#webapps"]);
+        var chatIdentity = await EnrollAsync(overlay, "chatapp", "apps");
+        var docIdentity = await EnrollAsync(overlay, "docapp", "apps");
+        var browserIdentity = await EnrollAsync(overlay, "browser", "browsers");
+
+        // 3. The apps, dark: Kestrel serves each only on its overlay binding.
+        var contextOptions = new OverlayContextOptions { RouterAddress = routerAddress };
+        await StartAppAsync("chatapp", chatIdentity, contextOptions, settings, ChatAppHost.ConfigureServices, app => ChatAppHost.MapEndpoints(app), cancellationToken);
+        await StartAppAsync("docapp", docIdentity, contextOptions, settings, DocAppHost.ConfigureServices, app => DocAppHost.MapEndpoints(app), cancellationToken);
+
+        // 4. Tunnels on loopback for the browser, dialing as "browser".
+        var browser = OverlayContext.Create(browserIdentity, contextOptions);
+        _stopInReverse.Add(browser);
+        var chatTunnel = OverlayTunnel.Start(browser, "chatapp", new IPEndPoint(IPAddress.Loopback, 0));
+        _stopInReverse.Add(chatTunnel);
+        var docTunnel = OverlayTunnel.Start(browser, "docapp", new IPEndPoint(IPAddress.Loopback, 0));
+        _stopInReverse.Add(docTunnel);
+        ChatUrl = new Uri($"http://127.0.0.1:{chatTunnel.LocalEndPoint.Port}/");
+        DocUrl = new Uri($"http://127.0.0.1:{docTunnel.LocalEndPoint.Port}/");
+
+        await output.WriteLineAsync($"""
+
+            SecureAoai quick start ({identity} identity for the apps; everything on loopback, and the apps listen on no port at all)
+              Azure OpenAI emulator  eastus {emulator["eastus"].Endpoint} (throttled: every call fails over)
+                                     westus {emulator["westus"].Endpoint}
+              overlay controller     {overlay.ControllerAddress}   router {routerAddress}   (mutual TLS, loopback)
+              overlay state          {_directory}
+              ChatApp (dark)         service 'chatapp', no TCP port
+              DocApp  (dark)         service 'docapp',  no TCP port
+              ChatApp via tunnel     {ChatUrl}   (loopback, dials as 'browser')
+              DocApp  via tunnel     {DocUrl}   (loopback, dials as 'browser')
+
+            """);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _stopInReverse.Count - 1; i >= 0; i--)
+        {
+            await _stopInReverse[i].DisposeAsync();
+        }
+
+        for (var i = _disposeInReverse.Count - 1; i >= 0; i--)
+        {
+            _disposeInReverse[i].Dispose();
+        }
+
+        foreach (var name in ManagedIdentityVariables)
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+
+        File.Delete(_tokenFile);
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private async Task<OverlayIdentity> EnrollAsync(EmbeddedOverlay overlay, string name, string role)
+    {
+        var enrolled = await overlay.EnrollAsync(name, role);
+        _disposeInReverse.Add(enrolled);
+        return enrolled;
+    }
+
+    private async Task StartAppAsync(
+        string service,
+        OverlayIdentity appIdentity,
+        OverlayContextOptions contextOptions,
+        Dictionary<string, string?> settings,
+        Func<WebApplicationBuilder, WebApplicationBuilder> configureServices,
+        Action<WebApplication> mapEndpoints,
+        CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ApplicationName = service, EnvironmentName = Environments.Production });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        configureServices(builder);
+        builder.WebHost.UseOverlay(o =>
+        {
+            o.Identity = appIdentity;
+            o.ContextOptions = contextOptions;
+            o.Bind(service);
+        });
+        var app = builder.Build();
+        app.UseOverlayIdentity();
+        mapEndpoints(app);
+        await app.StartAsync(cancellationToken);
+        _stopInReverse.Add(app);
+    }
+
+    /// <summary>The apps' SecureOpenAI section: two regions in failover order, a managed identity, the emulator's CA.</summary>
+    private Dictionary<string, string?> OpenAISettings(EmulatorServer emulator, EmulatorFederation federation)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["SecureOpenAI:Endpoints:0:Name"] = "eastus",
+            ["SecureOpenAI:Endpoints:0:Uri"] = emulator["eastus"].Endpoint.ToString(),
+            ["SecureOpenAI:Endpoints:0:Priority"] = "1",
+            ["SecureOpenAI:Endpoints:1:Name"] = "westus",
+            ["SecureOpenAI:Endpoints:1:Uri"] = emulator["westus"].Endpoint.ToString(),
+            ["SecureOpenAI:Endpoints:1:Priority"] = "2",
+            ["SecureOpenAI:TrustedCaCertificatePath"] = emulator.CaCertificatePath,
+            ["SecureOpenAI:Deployments:chat:Name"] = "gpt-4o-mini",
+            ["SecureOpenAI:Deployments:embeddings:Name"] = "text-embedding-3-small",
+            ["SecureOpenAI:Deployments:embeddings:Kind"] = "Embedding",
+        };
+
+        // What the platform would set: IMDS (AKS, VMs), App Service's identity endpoint, or the AKS
+        // workload-identity webhook's token file. Here each points at the emulator.
+        switch (identity)
+        {
+            case "imds":
+                Environment.SetEnvironmentVariable("AZURE_POD_IDENTITY_AUTHORITY_HOST", emulator.ImdsEndpoint.ToString());
+                settings["SecureOpenAI:Credential:Sources:0"] = "ManagedIdentity";
+                break;
+            case "appservice":
+                Environment.SetEnvironmentVariable("IDENTITY_ENDPOINT", emulator.AppServiceEndpoint.ToString());
+                Environment.SetEnvironmentVariable("IDENTITY_HEADER", emulator.AppServiceIdentityHeader);
+                settings["SecureOpenAI:Credential:Sources:0"] = "ManagedIdentity";
+                break;
+            default:
+                var tokenFile = _tokenFile;
+                File.WriteAllText(tokenFile, emulator.CreateFederatedToken(federation));
+                settings["SecureOpenAI:Credential:Sources:0"] = "WorkloadIdentity";
+                settings["SecureOpenAI:Credential:TenantId"] = emulator.TenantId;
+                settings["SecureOpenAI:Credential:ClientId"] = federation.ClientId;
+                settings["SecureOpenAI:Credential:FederatedTokenFile"] = tokenFile;
+                settings["SecureOpenAI:Credential:AuthorityHost"] = emulator.AuthorityHost.ToString();
+                break;
+        }
+
+        return settings;
+    }
+}

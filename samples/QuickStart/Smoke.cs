@@ -1,0 +1,84 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace QuickStart;
+
+/// <summary>A scripted conversation with both apps through their tunnels, as a browser would have it.</summary>
+internal static class Smoke
+{
+    private const string Guide = """
+        # Private endpoints
+        Private endpoints give the resource an address inside your virtual network, and private DNS resolves its name there.
+
+        # Failover
+        Failover moves a throttled request to the next region at once and honours Retry-After.
+
+        # Dark apps
+        A dark app listens on no port; callers reach it through the overlay by service name.
+        """;
+
+    public static async Task<bool> RunAsync(Uri chat, Uri doc, TextWriter output, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        var ok = true;
+
+        var me = await http.GetFromJsonAsync<JsonElement>(new Uri(chat, "api/me"), cancellationToken);
+        var caller = me.GetProperty("name").GetString();
+        ok &= Check(output, caller == "browser", $"ChatApp sees the caller as '{caller}' (the overlay identity)");
+
+        const string Prompt = "Why reach Azure OpenAI through a private endpoint?";
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(chat, "api/chat")) { Content = JsonContent.Create(new { message = Prompt }) };
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        var (deltas, answer) = await ReadEventsAsync(response, cancellationToken);
+        await output.WriteLineAsync($"> {Prompt}{Environment.NewLine}< {answer}");
+        ok &= Check(output, response.IsSuccessStatusCode && deltas > 1 && answer.Contains("private endpoint", StringComparison.OrdinalIgnoreCase),
+            $"ChatApp streamed its answer in {deltas} pieces (served by westus: eastus is throttled)");
+
+        using var upload = await http.PostAsync(new Uri(doc, "api/documents?name=guide.md"), new StringContent(Guide, Encoding.UTF8, "text/markdown"), cancellationToken);
+        ok &= Check(output, upload.IsSuccessStatusCode, $"DocApp took guide.md ({(int)upload.StatusCode})");
+
+        using var ask = await http.PostAsJsonAsync(new Uri(doc, "api/ask"), new { question = "How does failover treat a throttled request?" }, cancellationToken);
+        var result = await ask.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        var first = ask.IsSuccessStatusCode ? result.GetProperty("citations")[0].GetProperty("excerpt").GetString() ?? "" : "";
+        ok &= Check(output, first.Contains("Failover moves", StringComparison.Ordinal), $"DocApp answered citing: \"{first[..Math.Min(first.Length, 60)]}...\"");
+        return ok;
+    }
+
+    private static async Task<(int Deltas, string Answer)> ReadEventsAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        var deltas = 0;
+        var answer = string.Empty;
+        var isDone = false;
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.StartsWith("event: done", StringComparison.Ordinal))
+            {
+                isDone = true;
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                using var data = JsonDocument.Parse(line["data: ".Length..]);
+                if (isDone)
+                {
+                    answer = data.RootElement.GetProperty("text").GetString() ?? "";
+                    break;
+                }
+
+                if (data.RootElement.TryGetProperty("delta", out _))
+                {
+                    deltas++;
+                }
+            }
+        }
+
+        return (deltas, answer);
+    }
+
+    private static bool Check(TextWriter output, bool passed, string what)
+    {
+        output.WriteLine($"  [{(passed ? "ok" : "FAILED")}] {what}");
+        return passed;
+    }
+}
