@@ -2,8 +2,27 @@
 // Configure the "SecureOpenAI" section (endpoint, a chat deployment, the credential), as in the repository's README.md.
 using ChatApp;
 
+//
+// Dark: with Overlay:IdentityFile set (an identity enrolled with 'secureaoai overlay enroll'), the app
+// binds the overlay service Overlay:Service (default "chatapp") and listens on no TCP port; callers
+// are overlay identities. Without it, it serves on TCP as any ASP.NET Core app (for development).
 var builder = WebApplication.CreateBuilder(args);
 ChatAppHost.ConfigureServices(builder);
+var identityFile = builder.Configuration["Overlay:IdentityFile"];
+if (identityFile is not null)
+{
+    builder.WebHost.UseOverlay(o =>
+    {
+        o.IdentityFile = identityFile;
+        o.Bind(builder.Configuration["Overlay:Service"] ?? "chatapp");
+    });
+}
+
 var app = builder.Build();
+if (identityFile is not null)
+{
+    app.UseOverlayIdentity();
+}
+
 ChatAppHost.MapEndpoints(app);
 app.Run();
