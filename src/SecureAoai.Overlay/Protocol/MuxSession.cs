@@ -147,9 +147,12 @@ internal sealed class MuxSession : IAsyncDisposable
             stream = new MuxStream(this, _nextStreamId, (int)peer.InitialStreamWindowBytes, awaitingOpenAck: true);
             _streams.Add(stream.Id, stream);
             _nextStreamId += 2;
+
+            // Queued under the same lock as the id is taken: the peer requires increasing ids, and
+            // concurrent opens queued after the lock could reach the wire out of order.
+            Send.EnqueueFrame(FrameType.Open, stream.Id, metadata.Span);
         }
 
-        Send.EnqueueFrame(FrameType.Open, stream.Id, metadata.Span);
         try
         {
             await stream.OpenTask.WaitAsync(cancellationToken).ConfigureAwait(false);
