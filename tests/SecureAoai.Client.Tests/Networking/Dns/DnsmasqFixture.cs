@@ -204,13 +204,24 @@ public sealed class DnsmasqFixture : IAsyncLifetime, IAsyncDisposable
 
     private static int FreePort()
     {
-        // A port free for UDP and TCP at this moment; dnsmasq binds both.
-        using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        var port = ((IPEndPoint)udp.LocalEndPoint!).Port;
-        using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
-        return port;
+        // A port free for UDP and TCP at this moment; dnsmasq binds both. The OS picks a free UDP
+        // port, which TCP may hold already (other tests run beside this one): then pick again.
+        for (var attempt = 1; ; attempt++)
+        {
+            using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var port = ((IPEndPoint)udp.LocalEndPoint!).Port;
+            using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException) when (attempt < 20)
+            {
+                // Taken for TCP: try another.
+            }
+        }
     }
 
     private void Append(string? line)
