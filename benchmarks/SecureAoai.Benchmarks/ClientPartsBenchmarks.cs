@@ -16,8 +16,11 @@ public class ClientPartsBenchmarks
     private EndpointSelector _oneEndpoint = null!;
     private EndpointSelector _threePriorities = null!;
 
+    // Synchronous wrappers: the in-process toolchain of --quick does not await async setup.
     [GlobalSetup]
-    public async Task SetupAsync()
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
+
+    private async Task SetupAsync()
     {
         var resolver = new FixedResolver();
         _guard = new EndpointGuard(resolver, NetworkPolicy.RequirePrivate, TimeSpan.FromSeconds(5), NullLogger.Instance);

@@ -26,8 +26,11 @@ public class ClientPipelineBenchmarks
     private ChatClient _secure = null!;
     private string _tokenFile = null!;
 
+    // Synchronous wrappers: the in-process toolchain of --quick does not await async setup.
     [GlobalSetup]
-    public async Task SetupAsync()
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
+
+    private async Task SetupAsync()
     {
         var options = new EmulatorOptions();
         var federation = new EmulatorFederation { ClientId = EmulatorOptions.DefaultClientId };
@@ -97,7 +100,9 @@ public class ClientPipelineBenchmarks
     }
 
     [GlobalCleanup]
-    public async Task CleanupAsync()
+    public void Cleanup() => CleanupAsync().GetAwaiter().GetResult();
+
+    private async Task CleanupAsync()
     {
         await _provider.DisposeAsync();
         _rawHttp.Dispose();

@@ -31,6 +31,9 @@ internal sealed class TransportRig : IAsyncDisposable
     private OverlayIdentity _binderIdentity = null!;
     private OverlayContext _binder = null!;
 
+    /// <summary>An identity allowed to bind the "web" service (for the HTTP benchmark's dark app).</summary>
+    public OverlayContext Binder => _binder;
+
     public X509Certificate2 Ca => _controller.CertificateAuthority.Certificate;
 
     public IPEndPoint TcpEndPoint => (IPEndPoint)_tcp.LocalEndpoint;
@@ -117,6 +120,7 @@ internal sealed class TransportRig : IAsyncDisposable
         _controller = OverlayController.Initialize(_directory, $"127.0.0.1:{((IPEndPoint)controllerListener.LocalEndpoint).Port}");
         _controllerServer = _controller.StartServer(controllerListener);
         _controller.CreateService("echo", ["bench"]);
+        _controller.CreateService("web", ["bench"]);
         _controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#dialers"], ["#bench"]);
         _controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#binders"], ["#bench"]);
         _authority = new ControllerAuthority(_controller, "router");

@@ -214,9 +214,19 @@ internal sealed class OverlayRouter : IAsyncDisposable
                 await DialAsync(session, incoming, request, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // Whatever failed (the party went away, the store could not be read), this request
+            // alone ends; the opener gets a reason instead of waiting forever.
             RouterLog.StreamFailed(_logger, session.Caller.Name, ex.Message);
+            try
+            {
+                await incoming.RejectAsync($"router error: {ex.GetType().Name}").ConfigureAwait(false);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already accepted or rejected: the stream itself carries the failure.
+            }
         }
     }
 
@@ -365,9 +375,12 @@ internal sealed class OverlayRouter : IAsyncDisposable
 
                 return live[^1];
             default:
-                var fewest = live.Min(t => Volatile.Read(ref t.ActiveDials));
-                var candidates = live.Where(t => Volatile.Read(ref t.ActiveDials) == fewest).ToArray();
-                return candidates[System.Random.Shared.Next(candidates.Length)];
+                // One reading of each count: they change under concurrent dials, and two readings
+                // could leave no terminator matching the minimum.
+                var loads = live.Select(t => (Terminator: t, Dials: Volatile.Read(ref t.ActiveDials))).ToArray();
+                var fewest = loads.Min(l => l.Dials);
+                var candidates = loads.Where(l => l.Dials == fewest).ToArray();
+                return candidates[System.Random.Shared.Next(candidates.Length)].Terminator;
         }
     }
 

@@ -191,8 +191,10 @@ public sealed class OverlayContext : IAsyncDisposable
                 cancellationToken).ConfigureAwait(false);
             return new OverlayStream(sealedStream, () => sealedStream.CompleteWritesAsync(), listener.Service, new OverlayCaller(callerName, request.Roles ?? []));
         }
-        catch (Exception ex) when (ex is IOException or AuthenticationException or System.Security.Cryptography.CryptographicException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // Whatever went wrong (a vanished caller, a bad proof, the handshake's own timeout), this
+            // dial alone is dropped; the listener goes on.
             OverlayLog.HandshakeFailed(_logger, listener.Service, callerName, ex.Message);
             stream.Abort("end-to-end handshake failed");
             return null;

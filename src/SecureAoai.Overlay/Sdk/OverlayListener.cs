@@ -7,18 +7,31 @@ namespace SecureAoai.Overlay;
 /// A bound service: dials arrive through <see cref="AcceptAsync"/>, each with its caller. The bind
 /// survives losing the router: the context reconnects and binds again by itself.
 /// </summary>
+/// <remarks>
+/// Each dial's end-to-end handshake runs as soon as the dial arrives, at most
+/// <see cref="MaxConcurrentHandshakes"/> at a time, so one slow or vanished caller never holds up
+/// the others; <see cref="AcceptAsync"/> hands out the dials whose handshake succeeded.
+/// </remarks>
 public sealed class OverlayListener : IAsyncDisposable
 {
+    /// <summary>The most end-to-end handshakes in progress at once; more dials wait for a slot.</summary>
+    public const int MaxConcurrentHandshakes = 64;
+
     private readonly OverlayContext _context;
-    private readonly Channel<MuxIncomingStream> _pending;
+    private readonly Channel<OverlayStream> _ready;
+    private readonly SemaphoreSlim _handshakes = new(MaxConcurrentHandshakes, MaxConcurrentHandshakes);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly int _maxPending;
     private MuxStream? _control;
+    private int _pending;
     private int _disposed;
 
     internal OverlayListener(OverlayContext context, string service, int maxPendingAccepts)
     {
         _context = context;
         Service = service;
-        _pending = Channel.CreateBounded<MuxIncomingStream>(new BoundedChannelOptions(maxPendingAccepts) { FullMode = BoundedChannelFullMode.Wait });
+        _maxPending = maxPendingAccepts;
+        _ready = Channel.CreateUnbounded<OverlayStream>();
     }
 
     /// <summary>The service bound.</summary>
@@ -27,30 +40,23 @@ public sealed class OverlayListener : IAsyncDisposable
     /// <summary>Whether the bind is registered at the router right now (false while reconnecting).</summary>
     public bool IsBound => Volatile.Read(ref _control) is not null;
 
-    /// <summary>Waits for the next dial, completes the end-to-end handshake and returns the connection.</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Waits for the next dial whose end-to-end handshake succeeded.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The connection; its <see cref="OverlayStream.Peer"/> is the caller.</returns>
     /// <exception cref="ObjectDisposedException">The listener was disposed.</exception>
     public async ValueTask<OverlayStream> AcceptAsync(CancellationToken cancellationToken = default)
     {
-        // A dial whose handshake fails is dropped and the next one awaited; the caller sees only good ones.
-        while (true)
+        try
         {
-            MuxIncomingStream incoming;
-            try
-            {
-                incoming = await _pending.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (ChannelClosedException ex)
-            {
-                throw new ObjectDisposedException($"The listener of '{Service}' is closed.", ex);
-            }
-
-            var connection = await _context.AcceptDialAsync(this, incoming, cancellationToken).ConfigureAwait(false);
-            if (connection is not null)
-            {
-                return connection;
-            }
+            var stream = await _ready.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Decrement(ref _pending);
+            return stream;
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new ObjectDisposedException($"The listener of '{Service}' is closed.", ex);
         }
     }
 
@@ -63,31 +69,70 @@ public sealed class OverlayListener : IAsyncDisposable
             return;
         }
 
-        _pending.Writer.TryComplete();
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _ready.Writer.TryComplete();
         _context.Forget(this);
         if (Interlocked.Exchange(ref _control, null) is { } control)
         {
             await control.DisposeAsync().ConfigureAwait(false);
         }
 
-        while (_pending.Reader.TryRead(out var waiting))
+        while (_ready.Reader.TryRead(out var unclaimed))
         {
-            await waiting.RejectAsync($"service '{Service}' is no longer bound here").ConfigureAwait(false);
+            await unclaimed.DisposeAsync().ConfigureAwait(false);
         }
     }
-
-    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     internal void Attach(MuxStream control) => Volatile.Write(ref _control, control);
 
     internal void Detach() => Volatile.Write(ref _control, null);
 
-    /// <summary>Queues a dial for <see cref="AcceptAsync"/>, or refuses it when the queue is full.</summary>
+    /// <summary>Takes a dial: refuses it when too many wait unclaimed, else runs its handshake in the background.</summary>
     internal async ValueTask OfferAsync(MuxIncomingStream incoming)
     {
-        if (IsDisposed || !_pending.Writer.TryWrite(incoming))
+        if (IsDisposed)
         {
-            await incoming.RejectAsync(IsDisposed ? $"service '{Service}' is no longer bound here" : $"busy: '{Service}' has too many dials waiting").ConfigureAwait(false);
+            await incoming.RejectAsync($"service '{Service}' is no longer bound here").ConfigureAwait(false);
+            return;
+        }
+
+        if (Interlocked.Increment(ref _pending) > _maxPending)
+        {
+            Interlocked.Decrement(ref _pending);
+            await incoming.RejectAsync($"busy: '{Service}' has too many dials waiting").ConfigureAwait(false);
+            return;
+        }
+
+        _ = Task.Run(() => HandshakeAsync(incoming));
+    }
+
+    private async Task HandshakeAsync(MuxIncomingStream incoming)
+    {
+        OverlayStream? stream = null;
+        try
+        {
+            await _handshakes.WaitAsync(_stop.Token).ConfigureAwait(false);
+            try
+            {
+                stream = await _context.AcceptDialAsync(this, incoming, _stop.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _handshakes.Release();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The listener was disposed while the dial waited.
+        }
+
+        if (stream is null || !_ready.Writer.TryWrite(stream))
+        {
+            Interlocked.Decrement(ref _pending);
+            if (stream is not null)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 }

@@ -295,4 +295,32 @@ public sealed class FabricTests
         var missing = Assert.Throws<FileNotFoundException>(() => OverlayContext.FromIdentityFile(fabric.Overlay.PathFor("nobody.json")));
         Assert.Contains("enroll", missing.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Dial_ManyShortDialsInARow_NeverRunOutOfStreams()
+    {
+        var (fabric, client, server) = await StartAsync();
+        await using var fabricScope = fabric;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        _ = EchoServer.RunAsync(await server.BindAsync("echo", cancel.Token), cancel.Token);
+
+        // More dials than a session may hold streams at once: each must be released when disposed.
+        for (var i = 0; i < 2500; i++)
+        {
+            using var one = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token);
+            one.CancelAfter(TimeSpan.FromSeconds(10));
+            OverlayStream stream;
+            try
+            {
+                stream = await client.DialAsync("echo", one.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"dial {i} hung; terminators {fabric.Router.TerminatorCount("echo")}, sessions {fabric.Router.SessionCount}");
+                throw;
+            }
+
+            await stream.DisposeAsync();
+        }
+    }
 }
