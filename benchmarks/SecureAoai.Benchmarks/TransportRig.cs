@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using SecureAoai.Overlay;
 using SecureAoai.Overlay.Controller;
 using SecureAoai.Overlay.Router;
+using SecureAoai.Overlay.Internal;
 
 namespace SecureAoai.Benchmarks;
 
@@ -64,7 +65,7 @@ internal sealed class TransportRig : IAsyncDisposable
         await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
         {
             TargetHost = "localhost",
-            RemoteCertificateValidationCallback = (_, certificate, _, errors) => certificate is not null && OverlayTrust.ChainsTo(certificate, Ca, errors),
+            RemoteCertificateValidationCallback = (_, certificate, _, errors) => OverlayTrust.ChainsTo(certificate, Ca, errors),
         });
         return ssl;
     }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using SecureAoai.Overlay.Internal;
 
 namespace SecureAoai.Overlay.Controller;
 
@@ -50,22 +51,7 @@ internal sealed class ControllerClient : IAsyncDisposable
 
     /// <summary>A validation callback trusting only servers whose chain ends at <paramref name="ca"/> and whose name matches.</summary>
     public static RemoteCertificateValidationCallback TrustOnly(X509Certificate2 ca) => (_, certificate, _, errors) =>
-        certificate is not null &&
-        (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0 &&
-        ChainsToServer(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), ca);
-
-    public static bool ChainsToServer(X509Certificate2 server, X509Certificate2 ca)
-    {
-        using (server)
-        using (var chain = new X509Chain())
-        {
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid(OverlayCertificateAuthority.ServerAuthOid));
-            return chain.Build(server) && chain.ChainElements[^1].Certificate.RawData.AsSpan().SequenceEqual(ca.RawData);
-        }
-    }
+        OverlayTrust.ChainsTo(certificate, ca, errors, OverlayCertificateAuthority.ServerAuthOid);
 
     /// <summary>Opens a session with an enrolled identity (mutual TLS, the server pinned to the identity's CA).</summary>
     public static async Task<ControllerSession> GetSessionAsync(OverlayIdentity identity, CancellationToken cancellationToken = default)

@@ -4,6 +4,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using SecureAoai.Overlay.Internal;
 
 namespace SecureAoai.Overlay.Controller;
 
@@ -64,7 +65,7 @@ public static class EnrollmentClient
         using (var issued = X509Certificate2.CreateFromPem(certificatePem))
         using (var issuedKey = issued.GetECDsaPublicKey())
         {
-            if (OverlayCertificateAuthority.ComputeFingerprint(ca) != token.CaFingerprint || !OverlayIdentity.ChainsTo(issued, ca) ||
+            if (OverlayCertificateAuthority.ComputeFingerprint(ca) != token.CaFingerprint || !OverlayTrust.Verify(issued, ca) ||
                 issuedKey is null || !issuedKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
             {
                 throw new OverlayEnrollmentException(OverlayEnrollmentFailure.ControllerUntrusted, "The issued certificate does not chain to the pinned CA or is not for this key.");
@@ -115,7 +116,7 @@ public static class EnrollmentClient
             string? failure = ca is null ? "it did not return a CA certificate."
                 : OverlayCertificateAuthority.ComputeFingerprint(ca) != token.CaFingerprint ? "its CA's SHA-256 fingerprint is not the one in the token (another overlay?)."
                 : !nameMatches ? "its certificate is not for the address in the token."
-                : leaf is null || !ControllerClient.ChainsToServer(X509CertificateLoader.LoadCertificate(leaf.RawData), ca) ? "its certificate does not chain to the pinned CA."
+                : leaf is null || !OverlayTrust.Verify(leaf, ca, OverlayCertificateAuthority.ServerAuthOid) ? "its certificate does not chain to the pinned CA."
                 : null;
             if (failure is not null)
             {

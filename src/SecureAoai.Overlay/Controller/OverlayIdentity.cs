@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SecureAoai.Overlay.Internal;
 
 namespace SecureAoai.Overlay.Controller;
 
@@ -86,7 +87,7 @@ public sealed class OverlayIdentity : IDisposable
             throw new InvalidDataException($"'{path}': the ca, certificate or key PEM cannot be read, or the key is not the certificate's.", ex);
         }
 
-        if (!ChainsTo(certificate, ca))
+        if (!OverlayTrust.Verify(certificate, ca))
         {
             ca.Dispose();
             certificate.Dispose();
@@ -115,14 +116,5 @@ public sealed class OverlayIdentity : IDisposable
             ["key"] = keyPem,
         };
         SecretFile.WriteNew(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-    }
-
-    internal static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 ca)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate) && chain.ChainElements[^1].Certificate.RawData.AsSpan().SequenceEqual(ca.RawData);
     }
 }

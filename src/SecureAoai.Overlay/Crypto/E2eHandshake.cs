@@ -3,6 +3,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using SecureAoai.Overlay.Internal;
 
 namespace SecureAoai.Overlay.Crypto;
 
@@ -146,15 +147,9 @@ internal static class E2eHandshake
         {
             if (!VerifiedChains.Contains(peer, overlayCa))
             {
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(overlayCa);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                chain.ChainPolicy.DisableCertificateDownloads = true;
-                if (!chain.Build(peer))
+                if (!OverlayTrust.TryVerify(peer, overlayCa, usageOid: null, out string problem))
                 {
-                    string status = string.Join(", ", chain.ChainStatus.Select(s => s.Status));
-                    throw new AuthenticationException($"The peer's certificate '{peer.Subject}' does not chain to the overlay CA '{overlayCa.Subject}' ({status}).");
+                    throw new AuthenticationException($"The peer's certificate '{peer.Subject}' does not chain to the overlay CA '{overlayCa.Subject}' ({problem}).");
                 }
 
                 VerifiedChains.Add(peer, overlayCa);

@@ -125,7 +125,7 @@ internal sealed class OverlayRouter : IAsyncDisposable
                         ClientCertificateRequired = true,
                         EnabledSslProtocols = SslProtocols.Tls13 | SslProtocols.Tls12,
                         RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                            certificate is not null && OverlayTrust.ChainsTo(certificate, _authority.CaCertificate, errors),
+                            OverlayTrust.ChainsTo(certificate, _authority.CaCertificate, errors),
                     },
                     handshake.Token).ConfigureAwait(false);
             }

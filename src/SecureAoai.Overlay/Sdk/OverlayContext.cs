@@ -10,6 +10,7 @@ using SecureAoai.Overlay.Controller;
 using SecureAoai.Overlay.Crypto;
 using SecureAoai.Overlay.Protocol;
 using SecureAoai.Overlay.Router;
+using SecureAoai.Overlay.Internal;
 
 namespace SecureAoai.Overlay;
 
@@ -270,7 +271,7 @@ public sealed class OverlayContext : IAsyncDisposable
                     ClientCertificates = [_identity.Certificate],
                     EnabledSslProtocols = SslProtocols.Tls13 | SslProtocols.Tls12,
                     RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                        certificate is not null && OverlayTrust.ChainsTo(certificate, _identity.CaCertificate, errors),
+                        OverlayTrust.ChainsTo(certificate, _identity.CaCertificate, errors),
                 },
                 timeout.Token).ConfigureAwait(false);
         }

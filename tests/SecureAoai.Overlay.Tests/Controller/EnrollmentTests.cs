@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using SecureAoai.Overlay.Controller;
+using SecureAoai.Overlay.Internal;
 
 namespace SecureAoai.Overlay.Tests.Controller;
 
@@ -33,7 +34,7 @@ public sealed class EnrollmentTests : IAsyncLifetime
         Assert.Equal("alice", identity.Name);
         Assert.Equal(_overlay.Controller.ControllerAddress, identity.ControllerAddress);
         Assert.True(identity.Certificate.HasPrivateKey);
-        Assert.True(OverlayIdentity.ChainsTo(identity.Certificate, _overlay.Controller.CertificateAuthority.Certificate));
+        Assert.True(OverlayTrust.Verify(identity.Certificate, _overlay.Controller.CertificateAuthority.Certificate));
         Assert.Equal(_overlay.Controller.CertificateAuthority.Fingerprint, OverlayCertificateAuthority.ComputeFingerprint(identity.CaCertificate));
         Assert.True(OperatingSystem.IsWindows() || File.GetUnixFileMode(path) == (UnixFileMode.UserRead | UnixFileMode.UserWrite));
         Assert.NotNull(_overlay.Controller.ResolveIdentity(identity.Certificate));

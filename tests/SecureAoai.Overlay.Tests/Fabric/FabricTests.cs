@@ -7,6 +7,7 @@ using System.Text;
 using SecureAoai.Overlay.Controller;
 using SecureAoai.Overlay.Router;
 using SecureAoai.Overlay.Tests.Controller;
+using SecureAoai.Overlay.Internal;
 
 namespace SecureAoai.Overlay.Tests.Fabric;
 
@@ -227,7 +228,7 @@ public sealed class FabricTests
             {
                 TargetHost = "localhost",
                 ClientCertificates = [attacker.Certificate],
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) => certificate is not null && OverlayTrust.ChainsTo(certificate, attacker.CaCertificate, errors),
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) => OverlayTrust.ChainsTo(certificate, attacker.CaCertificate, errors),
             }, cancel.Token);
             var garbage = new byte[random.Next(1, 4096)];
             random.NextBytes(garbage);
