@@ -90,7 +90,6 @@ internal sealed class OverlayController : IDisposable
     {
         RoleExpressions.ValidateName(name, "identity name");
         var identity = Store.AddIdentity(name, RoleExpressions.NormalizeAttributes(roles), Time.GetUtcNow());
-        InvalidatePolicies();
         return identity;
     }
 
@@ -118,7 +117,6 @@ internal sealed class OverlayController : IDisposable
             throw NotFound("identity", name);
         }
 
-        InvalidatePolicies();
         ControllerLog.Revoked(_logger, name);
         IdentityRevoked?.Invoke(name);
     }
@@ -154,7 +152,6 @@ internal sealed class OverlayController : IDisposable
     {
         RoleExpressions.ValidateName(name, "service name");
         var service = Store.AddService(name, RoleExpressions.NormalizeAttributes(roles));
-        InvalidatePolicies();
         return service;
     }
 
@@ -163,7 +160,6 @@ internal sealed class OverlayController : IDisposable
         RoleExpressions.ValidateName(name, "policy name");
         var policy = Store.AddServicePolicy(name, type, semantic,
             RoleExpressions.NormalizeExpressions(identityRoles, "--identity-roles"), RoleExpressions.NormalizeExpressions(serviceRoles, "--service-roles"));
-        InvalidatePolicies();
         return policy;
     }
 
@@ -190,6 +186,10 @@ internal sealed class OverlayController : IDisposable
             && policies.Services.TryGetValue(serviceName, out var service)
             && policies.Evaluator.Allows(identity, service, action);
     }
+
+    /// <summary>Whether the identity is revoked or unknown (from the same snapshot as <see cref="Authorize"/>).</summary>
+    public bool IsIdentityRevoked(string identityName) =>
+        !Policies().Identities.TryGetValue(identityName, out var identity) || identity.IsRevoked;
 
     /// <summary>Whether a service of that name exists (from the same snapshot as <see cref="Authorize"/>).</summary>
     public bool ServiceExists(string serviceName) => Policies().Services.ContainsKey(serviceName);
@@ -221,14 +221,6 @@ internal sealed class OverlayController : IDisposable
         }
 
         return fresh;
-    }
-
-    private void InvalidatePolicies()
-    {
-        lock (_policyGate)
-        {
-            _policies = null;
-        }
     }
 
     /// <summary>The state <see cref="Authorize"/> reads, taken at one moment.</summary>

@@ -27,7 +27,7 @@ internal sealed class ControllerAuthority : IRouterAuthority, IDisposable
 
     public bool ServiceExists(string service) => _controller.ServiceExists(service);
 
-    public bool IsRevoked(string identity) => _controller.Store.FindIdentity(identity) is not { IsRevoked: false };
+    public bool IsRevoked(string identity) => _controller.IsIdentityRevoked(identity);
 
     public bool CanDial(string identity, string service) => _controller.CanDial(identity, service);
 
