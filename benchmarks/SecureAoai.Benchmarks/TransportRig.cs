@@ -11,8 +11,8 @@ namespace SecureAoai.Benchmarks;
 
 /// <summary>
 /// Echo servers on loopback, in this process, for the three transports: plain TCP, TLS (server
-/// certificate from a CA the client trusts by a custom root) and the overlay (dialer → router →
-/// binder, end-to-end sealed).
+/// certificate from a CA the client trusts by a custom root) and the overlay (an EmbeddedOverlay:
+/// dialer → router → binder, end-to-end sealed).
 /// </summary>
 internal sealed class TransportRig : IAsyncDisposable
 {
@@ -23,11 +23,7 @@ internal sealed class TransportRig : IAsyncDisposable
     private TcpListener _tcp = null!;
     private TcpListener _tls = null!;
     private X509Certificate2 _tlsCertificate = null!;
-    private OverlayController _controller = null!;
-    private ControllerServer _controllerServer = null!;
-    private ControllerAuthority _authority = null!;
-    private X509Certificate2 _routerCertificate = null!;
-    private OverlayRouter _router = null!;
+    private EmbeddedOverlay _overlay = null!;
     private OverlayIdentity _dialerIdentity = null!;
     private OverlayIdentity _binderIdentity = null!;
     private OverlayContext _binder = null!;
@@ -35,7 +31,7 @@ internal sealed class TransportRig : IAsyncDisposable
     /// <summary>An identity allowed to bind the "web" service (for the HTTP benchmark's dark app).</summary>
     public OverlayContext Binder => _binder;
 
-    public X509Certificate2 Ca => _controller.CertificateAuthority.Certificate;
+    public X509Certificate2 Ca => _overlay.Controller.CertificateAuthority.Certificate;
 
     public IPEndPoint TcpEndPoint => (IPEndPoint)_tcp.LocalEndpoint;
 
@@ -79,12 +75,8 @@ internal sealed class TransportRig : IAsyncDisposable
         _tls.Stop();
         await Dialer.DisposeAsync();
         await _binder.DisposeAsync();
-        await _router.DisposeAsync();
-        await _controllerServer.DisposeAsync();
-        _authority.Dispose();
-        _controller.Dispose();
+        await _overlay.DisposeAsync();
         _tlsCertificate.Dispose();
-        _routerCertificate.Dispose();
         _dialerIdentity.Dispose();
         _binderIdentity.Dispose();
         await Task.WhenAll(_loops).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -116,21 +108,13 @@ internal sealed class TransportRig : IAsyncDisposable
 
     private async Task InitializeAsync()
     {
-        var controllerListener = new TcpListener(IPAddress.Loopback, 0);
-        controllerListener.Start();
-        _controller = OverlayController.Initialize(_directory, $"127.0.0.1:{((IPEndPoint)controllerListener.LocalEndpoint).Port}");
-        _controllerServer = _controller.StartServer(controllerListener);
-        _controller.CreateService("echo", ["bench"]);
-        _controller.CreateService("web", ["bench"]);
-        _controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#dialers"], ["#bench"]);
-        _controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#binders"], ["#bench"]);
-        _authority = new ControllerAuthority(_controller, "router");
-        _routerCertificate = _controller.IssueServerCertificate("router", ["localhost"], [IPAddress.Loopback]);
-        _router = new OverlayRouter(_authority, _routerCertificate);
-        _router.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        _controller.RegisterRouter($"127.0.0.1:{_router.LocalEndPoint.Port}");
-        _dialerIdentity = await EnrollAsync("dialer", "dialers");
-        _binderIdentity = await EnrollAsync("binder", "binders");
+        _overlay = await EmbeddedOverlay.StartAsync(_directory);
+        _overlay.CreateService("echo", "bench");
+        _overlay.CreateService("web", "bench");
+        _overlay.AllowDial("dial", ["#dialers"], ["#bench"]);
+        _overlay.AllowBind("bind", ["#binders"], ["#bench"]);
+        _dialerIdentity = await _overlay.EnrollAsync("dialer", "dialers");
+        _binderIdentity = await _overlay.EnrollAsync("binder", "binders");
         Dialer = OverlayContext.Create(_dialerIdentity);
         _binder = OverlayContext.Create(_binderIdentity);
         var listener = await _binder.BindAsync("echo");
@@ -161,7 +145,7 @@ internal sealed class TransportRig : IAsyncDisposable
             await EchoAsync(stream, () => { socket.Shutdown(SocketShutdown.Send); return ValueTask.CompletedTask; }, _stop.Token);
         }));
 
-        _tlsCertificate = _controller.IssueServerCertificate("tls-echo", ["localhost"], [IPAddress.Loopback]);
+        _tlsCertificate = _overlay.Controller.IssueServerCertificate("tls-echo", ["localhost"], [IPAddress.Loopback]);
         _tls = new TcpListener(IPAddress.Loopback, 0);
         _tls.Start(512);
         _loops.Add(AcceptAsync(_tls, async socket =>
@@ -171,12 +155,6 @@ internal sealed class TransportRig : IAsyncDisposable
             await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _tlsCertificate }, _stop.Token);
             await EchoAsync(ssl, () => new ValueTask(ssl.ShutdownAsync()), _stop.Token);
         }));
-    }
-
-    private async Task<OverlayIdentity> EnrollAsync(string name, string role)
-    {
-        _controller.CreateIdentity(name, [role]);
-        return await EnrollmentClient.EnrollAsync(_controller.CreateEnrollmentToken(name), Path.Combine(_directory, name + ".json"));
     }
 
     private async Task AcceptAsync(TcpListener listener, Func<Socket, Task> serve)

@@ -42,6 +42,9 @@ public sealed class EmbeddedOverlay : IAsyncDisposable
     /// <summary>The overlay's folder: its CA, its state and the identity files enrolled into it.</summary>
     public string Directory { get; }
 
+    /// <summary>The controller itself, for code in this repository that needs more than the facade (benchmarks, tests).</summary>
+    internal OverlayController Controller => _controller;
+
     /// <summary>The controller's address, <c>127.0.0.1:PORT</c>.</summary>
     public string ControllerAddress => _controller.ControllerAddress;
 
