@@ -199,7 +199,7 @@ internal sealed class FailoverHandler : DelegatingHandler
         if (!failsOver)
         {
             endpoint.Succeeded();
-            await UsageMeter.AttachAsync(response, endpoint.Name, template.DeploymentFor(endpoint), cancellationToken).ConfigureAwait(false);
+            await UsageMeter.AttachAsync(response, endpoint.Name, () => template.DeploymentFor(endpoint), cancellationToken).ConfigureAwait(false);
             return (response, null, null);
         }
 
@@ -249,7 +249,9 @@ internal sealed class FailoverHandler : DelegatingHandler
         private readonly HttpRequestMessage _original;
         private readonly byte[]? _body;
         private readonly string? _pathDeployment;
-        private readonly string? _bodyDeployment;
+        private readonly bool _bodyIsJson;
+        private string? _bodyDeployment;
+        private bool _bodyRead;
 
         private RequestTemplate(HttpRequestMessage original, byte[]? body)
         {
@@ -262,9 +264,27 @@ internal sealed class FailoverHandler : DelegatingHandler
                 var end = rest.IndexOf('/', StringComparison.Ordinal);
                 _pathDeployment = Uri.UnescapeDataString(end < 0 ? rest : rest[..end]);
             }
-            else if (body is not null && IsJson(original.Content?.Headers.ContentType))
+            else
             {
-                _bodyDeployment = ReadModel(body);
+                _bodyIsJson = body is not null && IsJson(original.Content?.Headers.ContentType);
+            }
+        }
+
+        /// <summary>
+        /// The body's <c>model</c>, read the first time it is needed (a per-endpoint deployment name,
+        /// or token metrics): most requests need neither, and are not parsed at all.
+        /// </summary>
+        private string? BodyDeployment
+        {
+            get
+            {
+                if (!_bodyRead)
+                {
+                    _bodyDeployment = _bodyIsJson ? ReadModel(_body!) : null;
+                    _bodyRead = true;
+                }
+
+                return _bodyDeployment;
             }
         }
 
@@ -299,7 +319,7 @@ internal sealed class FailoverHandler : DelegatingHandler
 
         /// <summary>The deployment's name at <paramref name="endpoint"/>, for metrics; "none" for calls without one.</summary>
         public string DeploymentFor(FailoverEndpoint endpoint) =>
-            (_pathDeployment ?? _bodyDeployment) is { } name ? endpoint.DeploymentFor(name) : "none";
+            (_pathDeployment ?? BodyDeployment) is { } name ? endpoint.DeploymentFor(name) : "none";
 
         /// <summary>A new message for one attempt at <paramref name="endpoint"/>: its host, its deployment name.</summary>
         public HttpRequestMessage For(FailoverEndpoint endpoint)
@@ -331,7 +351,7 @@ internal sealed class FailoverHandler : DelegatingHandler
 
             if (_body is not null)
             {
-                var body = _bodyDeployment is { } fromBody && endpoint.DeploymentFor(fromBody) is var model && model != fromBody
+                var body = endpoint.DeploymentNames.Count > 0 && BodyDeployment is { } fromBody && endpoint.DeploymentFor(fromBody) is var model && model != fromBody
                     ? WithModel(_body, model)
                     : _body;
                 message.Content = new ByteArrayContent(body);

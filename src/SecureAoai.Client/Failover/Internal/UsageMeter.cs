@@ -15,13 +15,15 @@ internal static class UsageMeter
     /// <summary>The largest JSON body examined for usage.</summary>
     internal const int MaxJsonBodyBytes = 64 * 1024 * 1024;
 
-    public static async Task AttachAsync(HttpResponseMessage response, string endpoint, string deployment, CancellationToken cancellationToken)
+    public static async Task AttachAsync(HttpResponseMessage response, string endpoint, Func<string> deploymentName, CancellationToken cancellationToken)
     {
         // Nobody listening to the tokens counter: no reason to read a single byte.
         if (!FailoverMetrics.Tokens.Enabled || !response.IsSuccessStatusCode || response.Content is not { } content)
         {
             return;
         }
+
+        var deployment = deploymentName();
 
         var media = content.Headers.ContentType?.MediaType;
         if (string.Equals(media, "text/event-stream", StringComparison.OrdinalIgnoreCase))
