@@ -14,7 +14,7 @@ public sealed class BrowserTests(DarkSamplesFixture apps) : IClassFixture<DarkSa
     private static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
     {
         // Under CI a missing Chromium is a failure (.ci/run installs it); nothing is skipped.
-        Assert.True(File.Exists(ChromiumPath), $"Chromium not found at {ChromiumPath}; .ci/run installs the Debian package 'chromium'.");
+        Assert.True(File.Exists(ChromiumPath), $"Chromium not found at {ChromiumPath}; ./test.sh installs the Debian package 'chromium'.");
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -115,7 +115,7 @@ public sealed class DnsmasqFixture : IAsyncLifetime, IAsyncDisposable
         if (!File.Exists(DnsmasqPath))
         {
             throw new InvalidOperationException(
-                $"dnsmasq not installed; .ci/run installs it (Debian package dnsmasq-base, expected at {DnsmasqPath}).");
+                $"dnsmasq not installed; ./test.sh installs it (Debian package dnsmasq-base, expected at {DnsmasqPath}).");
         }
 
         for (var attempt = 1; attempt <= MaxStartAttempts; attempt++)
