@@ -114,7 +114,7 @@ public sealed class DnsClientRequirementTests
     public async Task QueryServerAsync_PointerPastTheEndOfTheAnswer_ReadsStaleMemoryOfThePooledBuffer()
     {
         const int plantedAt = 3000;
-        await using var server = ScriptedDnsServer.Start((id, q, _) => [AnswerNamedByPointer(id, q, plantedAt)]);
+        await using var server = ScriptedDnsServer.Start((id, q, _) => [DnsResponseBuilder.AnswerNamedByPointer(id, q, plantedAt)]);
         var client = Client(server);
         var planted = ArrayPool<byte>.Shared.Rent(4096);
         byte[] label = [.. "\u000Cleakedsecret"u8, 0];
@@ -151,15 +151,6 @@ public sealed class DnsClientRequirementTests
         await client.QueryServerAsync([server.EndPoint], "a.test", QueryType.A).WaitAsync(HangGuard);
 
         Assert.Equal(2, server.UdpQueries);
-    }
-
-    /// <summary>A response to <paramref name="question"/> with one A record whose owner name is a compression pointer to <paramref name="pointer"/>.</summary>
-    private static byte[] AnswerNamedByPointer(ushort id, DnsQuestion question, int pointer)
-    {
-        var head = DnsResponseBuilder.Response(id, question, []);
-        BinaryPrimitives.WriteUInt16BigEndian(head.AsSpan(6), 1);
-        byte[] record = [(byte)(0xC0 | (pointer >> 8)), (byte)pointer, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 10, 0, 0, 7];
-        return [.. head, .. record];
     }
 
     /// <summary>The methods <paramref name="method"/>'s IL calls, decoded opcode by opcode.</summary>

@@ -9,9 +9,6 @@ public sealed class DnsMutationTests(ITestOutputHelper output)
     private const int Seed = 20250611;
     private const int Iterations = 120_000;
 
-    // Generous against a loaded 2-core CI machine; it typically takes well under a second.
-    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(15);
-
     private static byte[][] Seeds()
     {
         var question = new DnsQuestion("aoai-east.openai.azure.com", DnsRecordType.A);
@@ -66,7 +63,6 @@ public sealed class DnsMutationTests(ITestOutputHelper output)
         stopwatch.Stop();
         output.WriteLine($"{Iterations} inputs in {stopwatch.ElapsedMilliseconds} ms: {parsed} parsed, {rejected} rejected.");
         Assert.True(parsed > 0 && rejected > 0, "The mutations should produce both valid and invalid messages.");
-        Assert.True(stopwatch.Elapsed < Budget, $"The mutation run took {stopwatch.Elapsed}, over its {Budget} budget.");
     }
 
     private static byte[] Mutate(byte[] original, Random random)
