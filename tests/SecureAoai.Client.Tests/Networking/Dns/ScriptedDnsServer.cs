@@ -136,7 +136,14 @@ internal sealed class ScriptedDnsServer : IAsyncDisposable
             var (id, question) = DnsResponseBuilder.ReadQuery(buffer.AsSpan(0, received.ReceivedBytes));
             foreach (var response in _handler(id, question, false))
             {
-                await (_replyFrom ?? _udp).SendToAsync(response, SocketFlags.None, received.RemoteEndPoint);
+                try
+                {
+                    await (_replyFrom ?? _udp).SendToAsync(response, SocketFlags.None, received.RemoteEndPoint);
+                }
+                catch (SocketException)
+                {
+                    break; // the client already took an earlier datagram and closed its port
+                }
             }
 
             Answered(id);
