@@ -1,3 +1,5 @@
+using Azure.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
 using SecureAoai.IntegrationTests.Infrastructure;
@@ -33,5 +35,43 @@ public sealed class TokenRefreshTests(ShortLivedTokenEmulator fixture) : IClassF
         await Task.WhenAll(Enumerable.Range(0, 16).Select(i => chat.CompleteChatAsync([new UserChatMessage($"call {i}")])));
 
         Assert.Equal(issuedBefore + 1, fixture.Emulator.TokensIssued);
+    }
+
+    [Fact]
+    public async Task CompleteChat_TokenRejectedWith401_RefreshesOnceAndSucceeds()
+    {
+        var credential = new FirstTokenRejectedCredential(fixture);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(fixture.Settings()).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddSecureOpenAI(configuration.GetSection("SecureOpenAI")).UseCredential(credential);
+        using var provider = services.BuildServiceProvider();
+        var requestsBefore = fixture.Instance.RequestCount;
+
+        var answer = await provider.GetRequiredService<ChatClient>().CompleteChatAsync([new UserChatMessage("second token works")]);
+
+        Assert.Equal(ChatFinishReason.Stop, answer.Value.FinishReason);
+        Assert.Equal(2, credential.Calls);
+        Assert.Equal(requestsBefore + 2, fixture.Instance.RequestCount);
+    }
+
+    /// <summary>
+    /// Hands out a token for another audience first (the resource answers Azure's bare 401), then a
+    /// good one: what a credential that was misconfigured and then fixed, or a rotated key, looks like.
+    /// </summary>
+    private sealed class FirstTokenRejectedCredential(ShortLivedTokenEmulator fixture) : TokenCredential
+    {
+        private int _calls;
+
+        public int Calls => _calls;
+
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            GetTokenAsync(requestContext, cancellationToken).AsTask().GetAwaiter().GetResult();
+
+        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            var first = Interlocked.Increment(ref _calls) == 1;
+            var jwt = fixture.Emulator.CreateAccessToken(WorkloadIdentityEmulator.WithRole.ClientId, audience: first ? "https://management.azure.com" : "https://cognitiveservices.azure.com");
+            return ValueTask.FromResult(new AccessToken(jwt, DateTimeOffset.UtcNow.AddHours(1)));
+        }
     }
 }
