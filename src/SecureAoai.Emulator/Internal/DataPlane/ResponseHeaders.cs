@@ -8,7 +8,7 @@ namespace SecureAoai.Emulator.Internal.DataPlane;
 /// gateway's <c>apim-request-id</c> on every answer (a refused key gets nothing more); the
 /// resource's security headers and <c>x-ms-region</c> once the caller is authenticated; and on an
 /// answer from the model, its own <c>x-request-id</c> (a different id), the caller's
-/// <c>x-ms-client-request-id</c> echoed, the deployment name and the remaining quota.
+/// <c>x-ms-client-request-id</c> echoed (or a new one), the deployment name and the remaining quota.
 /// </summary>
 internal static class ResponseHeaders
 {
@@ -54,11 +54,11 @@ internal static class ResponseHeaders
         IHeaderDictionary headers = context.Response.Headers;
         headers[RequestId] = Guid.NewGuid().ToString();
         headers[DeploymentName] = deployment.Name;
+        // Echoed when the caller sent one, else one of Azure's own (recorded answers to callers that sent none carry one).
         string clientRequestId = context.Request.Headers[ClientRequestId].ToString();
-        if (clientRequestId.Length is > 0 and <= MaxClientRequestIdLength && !clientRequestId.Any(char.IsControl))
-        {
-            headers[ClientRequestId] = clientRequestId;
-        }
+        headers[ClientRequestId] = clientRequestId.Length is > 0 and <= MaxClientRequestIdLength && !clientRequestId.Any(char.IsControl)
+            ? clientRequestId
+            : Guid.NewGuid().ToString();
 
         if (deployment.Kind == EmulatorDeploymentKind.Chat)
         {
