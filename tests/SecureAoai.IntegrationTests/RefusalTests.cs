@@ -1,5 +1,3 @@
-using Azure.Core;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
 using SecureAoai.Client;
@@ -33,9 +31,10 @@ public sealed class RefusalTests(WorkloadIdentityEmulator fixture) : IClassFixtu
     [Fact]
     public async Task CompleteChat_ExpiredToken_SaysItExpiredAfterOneRefresh()
     {
-        var credential = new ExpiredTokenCredential(fixture);
-        var settings = fixture.Settings();
-        using var provider = Build(settings, credential);
+        // A token already expired but reported valid for an hour: what a client with a skewed clock
+        // holds. The refresh gets the same kind, so the 401 comes back.
+        var credential = new MintingCredential(_ => fixture.Emulator.CreateAccessToken(WorkloadIdentityEmulator.WithRole.ClientId, lifetime: TimeSpan.FromMinutes(-5)));
+        using var provider = SecureClients.Build(fixture.Settings(), credential);
         var requestsBefore = fixture.Instance.RequestCount;
 
         var error = await Assert.ThrowsAsync<SecureOpenAIException>(() => AskAsync(provider));
@@ -156,34 +155,5 @@ public sealed class RefusalTests(WorkloadIdentityEmulator fixture) : IClassFixtu
 
         Assert.Equal(SecureOpenAIRefusal.DeploymentNotFound, error.Reason);
         Assert.Contains("SecureOpenAI:Deployments", error.Message, StringComparison.Ordinal);
-    }
-
-    private static ServiceProvider Build(Dictionary<string, string?> settings, TokenCredential credential)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection().AddLogging();
-        services.AddSecureOpenAI(configuration.GetSection("SecureOpenAI")).UseCredential(credential);
-        return services.BuildServiceProvider();
-    }
-
-    /// <summary>
-    /// A token the emulator minted already expired, reported as valid for an hour: what a client
-    /// with a skewed clock holds. The refresh gets the same kind, so the 401 comes back.
-    /// </summary>
-    private sealed class ExpiredTokenCredential(WorkloadIdentityEmulator fixture) : TokenCredential
-    {
-        private int _calls;
-
-        public int Calls => _calls;
-
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-            GetTokenAsync(requestContext, cancellationToken).AsTask().GetAwaiter().GetResult();
-
-        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref _calls);
-            var jwt = fixture.Emulator.CreateAccessToken(WorkloadIdentityEmulator.WithRole.ClientId, lifetime: TimeSpan.FromMinutes(-5));
-            return ValueTask.FromResult(new AccessToken(jwt, DateTimeOffset.UtcNow.AddHours(1)));
-        }
     }
 }

@@ -1,5 +1,3 @@
-using Azure.Core;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
 using SecureAoai.IntegrationTests.Infrastructure;
@@ -40,11 +38,10 @@ public sealed class TokenRefreshTests(ShortLivedTokenEmulator fixture) : IClassF
     [Fact]
     public async Task CompleteChat_TokenRejectedWith401_RefreshesOnceAndSucceeds()
     {
-        var credential = new FirstTokenRejectedCredential(fixture);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(fixture.Settings()).Build();
-        var services = new ServiceCollection().AddLogging();
-        services.AddSecureOpenAI(configuration.GetSection("SecureOpenAI")).UseCredential(credential);
-        using var provider = services.BuildServiceProvider();
+        // A token for another audience first (Azure's bare 401), then a good one: a rotated or fixed credential.
+        var credential = new MintingCredential(call => fixture.Emulator.CreateAccessToken(
+            WorkloadIdentityEmulator.WithRole.ClientId, audience: call == 1 ? "https://management.azure.com" : "https://cognitiveservices.azure.com"));
+        using var provider = SecureClients.Build(fixture.Settings(), credential);
         var requestsBefore = fixture.Instance.RequestCount;
 
         var answer = await provider.GetRequiredService<ChatClient>().CompleteChatAsync([new UserChatMessage("second token works")]);
@@ -52,26 +49,5 @@ public sealed class TokenRefreshTests(ShortLivedTokenEmulator fixture) : IClassF
         Assert.Equal(ChatFinishReason.Stop, answer.Value.FinishReason);
         Assert.Equal(2, credential.Calls);
         Assert.Equal(requestsBefore + 2, fixture.Instance.RequestCount);
-    }
-
-    /// <summary>
-    /// Hands out a token for another audience first (the resource answers Azure's bare 401), then a
-    /// good one: what a credential that was misconfigured and then fixed, or a rotated key, looks like.
-    /// </summary>
-    private sealed class FirstTokenRejectedCredential(ShortLivedTokenEmulator fixture) : TokenCredential
-    {
-        private int _calls;
-
-        public int Calls => _calls;
-
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-            GetTokenAsync(requestContext, cancellationToken).AsTask().GetAwaiter().GetResult();
-
-        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
-        {
-            var first = Interlocked.Increment(ref _calls) == 1;
-            var jwt = fixture.Emulator.CreateAccessToken(WorkloadIdentityEmulator.WithRole.ClientId, audience: first ? "https://management.azure.com" : "https://cognitiveservices.azure.com");
-            return ValueTask.FromResult(new AccessToken(jwt, DateTimeOffset.UtcNow.AddHours(1)));
-        }
     }
 }

@@ -1,4 +1,3 @@
-using Azure.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SecureAoai.Client;
@@ -66,7 +65,8 @@ internal sealed class RecordedRig : IAsyncDisposable
         SecureOpenAIBuilder builder = services.AddSecureOpenAI(configuration.GetSection("SecureOpenAI"));
         if (first.UsedBearerToken)
         {
-            builder.UseCredential(new ReplayTokenCredential());
+            // The recorded Authorization header is sanitized, so no real token could match it, and the replay checks none.
+            builder.UseCredential(new MintingCredential(_ => "replayed-requests-carry-no-real-token"));
         }
 
         path.Configure(builder);
@@ -78,18 +78,5 @@ internal sealed class RecordedRig : IAsyncDisposable
         Metrics.Dispose();
         await Services.DisposeAsync();
         await Server.DisposeAsync();
-    }
-
-    /// <summary>
-    /// The token for replays of Entra ID recordings: the recorded <c>Authorization</c> header is
-    /// sanitized, so no real token could match it, and the replay server checks none.
-    /// </summary>
-    private sealed class ReplayTokenCredential : TokenCredential
-    {
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-            new("replayed-requests-carry-no-real-token", DateTimeOffset.UtcNow.AddHours(1));
-
-        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-            ValueTask.FromResult(GetToken(requestContext, cancellationToken));
     }
 }
