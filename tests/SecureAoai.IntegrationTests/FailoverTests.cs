@@ -165,7 +165,7 @@ public sealed class FailoverTests
             if (i.Name == "west")
             {
                 i.Deployments.Remove(SecureClients.ChatDeployment);
-                i.Deployments["gpt-4o-mini-west"] = EmulatorDeploymentKind.Chat;
+                i.Deployments["gpt-4o-mini-west"] = new EmulatorDeployment { Kind = EmulatorDeploymentKind.Chat };
             }
         });
         var settings = rig.Settings();

@@ -95,7 +95,7 @@ internal sealed class SecureOpenAIClientFactory : IDisposable
 
         _transport = new HttpClientPipelineTransport(_httpClient);
         _retryPolicy = new ClientRetryPolicy(maxRetries: 0);
-        _refusalPolicy = new RefusalPolicy(_options.Credential.Scope, logger);
+        _refusalPolicy = new RefusalPolicy(_options.Credential.Scope, usesApiKey: TokenPolicy is null, logger);
         _apiVersionPolicy = _options.ApiVersion is { Length: > 0 } version ? new ApiVersionPolicy(version) : null;
         OpenAIClient = new OpenAIClient(AuthenticationPolicy, ClientOptions(V1Endpoint));
 

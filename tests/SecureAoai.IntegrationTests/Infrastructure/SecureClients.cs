@@ -33,6 +33,15 @@ internal static class SecureClients
         return settings;
     }
 
+    /// <summary>The app with its credential given in code (<c>UseCredential</c>) instead of configured.</summary>
+    public static ServiceProvider Build(Dictionary<string, string?> settings, Azure.Core.TokenCredential credential)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddSecureOpenAI(configuration.GetSection("SecureOpenAI")).UseCredential(credential);
+        return services.BuildServiceProvider();
+    }
+
     public static ServiceProvider Build(Dictionary<string, string?> settings, ILoggerProvider? logs = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
