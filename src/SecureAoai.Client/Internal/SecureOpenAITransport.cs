@@ -50,16 +50,9 @@ internal sealed class SecureOpenAITransport : IDisposable
 
         Trust = EndpointTrust.FromOptions(settings.TrustedCaCertificatePath);
         Endpoints = EndpointTable.Create(settings, time, logger, telemetry);
-        var selector = new EndpointSelector(Endpoints.Endpoints);
-
         var sockets = Trust.CreateHandler();
         sockets.ConnectCallback = Endpoints.ConnectAsync;
-#pragma warning disable EXTEXP0001 // ResilienceHandler is marked experimental; it is the handler AddResilienceHandler builds on.
-        var perEndpoint = new ResilienceHandler(request => Endpoints.Find(request.RequestUri!)!.Pipeline) { InnerHandler = new GuardHandler(Endpoints, sockets) };
-        var attempt = new AttemptHandler(Endpoints, settings.Failover, settings.MaxRetryAfter, rateLimits ?? new SecureOpenAIRateLimits(), time, logger, perEndpoint);
-        var failover = new ResilienceHandler(FailoverHandler.CreatePipeline(selector, settings.Failover, settings.MaxRetries, time, telemetry)) { InnerHandler = attempt };
-#pragma warning restore EXTEXP0001
-        var handler = new FailoverHandler(Endpoints, selector, settings.Failover, settings.MaxRetries, time, failover);
+        var handler = CreateFailoverHandler(Endpoints, settings, rateLimits ?? new SecureOpenAIRateLimits(), time, logger, telemetry, new GuardHandler(Endpoints, sockets));
 
         // HttpClient's own timeout would cut long streams, and failover has its own: off.
         HttpClient = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
@@ -80,6 +73,25 @@ internal sealed class SecureOpenAITransport : IDisposable
 
     /// <summary><see cref="HttpClient"/> as a System.ClientModel transport, for OpenAI (and Azure.AI.OpenAI) client options.</summary>
     public HttpClientPipelineTransport PipelineTransport { get; }
+
+    /// <summary>The failover part of the chain, above <paramref name="network"/> (the guard and the sockets, or a test's stand-in).</summary>
+    internal static FailoverHandler CreateFailoverHandler(
+        EndpointTable table,
+        SecureOpenAIOptions settings,
+        SecureOpenAIRateLimits rateLimits,
+        TimeProvider time,
+        ILogger logger,
+        TelemetryOptions? telemetry,
+        HttpMessageHandler network)
+    {
+        var selector = new EndpointSelector(table.Endpoints);
+#pragma warning disable EXTEXP0001 // ResilienceHandler is marked experimental; it is the handler AddResilienceHandler builds on.
+        var perEndpoint = new ResilienceHandler(request => table.Find(request.RequestUri!)!.Pipeline) { InnerHandler = network };
+        var attempt = new AttemptHandler(table, settings.Failover, settings.MaxRetryAfter, rateLimits, time, logger, perEndpoint);
+        var failover = new ResilienceHandler(FailoverHandler.CreatePipeline(selector, settings.Failover, settings.MaxRetries, time, telemetry)) { InnerHandler = attempt };
+#pragma warning restore EXTEXP0001
+        return new FailoverHandler(table, selector, settings.Failover, settings.MaxRetries, time, failover);
+    }
 
     public void Dispose()
     {
