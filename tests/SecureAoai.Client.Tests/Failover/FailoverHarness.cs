@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Polly.Telemetry;
 using SecureAoai.Client.Failover;
 using SecureAoai.Client.Failover.Internal;
 using SecureAoai.Client.Internal;
@@ -32,8 +33,9 @@ internal sealed class FailoverHarness : IDisposable
         }
 
         configure?.Invoke(Options);
-        Table = EndpointTable.Create(Options, Time, NullLogger.Instance);
-        var handler = SecureOpenAITransport.CreateFailoverHandler(Table, Options, RateLimits, Time, NullLogger.Instance, telemetry: null, new GuardHandler(Table, Network));
+        var telemetry = new TelemetryOptions { LoggerFactory = NullLoggerFactory.Instance };
+        Table = EndpointTable.Create(Options, Time, NullLogger.Instance, telemetry);
+        var handler = SecureOpenAITransport.CreateFailoverHandler(Table, Options, RateLimits, Time, NullLogger.Instance, telemetry, new GuardHandler(Table, Network));
         Client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 

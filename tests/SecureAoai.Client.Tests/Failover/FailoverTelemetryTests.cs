@@ -82,21 +82,39 @@ public sealed class FailoverTelemetryTests
             attempts.Select(a => ((string)a.GetTagItem("secureaoai.endpoint")!, (int)a.GetTagItem("secureaoai.attempt")!, (string)a.GetTagItem("secureaoai.outcome")!)));
     }
 
-    /// <summary>Records the "SecureAoai" meter's measurements with their tags.</summary>
+    [Fact]
+    public async Task PollyMeter_FailoverAndCircuitOpening_ReportedAsEventsOfOurPipelines()
+    {
+        using var harness = new FailoverHarness(o => o.Failover.BreakerFailureThreshold = 2);
+        using var metrics = new Measurements("Polly");
+        harness.Network.Answer("east", () => Status(HttpStatusCode.ServiceUnavailable));
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var _ = await harness.SendAsync();
+            harness.Time.Advance(TimeSpan.FromSeconds(2)); // past east's cooldown, within the breaker's window
+        }
+
+        Assert.Equal(1, metrics.Sum("resilience.polly.strategy.events", ("pipeline.name", "SecureAoai.Endpoint"), ("pipeline.instance", harness.Prefix + "east"), ("strategy.name", "CircuitBreaker"), ("event.name", "OnCircuitOpened")));
+        Assert.True(metrics.Sum("resilience.polly.strategy.events", ("pipeline.name", "SecureAoai.Failover"), ("strategy.name", "Failover"), ("event.name", "OnHedging")) >= 2);
+    }
+
+    /// <summary>Records a meter's measurements with their tags.</summary>
     private sealed class Measurements : IDisposable
     {
         private readonly MeterListener _listener = new();
         private readonly ConcurrentQueue<(string Instrument, double Value, KeyValuePair<string, object?>[] Tags)> _all = new();
 
-        public Measurements()
+        public Measurements(string meter = "SecureAoai")
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == "SecureAoai")
+                if (instrument.Meter.Name == meter)
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
             };
+            _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => _all.Enqueue((instrument.Name, value, tags.ToArray())));
             _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => _all.Enqueue((instrument.Name, value, tags.ToArray())));
             _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => _all.Enqueue((instrument.Name, value, tags.ToArray())));
             _listener.Start();

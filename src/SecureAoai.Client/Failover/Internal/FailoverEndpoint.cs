@@ -27,7 +27,6 @@ internal sealed class FailoverEndpoint
 
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
-    private readonly ResiliencePipeline<HttpResponseMessage> _breaker;
     private DateTimeOffset _coolUntil;
     private DateTimeOffset _openUntil;
     private bool _waitable;
@@ -55,7 +54,13 @@ internal sealed class FailoverEndpoint
         _time = time;
         Circuit = new CircuitBreakerStateProvider();
 
-        var breaker = Builder(name, time, telemetry).AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = PipelineName, InstanceName = name, TimeProvider = time };
+        if (telemetry is not null)
+        {
+            builder.ConfigureTelemetry(telemetry);
+        }
+
+        Pipeline = builder.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
         {
             Name = "CircuitBreaker",
             FailureRatio = BreakerFailureRatio,
@@ -73,10 +78,7 @@ internal sealed class FailoverEndpoint
 
                 return ValueTask.CompletedTask;
             },
-        });
-        _breaker = breaker.Build();
-        Pipeline = Builder(name, time, telemetry)
-            .AddPipeline(_breaker)
+        })
             .AddTimeout(new HttpTimeoutStrategyOptions { Name = "AttemptTimeout", Timeout = options.AttemptTimeout })
             .Build();
     }
@@ -108,12 +110,6 @@ internal sealed class FailoverEndpoint
 
     /// <summary>Around one attempt: the circuit breaker, then the attempt timeout (until response headers).</summary>
     public ResiliencePipeline<HttpResponseMessage> Pipeline { get; }
-
-    private static ResiliencePipelineBuilder<HttpResponseMessage> Builder(string name, TimeProvider time, TelemetryOptions? telemetry)
-    {
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = PipelineName, InstanceName = name, TimeProvider = time };
-        return telemetry is null ? builder : builder.ConfigureTelemetry(telemetry);
-    }
 
     /// <summary>Whether the circuit counts an attempt's outcome as the endpoint's failure: 5xx and 408 answers, and every exception but a cancellation. A throttle is the endpoint asking for a pause, which its cooldown honours.</summary>
     internal static bool CountsAgainstBreaker(Outcome<HttpResponseMessage> outcome) => outcome switch
@@ -174,12 +170,13 @@ internal sealed class FailoverEndpoint
     /// </summary>
     public async ValueTask CountFailureAsync(Exception failure)
     {
-        // An execution through the breaker alone, whose outcome is the failure: the breaker's own
-        // bookkeeping (ratio, window, opening, telemetry) applies. An open circuit just refuses it.
+        // An execution whose outcome is the failure: the breaker's own bookkeeping (ratio, window,
+        // opening, telemetry) applies; the attempt timeout around it has nothing to time. An open
+        // circuit just refuses it.
         var context = ResilienceContextPool.Shared.Get();
         try
         {
-            await _breaker.ExecuteOutcomeAsync(
+            await Pipeline.ExecuteOutcomeAsync(
                 static (_, failure) => ValueTask.FromResult(Outcome.FromException<HttpResponseMessage>(failure)),
                 context,
                 failure).ConfigureAwait(false);
