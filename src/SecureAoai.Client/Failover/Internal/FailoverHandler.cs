@@ -123,6 +123,12 @@ internal sealed class FailoverHandler : DelegatingHandler
             // The last attempt failed too (its error is the cause), or no endpoint was left after a wait.
             failure = GiveUp(state);
         }
+        catch (Exception)
+        {
+            // An error that is the caller's to see as it is (a redirect refused, a body too large).
+            FailoverMetrics.Requests.Add(1, new TagList { { "outcome", "failed" } });
+            throw;
+        }
         finally
         {
             first?.SetResilienceContext(null);
