@@ -12,7 +12,7 @@ namespace SecureAoai.Client.Tests.Networking;
 /// The emulator CA (TrustedCaCertificatePath) is honoured by the address a connection actually reached,
 /// and an endpoint's redirect is never followed: through AddSecureOpenAI, against TLS servers on loopback.
 /// </summary>
-public sealed class ConnectionTrustTests
+public sealed class ConnectionTrustHostileTests
 {
     private const string Host = "aoai-east.openai.azure.com";
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
