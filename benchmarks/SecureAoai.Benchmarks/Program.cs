@@ -5,6 +5,12 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- [--quick] [--filter *Client*]
+// dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- --scenario stream-cuts [REQUESTS]: a count, not a timing.
+if (args is ["--scenario", "stream-cuts", ..])
+{
+    return await SecureAoai.Benchmarks.StreamCutScenario.RunAsync(args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2000);
+}
+
 // --quick: few, short iterations (under 3 minutes for everything); without it, BenchmarkDotNet's defaults.
 var quick = args.Contains("--quick");
 var rest = args.Where(a => a != "--quick").ToArray();
@@ -17,3 +23,4 @@ var config = DefaultConfig.Instance
     .AddDiagnoser(MemoryDiagnoser.Default)
     .WithOptions(ConfigOptions.JoinSummary);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest.Length == 0 ? ["--filter", "*"] : rest, config);
+return 0;

@@ -47,4 +47,7 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Warning, "Attempt at endpoint {Endpoint} failed ({Outcome}): {Reason}. Trying the next endpoint if one is free.")]
     public static partial void AttemptFailed(ILogger logger, string endpoint, string outcome, string reason);
+
+    [LoggerMessage(15, LogLevel.Warning, "A streamed answer from endpoint {Endpoint} broke after its headers ({Reason}); it is not sent again. The endpoint cools for {CooldownSeconds} s and the failure counts towards its circuit breaker.")]
+    public static partial void StreamBroke(ILogger logger, string endpoint, double cooldownSeconds, string reason);
 }

@@ -42,7 +42,8 @@ internal static class SecureClients
         return services.BuildServiceProvider();
     }
 
-    public static ServiceProvider Build(Dictionary<string, string?> settings, ILoggerProvider? logs = null)
+    /// <summary>The app's services; <paramref name="time"/> replaces the system clock for the SDK (cooldowns, timeouts, breaker).</summary>
+    public static ServiceProvider Build(Dictionary<string, string?> settings, ILoggerProvider? logs = null, TimeProvider? time = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
@@ -54,6 +55,11 @@ internal static class SecureClients
                 logging.AddProvider(logs);
             }
         });
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
         services.AddSecureOpenAI(configuration.GetSection("SecureOpenAI"));
         return services.BuildServiceProvider();
     }
