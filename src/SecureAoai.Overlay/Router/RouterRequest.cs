@@ -29,8 +29,12 @@ internal sealed record RouterRequest
     public IReadOnlyList<string>? Roles { get; init; }
 
     /// <summary>For a bind: this terminator's share under the weighted strategy. The default value is 1.</summary>
+    /// <remarks>
+    /// <c>set</c>, not <c>init</c>: the JSON source generator assigns every init-only property when it
+    /// builds the object, so a request without <c>"weight"</c> would read as 0 and be refused.
+    /// </remarks>
     [JsonPropertyName("weight")]
-    public int Weight { get; init; } = 1;
+    public int Weight { get; set; } = 1;
 
     public byte[] ToBytes() => JsonSerializer.SerializeToUtf8Bytes(this, RouterJsonContext.Default.RouterRequest);
 
