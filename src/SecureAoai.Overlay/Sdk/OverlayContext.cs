@@ -275,12 +275,12 @@ public sealed class OverlayContext : IAsyncDisposable
 
             try
             {
-                var session = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+                var session = await ConnectAsync(service, cancellationToken).ConfigureAwait(false);
                 Volatile.Write(ref _session, session);
                 _maintenance = MaintainAsync(session);
                 return session;
             }
-            catch (Exception ex) when (ex is SocketException or IOException or AuthenticationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is not OverlayDialException && (ex is SocketException or IOException or AuthenticationException or OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 throw new OverlayDialException(service, OverlayDialFailure.RouterUnreachable, $"The overlay router at {_routerAddress ?? "(unknown)"} could not be reached: {ex.Message}", ex);
             }
@@ -291,7 +291,7 @@ public sealed class OverlayContext : IAsyncDisposable
         }
     }
 
-    private async Task<MuxSession> ConnectAsync(CancellationToken cancellationToken)
+    private async Task<MuxSession> ConnectAsync(string service, CancellationToken cancellationToken)
     {
         var address = _routerAddress ??= await DiscoverRouterAsync(cancellationToken).ConfigureAwait(false);
         var (host, port) = SplitHostPort(address);
@@ -299,6 +299,7 @@ public sealed class OverlayContext : IAsyncDisposable
         timeout.CancelAfter(_options.ConnectTimeout);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         SslStream? ssl = null;
+        string? refused = null;
         try
         {
             await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
@@ -309,10 +310,17 @@ public sealed class OverlayContext : IAsyncDisposable
                     TargetHost = host,
                     ClientCertificates = [_identity.Certificate],
                     EnabledSslProtocols = SslProtocols.Tls13 | SslProtocols.Tls12,
+                    // A router's certificate is a server certificate, as the controller's is: an
+                    // identity's client certificate from the same CA does not make a router.
                     RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                        OverlayTrust.ChainsTo(certificate, _identity.CaCertificate, errors),
+                        OverlayTrust.ChainsTo(certificate, _identity.CaCertificate, errors, OverlayCertificateAuthority.ServerAuthOid, out refused),
                 },
                 timeout.Token).ConfigureAwait(false);
+        }
+        catch (AuthenticationException ex) when (!string.IsNullOrEmpty(refused))
+        {
+            await ssl!.DisposeAsync().ConfigureAwait(false);
+            throw new OverlayDialException(service, OverlayDialFailure.RouterNotTrusted, $"The party at {address} is not an overlay router: {refused}. Check the router address (OverlayContextOptions.RouterAddress, or the controller's list of routers).", ex);
         }
         catch
         {

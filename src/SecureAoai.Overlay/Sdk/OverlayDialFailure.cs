@@ -25,4 +25,11 @@ public enum OverlayDialFailure
     /// compromised or misconfigured; nothing was sent on the stream.
     /// </summary>
     BinderNotEntitled,
+
+    /// <summary>
+    /// The router's TLS certificate is not an overlay router's: it does not chain to the identity's
+    /// overlay CA, lacks the server-authentication usage, or does not match the address dialed.
+    /// Check the router address; a party that is not a router is answering there.
+    /// </summary>
+    RouterNotTrusted,
 }
