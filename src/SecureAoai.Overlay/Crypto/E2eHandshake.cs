@@ -86,7 +86,11 @@ internal static class E2eHandshake
         byte[] transcript = TranscriptHash(serviceName, isDialer ? ownKey : peerKey, isDialer ? peerKey : ownKey);
 
         byte[] signature = Sign(ownCertificateWithKey, SignedData(transcript, isDialer, ownGrant.Span));
-        byte[] proof = [.. Field(ownCertificateWithKey.RawData), .. Field(signature), .. Field(ownGrant.Span)];
+        byte[] ownDer = ownCertificateWithKey.RawData;
+        byte[] proof = new byte[2 + ownDer.Length + 2 + signature.Length + 2 + ownGrant.Length];
+        int offset = PutField(proof, 0, ownDer);
+        offset = PutField(proof, offset, signature);
+        PutField(proof, offset, ownGrant.Span);
         await WriteMessageAsync(inner, proof, token).ConfigureAwait(false);
 
         byte[] peerProof = await ReadMessageAsync(inner, token).ConfigureAwait(false);
@@ -162,12 +166,11 @@ internal static class E2eHandshake
         }
     }
 
-    private static byte[] Field(ReadOnlySpan<byte> value)
+    private static int PutField(byte[] message, int offset, ReadOnlySpan<byte> value)
     {
-        byte[] field = new byte[2 + value.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(field, checked((ushort)value.Length));
-        value.CopyTo(field.AsSpan(2));
-        return field;
+        BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(offset), checked((ushort)value.Length));
+        value.CopyTo(message.AsSpan(offset + 2));
+        return offset + 2 + value.Length;
     }
 
     private static bool TryTakeField(byte[] message, ref int offset, out ReadOnlyMemory<byte> field)
