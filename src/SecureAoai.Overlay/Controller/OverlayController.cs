@@ -232,9 +232,16 @@ internal sealed class OverlayController : IDisposable
 
         // Read outside the lock: every dial goes through here, and a slow disk must not serialize them.
         var identities = Store.ListIdentities();
+        var byThumbprint = new Dictionary<string, IdentityRecord>(StringComparer.Ordinal);
+        foreach (var identity in identities.Where(i => i.CertificateThumbprint is not null))
+        {
+            // The first, as ResolveIdentity finds it; a duplicate must not break every authorization.
+            byThumbprint.TryAdd(identity.CertificateThumbprint!, identity);
+        }
+
         var fresh = new PolicySnapshot(
             identities.ToDictionary(i => i.Name, StringComparer.Ordinal),
-            identities.Where(i => i.CertificateThumbprint is not null).ToDictionary(i => i.CertificateThumbprint!, StringComparer.Ordinal),
+            byThumbprint,
             Store.ListServices().ToDictionary(s => s.Name, StringComparer.Ordinal),
             Store.CreateEvaluator(),
             version);

@@ -249,13 +249,14 @@ internal sealed class OverlayRouter : IAsyncDisposable
             return;
         }
 
-        // The grant goes out before the terminator exists, so it reaches the binder before any dial.
-        await BindControl.WriteGrantAsync(control, grant).ConfigureAwait(false);
         var terminator = new Terminator(request.Service, session, control, request.Weight);
-        _terminators.GetOrAdd(request.Service, static _ => new()).TryAdd(terminator, 0);
-        RouterLog.Bound(_logger, session.Caller.Name, request.Service);
         try
         {
+            // The grant goes out before the terminator exists, so it reaches the binder before any dial.
+            await BindControl.WriteGrantAsync(control, grant).ConfigureAwait(false);
+            _terminators.GetOrAdd(request.Service, static _ => new()).TryAdd(terminator, 0);
+            RouterLog.Bound(_logger, session.Caller.Name, request.Service);
+
             // The binder holds its control stream open while it serves; it closes it to unbind. It asks
             // for a fresh grant now and then; one that may no longer bind gets none and is unbound.
             var buffer = new byte[64];
