@@ -76,14 +76,7 @@ internal sealed class CompromisedRouter : IAsyncDisposable
         try
         {
             await using var sealedStream = await E2eHandshake.RunAsync(stream, isDialer: false, certificate, _ca, service, grant ?? [], checkPeer: null, _stop.Token);
-            var buffer = new byte[4096];
-            int read;
-            while ((read = await sealedStream.ReadAsync(buffer, _stop.Token)) > 0)
-            {
-                Record(buffer.AsSpan(0, read));
-                await sealedStream.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
-            }
-
+            await CopyRecordingAsync(sealedStream, sealedStream);
             await sealedStream.CompleteWritesAsync();
         }
         catch (Exception ex) when (ex is IOException or AuthenticationException or OperationCanceledException)
@@ -212,22 +205,27 @@ internal sealed class CompromisedRouter : IAsyncDisposable
 
     private async Task PumpAsync(MuxStream source, MuxStream destination)
     {
-        var buffer = new byte[16 * 1024];
         try
         {
-            int read;
-            while ((read = await source.ReadAsync(buffer, _stop.Token)) > 0)
-            {
-                Record(buffer.AsSpan(0, read));
-                await destination.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
-            }
-
+            await CopyRecordingAsync(source, destination);
             await destination.CompleteWritesAsync();
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
         {
             source.Abort("the other end failed");
             destination.Abort("the other end failed");
+        }
+    }
+
+    /// <summary>Copies until the source ends, keeping a copy of every byte in <see cref="Seen"/>.</summary>
+    private async Task CopyRecordingAsync(Stream source, Stream destination)
+    {
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await source.ReadAsync(buffer, _stop.Token)) > 0)
+        {
+            Record(buffer.AsSpan(0, read));
+            await destination.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
         }
     }
 }
