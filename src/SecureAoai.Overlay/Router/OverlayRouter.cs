@@ -6,6 +6,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SecureAoai.Overlay.Crypto;
 using SecureAoai.Overlay.Internal;
 using SecureAoai.Overlay.Protocol;
 
@@ -241,15 +242,30 @@ internal sealed class OverlayRouter : IAsyncDisposable
         }
 
         var control = await incoming.AcceptAsync().ConfigureAwait(false);
+        var grant = _authority.IssueBindGrant(session.Caller, request.Service);
+        if (grant is null)
+        {
+            control.Abort($"not authorized: identity '{session.Caller.Name}' may not bind service '{request.Service}'");
+            return;
+        }
+
         var terminator = new Terminator(request.Service, session, control, request.Weight);
-        _terminators.GetOrAdd(request.Service, static _ => new()).TryAdd(terminator, 0);
-        RouterLog.Bound(_logger, session.Caller.Name, request.Service);
         try
         {
-            // The binder holds its control stream open while it serves; it closes it to unbind.
+            // The grant goes out before the terminator exists, so it reaches the binder before any dial.
+            await BindControl.WriteGrantAsync(control, grant).ConfigureAwait(false);
+            _terminators.GetOrAdd(request.Service, static _ => new()).TryAdd(terminator, 0);
+            RouterLog.Bound(_logger, session.Caller.Name, request.Service);
+
+            // The binder holds its control stream open while it serves; it closes it to unbind. It asks
+            // for a fresh grant now and then; one that may no longer bind gets none and is unbound.
             var buffer = new byte[64];
-            while (await control.ReadAsync(buffer).ConfigureAwait(false) > 0)
+            int read;
+            while ((read = await control.ReadAsync(buffer).ConfigureAwait(false)) > 0
+                && !buffer.AsSpan(0, read).ContainsAnyExcept(BindControl.RenewRequest)
+                && _authority.IssueBindGrant(session.Caller, request.Service) is { } renewed)
             {
+                await BindControl.WriteGrantAsync(control, renewed).ConfigureAwait(false);
             }
         }
         catch (IOException)
@@ -282,10 +298,17 @@ internal sealed class OverlayRouter : IAsyncDisposable
                 return;
             }
 
+            var dialGrant = _authority.IssueDialGrant(session.Caller, request.Service);
+            if (dialGrant is null)
+            {
+                await incoming.RejectAsync($"not authorized: identity '{session.Caller.Name}' may not dial service '{request.Service}'").ConfigureAwait(false);
+                return;
+            }
+
             MuxStream toBinder;
             try
             {
-                var forward = new RouterRequest { Op = RouterRequest.Dial, Service = request.Service, Caller = session.Caller.Name, Roles = session.Caller.Roles };
+                var forward = new RouterRequest { Op = RouterRequest.Dial, Service = request.Service, Grant = dialGrant };
                 toBinder = await terminator.Owner.Mux.OpenStreamAsync(forward.ToBytes(), cancellationToken).ConfigureAwait(false);
             }
             catch (MuxStreamRejectedException rejected)

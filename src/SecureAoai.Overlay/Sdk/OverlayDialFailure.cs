@@ -17,4 +17,19 @@ public enum OverlayDialFailure
 
     /// <summary>The binder refused the stream, or the end-to-end handshake failed.</summary>
     Refused,
+
+    /// <summary>
+    /// The far end of the dial did not prove that it may bind the service: its certificate is not an
+    /// overlay identity's, it holds no valid controller-signed bind grant for this service and
+    /// certificate, or its handshake proof does not verify. The router that joined the dial is
+    /// compromised or misconfigured; nothing was sent on the stream.
+    /// </summary>
+    BinderNotEntitled,
+
+    /// <summary>
+    /// The router's TLS certificate is not an overlay router's: it does not chain to the identity's
+    /// overlay CA, lacks the server-authentication usage, or does not match the address dialed.
+    /// Check the router address; a party that is not a router is answering there.
+    /// </summary>
+    RouterNotTrusted,
 }
