@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SecureAoai.Overlay.Internal;
 
 namespace SecureAoai.Overlay;
 
@@ -58,23 +59,8 @@ public sealed class OverlayTunnel : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await _listener.AcceptSocketAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = ServeAsync(client);
-        }
-    }
+    private Task AcceptLoopAsync() =>
+        AcceptLoop.RunAsync(_listener, client => _ = ServeAsync(client), $"tunnel to '{Service}'", _logger, TimeProvider.System, _stop.Token);
 
     private async Task ServeAsync(Socket client)
     {
