@@ -47,10 +47,11 @@ public sealed class OverlayHostingOptions
     public OverlayContextOptions ContextOptions { get; set; } = new();
 
     /// <summary>
-    /// Whether start-up fails when any TCP or Unix-socket binding is configured (the <c>urls</c>
+    /// Whether start-up fails when any binding other than the overlay's is configured (the <c>urls</c>
     /// setting, <c>ASPNETCORE_URLS</c>, <c>--urls</c>, <c>http_ports</c>/<c>https_ports</c>,
-    /// <c>Kestrel:Endpoints</c> or a <c>Listen*</c> call in code), so the app is reachable only through
-    /// the overlay. The default value is <see langword="true"/>.
+    /// <c>Kestrel:Endpoints</c>, or a <c>Listen*</c> call in code: TCP, QUIC (HTTP/3), Unix socket, handle
+    /// or named pipe), or when the web server is not Kestrel, so the app is reachable only through the
+    /// overlay. The default value is <see langword="true"/>.
     /// </summary>
     public bool DarkMode { get; set; } = true;
 

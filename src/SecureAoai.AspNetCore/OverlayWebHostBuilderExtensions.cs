@@ -44,7 +44,9 @@ public static class OverlayWebHostBuilderExtensions
             services.AddSingleton<IConnectionListenerFactory>(sp => sp.GetRequiredService<OverlayConnectionListenerFactory>());
             if (options.DarkMode)
             {
-                services.AddSingleton<IConnectionListenerFactory, DarkModeGuard>();
+                services.AddSingleton<DarkModeGuard>();
+                services.AddSingleton<IConnectionListenerFactory>(sp => sp.GetRequiredService<DarkModeGuard>());
+                services.AddSingleton<IMultiplexedConnectionListenerFactory>(sp => sp.GetRequiredService<DarkModeGuard>());
                 services.AddHostedService<DarkModeStartupCheck>();
             }
 
