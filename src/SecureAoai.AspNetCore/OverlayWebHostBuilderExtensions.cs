@@ -50,6 +50,8 @@ public static class OverlayWebHostBuilderExtensions
                 services.AddHostedService<DarkModeStartupCheck>();
             }
 
+            // First in the pipeline: a foreign Host or a cross-site post through a browser tunnel never reaches the app.
+            services.AddSingleton<IStartupFilter, OverlayRequestGuard>();
             services.AddAuthentication()
                 .AddScheme<AuthenticationSchemeOptions, OverlayAuthenticationHandler>(OverlayClaims.AuthenticationType, displayName: null, configureOptions: null);
             services.Configure<KestrelServerOptions>(kestrel =>
