@@ -8,7 +8,11 @@ namespace SecureAoai.Overlay;
 
 /// <summary>
 /// A local TCP port whose every connection dials an overlay service: the way a browser or a tool
-/// without the SDK reaches a dark app (<c>secureaoai tunnel</c>).
+/// without the SDK reaches a dark app (<c>secureaoai tunnel</c>). Every connection dials as the
+/// tunnel's identity, whoever makes it: any local process, and any web page open in a browser on this
+/// machine. A web app served through a tunnel must therefore refuse requests naming a host other than
+/// the tunnel's address (DNS rebinding) and state-changing requests from other sites; dark ASP.NET Core
+/// apps do both by default (<c>OverlayHostingOptions.AllowedHosts</c>, <c>RefuseCrossSiteRequests</c>).
 /// </summary>
 public sealed class OverlayTunnel : IAsyncDisposable
 {
