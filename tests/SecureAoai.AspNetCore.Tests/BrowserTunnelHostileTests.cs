@@ -43,11 +43,8 @@ public sealed class BrowserTunnelHostileTests
         await using var app = overlay.BuildApp();
         await app.StartAsync();
         using var client = DarkApp.Client(overlay.Alice);
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/") { Headers = { Host = host } };
 
-        using var response = await client.SendAsync(request);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(client, HttpMethod.Get, "/", ("Host", host)));
         await app.StopAsync();
     }
 
