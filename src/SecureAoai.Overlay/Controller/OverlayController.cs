@@ -306,8 +306,12 @@ internal sealed class OverlayController : IDisposable
         return Task.FromResult(StartServer(new TcpListener(endPoint)));
     }
 
-    /// <summary>Starts the network API on a listener the caller created (bound or not); the server owns it.</summary>
-    public ControllerServer StartServer(TcpListener listener)
+    /// <summary>
+    /// Starts the network API on a listener the caller created (bound or not); the server owns it.
+    /// <paramref name="options"/> defaults to <see cref="ControllerServerOptions"/>' defaults;
+    /// <paramref name="accept"/>, when set, replaces the listener's accept (for tests that make it fail).
+    /// </summary>
+    public ControllerServer StartServer(TcpListener listener, ControllerServerOptions? options = null, Func<TcpListener, CancellationToken, ValueTask<Socket>>? accept = null)
     {
         ArgumentNullException.ThrowIfNull(listener);
         var host = HostPort.TryParse(ControllerAddress, out var parsed, out _) ? parsed : "localhost";
@@ -323,7 +327,7 @@ internal sealed class OverlayController : IDisposable
         }
 
         var certificate = CertificateAuthority.IssueServerCertificate("controller", dns.Distinct(StringComparer.OrdinalIgnoreCase), ips.Distinct());
-        return ControllerServer.Start(this, listener, certificate, _logger);
+        return ControllerServer.Start(this, listener, certificate, _logger, options, accept);
     }
 
     /// <summary>Verifies a token and CSR and, in one store transaction, redeems the token and records the issued certificate.</summary>

@@ -161,6 +161,22 @@ internal sealed class SealedStream : Stream
         }
     }
 
+    /// <summary>
+    /// Ends the stream both ways without the close record, so the peer's reads fail instead of ending
+    /// cleanly: what was sent is incomplete and must not pass for a whole message. Resets a
+    /// <see cref="MuxStream"/> underneath; <see cref="DisposeAsync"/> then sends nothing more.
+    /// </summary>
+    public void Abort(string reason)
+    {
+        var aborted = new IOException($"The stream was aborted: {reason}");
+        _writeFailure ??= aborted;
+        _readFailure ??= aborted;
+        if (_inner is MuxStream mux)
+        {
+            mux.Abort(reason);
+        }
+    }
+
     /// <inheritdoc/>
     public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
 

@@ -85,30 +85,18 @@ internal sealed class OverlayRouter : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task AcceptLoopAsync(TcpListener listener, CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
+    private Task AcceptLoopAsync(TcpListener listener, CancellationToken cancellationToken) =>
+        AcceptLoop.RunAsync(listener, socket =>
         {
-            Socket socket;
-            try
-            {
-                socket = await listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
             if (_sessions.Count >= _options.MaxSessions)
             {
                 socket.Dispose();
-                continue;
+                return;
             }
 
             socket.NoDelay = true;
             _ = ServeAsync(socket, cancellationToken);
-        }
-    }
+        }, "overlay router", _logger, TimeProvider.System, cancellationToken);
 
     private async Task ServeAsync(Socket socket, CancellationToken cancellationToken)
     {

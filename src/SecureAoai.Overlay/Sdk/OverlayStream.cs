@@ -1,3 +1,5 @@
+using SecureAoai.Overlay.Crypto;
+
 namespace SecureAoai.Overlay;
 
 /// <summary>
@@ -7,6 +9,9 @@ namespace SecureAoai.Overlay;
 /// </summary>
 public sealed class OverlayStream : Stream
 {
+    // Crosses the router in the clear, so it says nothing about the application.
+    private const string AbortReason = "aborted by the application";
+
     private readonly Stream _inner;
     private readonly Func<ValueTask> _completeWrites;
 
@@ -42,6 +47,24 @@ public sealed class OverlayStream : Stream
     /// <summary>Half-closes: tells the other end no more data comes; this end can still read.</summary>
     /// <returns>A task that completes when the close is queued.</returns>
     public ValueTask CompleteWritesAsync() => _completeWrites();
+
+    /// <summary>
+    /// Ends the connection at once, both ways, without the end-to-end close: the other end's reads and
+    /// writes fail instead of ending cleanly, so it can tell a response cut short from a complete one.
+    /// Call it instead of disposing when what was sent is incomplete (a failed copy, an aborted
+    /// request); dispose afterwards as usual.
+    /// </summary>
+    public void Abort()
+    {
+        if (_inner is SealedStream sealedStream)
+        {
+            sealedStream.Abort(AbortReason);
+        }
+        else
+        {
+            _inner.Dispose();
+        }
+    }
 
     /// <inheritdoc/>
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _inner.ReadAsync(buffer, cancellationToken);

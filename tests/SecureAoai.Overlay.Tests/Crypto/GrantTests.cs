@@ -242,7 +242,7 @@ public sealed class GrantTests : IAsyncLifetime
         var usages = signer.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages.Cast<Oid>().Select(o => o.Value);
 
         Assert.Equal([OverlayCertificateAuthority.GrantSigningOid], usages);
-        Assert.False(Internal.OverlayTrust.IsIdentityCertificate(signer, out _));
+        Assert.False(global::SecureAoai.Overlay.Internal.OverlayTrust.IsIdentityCertificate(signer, out _));
         Assert.Contains("grant-signer", Encoding.ASCII.GetString(signer.RawData), StringComparison.Ordinal);
     }
 
