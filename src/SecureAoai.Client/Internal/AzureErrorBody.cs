@@ -61,6 +61,44 @@ internal sealed record AzureErrorBody(string? Code, string? Message)
         return Parse(response.Content.ToMemory());
     }
 
+    /// <summary>
+    /// Buffers an HTTP response's body, at most <see cref="MaxBytes"/> of it, putting the bytes back as
+    /// its content (headers kept) so the layers above read the same body; then reads the error.
+    /// </summary>
+    public static async ValueTask<AzureErrorBody> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var chunk = new byte[ReadChunkBytes];
+            while (buffer.Length <= MaxBytes)
+            {
+                var read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+
+        var body = buffer.GetBuffer().AsMemory(0, (int)Math.Min(buffer.Length, MaxBytes + 1L)).ToArray();
+        var replacement = new ByteArrayContent(body);
+        foreach (var header in response.Content.Headers)
+        {
+            if (!string.Equals(header.Key, "Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                replacement.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+        }
+
+        response.Content.Dispose();
+        response.Content = replacement;
+        return Parse(body);
+    }
+
     /// <summary>Reads either shape from a body; anything else (or a body over <see cref="MaxBytes"/>) is <see cref="Unreadable"/>.</summary>
     public static AzureErrorBody Parse(ReadOnlyMemory<byte> content)
     {
