@@ -51,7 +51,7 @@ internal sealed class SecureOpenAIOptionsValidator : IValidateOptions<SecureOpen
             uris.Add(single);
         }
 
-        var hosts = new Dictionary<string, (string Setting, SecureOpenAINetworkOptions? Network)>(StringComparer.OrdinalIgnoreCase);
+        var hosts = new Dictionary<string, (string Setting, SecureOpenAINetworkOptions Network)>(StringComparer.OrdinalIgnoreCase);
 
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Endpoints.Count; i++)
@@ -82,12 +82,13 @@ internal sealed class SecureOpenAIOptionsValidator : IValidateOptions<SecureOpen
                 }
 
                 // Endpoints on one host are resolved and connected to one way: by the first one's network settings.
-                if (hosts.TryGetValue(endpoint.Uri.Authority, out var first) && !ReferenceEquals(first.Network, endpoint.Network))
+                var reachedBy = endpoint.Network ?? options.Network;
+                if (hosts.TryGetValue(endpoint.Uri.Authority, out var first) && !SameNetwork(first.Network, reachedBy))
                 {
-                    failures.Add($"{at}:Network differs from that of {first.Setting}, which shares its host {endpoint.Uri.Authority}: endpoints on one host are reached one way. Give them the same network settings (set them on SecureOpenAI:Network, or on neither endpoint).");
+                    failures.Add($"{at}:Network differs from that of {first.Setting}, which shares its host {endpoint.Uri.Authority}: endpoints on one host are reached one way. Give them the same network settings.");
                 }
 
-                hosts.TryAdd(endpoint.Uri.Authority, (at, endpoint.Network));
+                hosts.TryAdd(endpoint.Uri.Authority, (at, reachedBy));
                 uris.Add(endpoint.Uri);
             }
 
@@ -182,6 +183,13 @@ internal sealed class SecureOpenAIOptionsValidator : IValidateOptions<SecureOpen
 
         return true;
     }
+
+    private static bool SameNetwork(SecureOpenAINetworkOptions a, SecureOpenAINetworkOptions b) =>
+        ReferenceEquals(a, b)
+        || (a.Policy == b.Policy && a.DnsTimeout == b.DnsTimeout && a.ConnectTimeout == b.ConnectTimeout
+            && a.DnsServers.SequenceEqual(b.DnsServers, StringComparer.OrdinalIgnoreCase)
+            && a.HostOverrides.Count == b.HostOverrides.Count
+            && a.HostOverrides.All(o => b.HostOverrides.TryGetValue(o.Key, out var other) && string.Equals(o.Value, other, StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>A URI for a message: scheme, host, port and path; never a user name or query, where a secret could hide.</summary>
     private static string Display(Uri uri) => $"{uri.Scheme}://{uri.Authority}{uri.AbsolutePath}";

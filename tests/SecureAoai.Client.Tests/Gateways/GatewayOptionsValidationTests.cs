@@ -89,6 +89,22 @@ public sealed class GatewayOptionsValidationTests
         Assert.Contains(failures, f => f.Contains("SecureOpenAI:Endpoints:1:Network differs from that of SecureOpenAI:Endpoints:0", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Validate_TwoFrontDoorRoutesOnOneHostWithTheSameOwnNetwork_Pass()
+    {
+        var failures = Failures(new()
+        {
+            ["SecureOpenAI:Endpoints:0:Name"] = "afd-east",
+            ["SecureOpenAI:Endpoints:0:Uri"] = "https://contoso-aoai-a1b2c3.z01.azurefd.net/east/",
+            ["SecureOpenAI:Endpoints:0:Network:Policy"] = "AllowPublic",
+            ["SecureOpenAI:Endpoints:1:Name"] = "afd-west",
+            ["SecureOpenAI:Endpoints:1:Uri"] = "https://contoso-aoai-a1b2c3.z01.azurefd.net/west/",
+            ["SecureOpenAI:Endpoints:1:Network:Policy"] = "AllowPublic",
+        });
+
+        Assert.Empty(failures);
+    }
+
     [Theory]
     [InlineData("SecureOpenAI:SubscriptionKey")]
     [InlineData("SecureOpenAI:Endpoints:0:SubscriptionKey")]
