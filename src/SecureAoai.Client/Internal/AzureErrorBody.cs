@@ -33,21 +33,9 @@ internal sealed record AzureErrorBody(string? Code, string? Message)
     {
         if (response.ContentStream is { } stream)
         {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[ReadChunkBytes];
-            while (buffer.Length <= MaxBytes)
-            {
-                var read = async ? await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false) : stream.Read(chunk, 0, chunk.Length);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-
+            var body = await ReadBoundedAsync(stream, async, cancellationToken).ConfigureAwait(false);
             await stream.DisposeAsync().ConfigureAwait(false);
-            response.ContentStream = new MemoryStream(buffer.GetBuffer(), 0, (int)Math.Min(buffer.Length, MaxBytes + 1L), writable: false);
+            response.ContentStream = new MemoryStream(body, writable: false);
             if (async)
             {
                 await response.BufferContentAsync(cancellationToken).ConfigureAwait(false);
@@ -67,24 +55,13 @@ internal sealed record AzureErrorBody(string? Code, string? Message)
     /// </summary>
     public static async ValueTask<AzureErrorBody> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
+        byte[] body;
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            var chunk = new byte[ReadChunkBytes];
-            while (buffer.Length <= MaxBytes)
-            {
-                var read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
+            body = await ReadBoundedAsync(stream, async: true, cancellationToken).ConfigureAwait(false);
         }
 
-        var body = buffer.GetBuffer().AsMemory(0, (int)Math.Min(buffer.Length, MaxBytes + 1L)).ToArray();
         var replacement = new ByteArrayContent(body);
         foreach (var header in response.Content.Headers)
         {
@@ -97,6 +74,25 @@ internal sealed record AzureErrorBody(string? Code, string? Message)
         response.Content.Dispose();
         response.Content = replacement;
         return Parse(body);
+    }
+
+    /// <summary>The body's first <see cref="MaxBytes"/> + 1 bytes at most: one more than a body <see cref="Parse"/> reads, so a longer one is seen as such.</summary>
+    private static async ValueTask<byte[]> ReadBoundedAsync(Stream stream, bool async, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[ReadChunkBytes];
+        while (buffer.Length <= MaxBytes)
+        {
+            var read = async ? await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false) : stream.Read(chunk, 0, chunk.Length);
+            if (read == 0)
+            {
+                break;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.GetBuffer().AsSpan(0, (int)Math.Min(buffer.Length, MaxBytes + 1L)).ToArray();
     }
 
     /// <summary>Reads either shape from a body; anything else (or a body over <see cref="MaxBytes"/>) is <see cref="Unreadable"/>.</summary>

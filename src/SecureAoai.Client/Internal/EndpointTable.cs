@@ -91,10 +91,13 @@ internal sealed class EndpointTable : IDisposable
             .Concat(["Authorization", EndpointCredential.ApiKeyHeader, SecureOpenAIOptions.DefaultSubscriptionKeyHeader]),
         StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>How each endpoint authenticates, for the start-up log; never a secret.</summary>
+    /// <summary>
+    /// How each endpoint authenticates, for the start-up log, never a secret: <c>Entra ID (WorkloadIdentity):
+    /// token for scope '...'</c>, or per endpoint when they differ (<c>east: token for scope '...'; apim: subscription key (api-key header)</c>).
+    /// </summary>
     public string DescribeAuthentication(CredentialChain? chain)
     {
-        var chainText = chain is null ? "" : $"Entra ID ({string.Join(" → ", chain.Names)}) ";
+        var chainText = chain is null ? "" : $"Entra ID ({string.Join(" → ", chain.Names)}): ";
         var distinct = Endpoints.Select(e => e.Credential?.ToString() ?? "none").Distinct().ToArray();
         return distinct.Length == 1
             ? chainText + distinct[0]

@@ -74,7 +74,7 @@ internal sealed class EndpointCredential
     /// <summary>How the endpoint authenticates, in words, for logs and errors; never the secret.</summary>
     public override string ToString() => Kind switch
     {
-        EndpointCredentialKind.EntraToken => $"Entra ID token for scope '{Scope}'",
+        EndpointCredentialKind.EntraToken => $"token for scope '{Scope}'",
         EndpointCredentialKind.ApiKey => "API key (api-key header)",
         _ => $"subscription key ({Header} header)",
     };
