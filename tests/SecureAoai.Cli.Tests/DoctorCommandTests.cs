@@ -15,9 +15,9 @@ public sealed class DoctorCommandTests(DnsmasqFixture dns) : IClassFixture<Dnsma
     }
 
     [Fact]
-    public async Task Doctor_PrivateAnswer_ExitsZeroAndPrintsChainAndClasses()
+    public async Task Doctor_NetworkOnlyPrivateAnswer_ExitsZeroAndPrintsChainAndClasses()
     {
-        var (exitCode, output, _) = await RunAsync("doctor", "--endpoint", "https://aoai-east.openai.azure.com/", "--dns-server", dns.Address);
+        var (exitCode, output, _) = await RunAsync("doctor", "--endpoint", "https://aoai-east.openai.azure.com/", "--dns-server", dns.Address, "--network-only");
 
         Assert.Equal(0, exitCode);
         Assert.Contains("aoai-east.openai.azure.com → aoai-east.privatelink.openai.azure.com", output, StringComparison.Ordinal);
@@ -39,9 +39,9 @@ public sealed class DoctorCommandTests(DnsmasqFixture dns) : IClassFixture<Dnsma
     }
 
     [Fact]
-    public async Task Doctor_PublicAnswerWithAllowPublic_ExitsZero()
+    public async Task Doctor_NetworkOnlyPublicAnswerWithAllowPublic_ExitsZero()
     {
-        var (exitCode, _, _) = await RunAsync("doctor", "--endpoint", "https://aoai-public.openai.azure.com/", "--dns-server", dns.Address, "--policy", "AllowPublic");
+        var (exitCode, _, _) = await RunAsync("doctor", "--endpoint", "https://aoai-public.openai.azure.com/", "--dns-server", dns.Address, "--policy", "AllowPublic", "--network-only");
 
         Assert.Equal(0, exitCode);
     }
@@ -72,10 +72,10 @@ public sealed class DoctorCommandTests(DnsmasqFixture dns) : IClassFixture<Dnsma
     }
 
     [Fact]
-    public async Task Doctor_HostOverride_UsesFixedAnswer()
+    public async Task Doctor_NetworkOnlyHostOverride_UsesFixedAnswer()
     {
         var (exitCode, output, _) = await RunAsync(
-            "doctor", "--endpoint", "https://partner.openai.azure.com/", "--dns-server", dns.Address, "--host-override", "partner.openai.azure.com=10.20.0.5");
+            "doctor", "--endpoint", "https://partner.openai.azure.com/", "--dns-server", dns.Address, "--host-override", "partner.openai.azure.com=10.20.0.5", "--network-only");
 
         Assert.Equal(0, exitCode);
         Assert.Contains("host override", output, StringComparison.Ordinal);
