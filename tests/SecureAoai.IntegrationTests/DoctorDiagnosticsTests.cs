@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Time.Testing;
 using SecureAoai.Client;
 using SecureAoai.Client.Diagnostics;
 using SecureAoai.Client.Networking;
@@ -55,6 +56,19 @@ public sealed class DoctorDiagnosticsTests(WorkloadIdentityEmulator fixture) : I
         Assert.Contains("MintingCredential gave a token", report.Steps[2].Detail, StringComparison.Ordinal);
         Assert.All(report.Steps.Skip(4), s => Assert.Equal(SecureOpenAIDiagnosticStatus.Skipped, s.Status));
         Assert.Equal(requests, fixture.Instance.RequestCount);
+    }
+
+    [Fact]
+    public async Task RunAsync_ClockPastTheTokensExpiry_FailsAtTokenSayingToCheckTheClock()
+    {
+        var later = new FakeTimeProvider(DateTimeOffset.UtcNow + TimeSpan.FromHours(2));
+
+        var report = await SecureOpenAIDiagnostics.RunAsync(Options(), timeProvider: later);
+
+        var failed = Assert.IsType<SecureOpenAIDiagnosticStep>(report.Failure);
+        Assert.Equal(SecureOpenAIDiagnosticCheck.Token, failed.Check);
+        Assert.Contains("check this machine's clock", failed.Fix, StringComparison.Ordinal);
+        Assert.Contains("(expired)", failed.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

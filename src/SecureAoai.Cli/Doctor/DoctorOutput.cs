@@ -49,7 +49,7 @@ internal static class DoctorOutput
         }
         else
         {
-            lines.Add($"FAILED at {Name(failed.Check)}{(failed.Endpoint is { } at ? $" ({at})" : "")}");
+            lines.Add($"FAILED at {Name(failed.Check)}{(failed.Deployment is { } name ? $" {name}" : "")}{(failed.Endpoint is { } at ? $" ({at})" : "")}");
             lines.Add($"fix: {Indent(failed.Fix ?? "", 5)}");
             if (Flags(failed) is { Count: > 0 } flags)
             {

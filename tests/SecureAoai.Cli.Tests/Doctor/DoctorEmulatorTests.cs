@@ -64,7 +64,7 @@ public sealed class DoctorEmulatorTests(DoctorEmulator env) : IClassFixture<Doct
         Assert.Equal(["network:failed", "tls:skipped", "credential:skipped", "token:skipped", "data-plane:skipped", "deployment:skipped"], run.Outline);
         Assert.Contains("not linked to this client's VNet", run.Failed.GetProperty("fix").GetString(), StringComparison.Ordinal);
         Assert.Equal("PolicyViolation", run.Root.GetProperty("failure").GetString());
-        Assert.Contains("Not run: the Network", run.Steps[1].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Not run: the network check of aoai-public.openai.azure.com", run.Steps[1].GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal((requests, tokens), (env.Serving.RequestCount, env.Emulator.TokensIssued));
     }
 
@@ -247,7 +247,7 @@ public sealed class DoctorEmulatorTests(DoctorEmulator env) : IClassFixture<Doct
 
         Assert.Equal(1, run.ExitCode);
         Assert.Matches(@"token\s+FAILED\s+audience https://storage\.azure\.com", run.Output);
-        Assert.Matches(@"data-plane\s+skipped\s+https://aoai-east\.openai\.azure\.com:\d+/: Not run: the Token step failed first\.", run.Output);
+        Assert.Matches(@"data-plane\s+skipped\s+https://aoai-east\.openai\.azure\.com:\d+/: Not run: the token check failed first\.", run.Output);
         Assert.Contains("FAILED at token", run.Output, StringComparison.Ordinal);
         Assert.Contains("fix: The token the credential gave is for audience 'https://storage.azure.com'", run.Output, StringComparison.Ordinal);
         Assert.Contains("--scope sets SecureOpenAI:Credential:Scope", run.Output, StringComparison.Ordinal);

@@ -32,7 +32,11 @@ internal sealed class DataPlaneProbe : IDisposable
         _options = options;
         _credential = credential;
         _time = time;
+        // Every connection goes to the address the TLS step reached: not through a proxy (whose
+        // address no step verified), and no redirect is followed (it would still land there).
         var handler = trust.CreateHandler();
+        handler.UseProxy = false;
+        handler.AllowAutoRedirect = false;
         handler.ConnectCallback = (_, cancellationToken) => target.ReconnectAsync(cancellationToken);
         _client = new HttpClient(handler, disposeHandler: true) { Timeout = options.NetworkTimeout };
     }

@@ -40,7 +40,7 @@ internal sealed class DiagnosticRun : IDisposable
         {
             var outcome = failed is null
                 ? await RunStepAsync(planned, cancellationToken).ConfigureAwait(false)
-                : StepOutcome.Skipped($"Not run: the {Describe(failed)} step failed first.");
+                : StepOutcome.Skipped($"Not run: {Describe(failed)} failed first.");
             var step = new SecureOpenAIDiagnosticStep(
                 planned.Check, planned.Target?.Root, planned.Deployment?.Name, outcome.Status, outcome.Detail, outcome.Fix, outcome.Settings, outcome.Network);
             steps.Add(step);
@@ -63,8 +63,16 @@ internal sealed class DiagnosticRun : IDisposable
         _trust.Dispose();
     }
 
-    private static string Describe(SecureOpenAIDiagnosticStep step) =>
-        step.Endpoint is { } endpoint ? $"{step.Check} ({endpoint.Authority})" : step.Check.ToString();
+    private static string Describe(SecureOpenAIDiagnosticStep step)
+    {
+        var check = step.Check switch
+        {
+            SecureOpenAIDiagnosticCheck.Tls => "TLS",
+            SecureOpenAIDiagnosticCheck.DataPlane => "data-plane",
+            _ => step.Check.ToString().ToLowerInvariant(),
+        };
+        return step.Endpoint is { } endpoint ? $"the {check} check of {endpoint.Authority}" : $"the {check} check";
+    }
 
     private IEnumerable<PlannedStep> Plan()
     {
