@@ -101,4 +101,33 @@ public sealed class DoctorCommandTests(DnsmasqFixture dns) : IClassFixture<Dnsma
         Assert.Equal(2, exitCode);
         Assert.Contains("--endpoint", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Doctor_ConfigFileMissing_ExitsTwoNamingTheFlagAndFile()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"secureaoai-missing-{Guid.NewGuid():N}.json");
+
+        var (exitCode, _, error) = await RunAsync("doctor", "--config", missing);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains($"--config '{missing}'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_ConfigSetsANetworkRuleBroken_ExitsTwoNamingTheSetting()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"secureaoai-doctor-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, """{ "SecureOpenAI": { "Endpoint": "https://aoai-east.openai.azure.com/", "Network": { "DnsServers": [ "not-an-address" ] } } }""");
+        try
+        {
+            var (exitCode, _, error) = await RunAsync("doctor", "--config", file);
+
+            Assert.Equal(2, exitCode);
+            Assert.Contains("SecureOpenAI:Network:DnsServers entry 'not-an-address'", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
