@@ -6,6 +6,7 @@ namespace SecureAoai.Cli.Tests.Doctor;
 /// <c>secureaoai doctor</c> against the emulator, the real WorkloadIdentityCredential and a real DNS
 /// server, made to fail at each step in turn: the failed step, its fix, and every later step skipped.
 /// </summary>
+[Collection(DoctorRunsAlone.Name)]
 public sealed class DoctorEmulatorTests(DoctorEmulator env) : IClassFixture<DoctorEmulator>
 {
     private static readonly string[] AllOk = ["network:ok", "tls:ok", "credential:ok", "token:ok", "data-plane:ok", "deployment:ok"];
@@ -280,4 +281,15 @@ public sealed class DoctorEmulatorTests(DoctorEmulator env) : IClassFixture<Doct
             Assert.DoesNotContain("PRIVATE KEY", printed, StringComparison.Ordinal);
         }
     }
+}
+
+/// <summary>
+/// Doctor's emulator tests run on their own, after the others: they start two emulators and a DNS
+/// server, and LoadCommandTests counts round trips within one wall-clock second, which a busy
+/// machine can fill with the first dial alone.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DoctorRunsAlone
+{
+    public const string Name = "Doctor against the emulator";
 }
