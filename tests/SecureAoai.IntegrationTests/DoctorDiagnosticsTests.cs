@@ -99,6 +99,43 @@ public sealed class DoctorDiagnosticsTests(WorkloadIdentityEmulator fixture) : I
     }
 
     [Fact]
+    public async Task RunAsync_ListenerThatNeverSpeaksTls_FailsAtTlsWithinTheNetworkTimeout()
+    {
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var options = Options();
+        options.Endpoint = new Uri($"https://localhost:{((IPEndPoint)silent.LocalEndpoint).Port}/");
+        options.NetworkTimeout = TimeSpan.FromSeconds(1);
+
+        var report = await SecureOpenAIDiagnostics.RunAsync(options);
+
+        var failed = Assert.IsType<SecureOpenAIDiagnosticStep>(report.Failure);
+        Assert.Equal(SecureOpenAIDiagnosticCheck.Tls, failed.Check);
+        Assert.Contains("did not complete a TLS handshake within 1 s", failed.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_NothingListensAtTheVerifiedAddress_FailsAtTlsSayingSo()
+    {
+        int port;
+        using (var closed = new TcpListener(IPAddress.Loopback, 0))
+        {
+            closed.Start();
+            port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        }
+
+        var options = Options();
+        options.Endpoint = new Uri($"https://localhost:{port}/");
+
+        var report = await SecureOpenAIDiagnostics.RunAsync(options);
+
+        var failed = Assert.IsType<SecureOpenAIDiagnosticStep>(report.Failure);
+        Assert.Equal(SecureOpenAIDiagnosticCheck.Tls, failed.Check);
+        Assert.Contains($"127.0.0.1:{port}: ConnectionRefused", failed.Detail, StringComparison.Ordinal);
+        Assert.Contains("allow TCP", failed.Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_OptionsBreakARule_ThrowsNamingTheSettingNotAFlag()
     {
         var options = Options();

@@ -79,7 +79,7 @@ internal sealed class DiagnosticRun : IDisposable
         foreach (var target in _targets)
         {
             yield return new PlannedStep(SecureOpenAIDiagnosticCheck.Network, target, null, ct => CheckNetworkAsync(target, ct));
-            yield return new PlannedStep(SecureOpenAIDiagnosticCheck.Tls, target, null, ct => TlsProbe.RunAsync(target, _trust, ct));
+            yield return new PlannedStep(SecureOpenAIDiagnosticCheck.Tls, target, null, ct => TlsProbe.RunAsync(target, _trust, _options.NetworkTimeout, ct));
         }
 
         yield return new PlannedStep(SecureOpenAIDiagnosticCheck.Credential, null, null, ct => UsesApiKey ? Task.FromResult(KeyInUse()) : _credential.GetTokenAsync(ct));

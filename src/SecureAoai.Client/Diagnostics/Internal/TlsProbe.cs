@@ -14,7 +14,8 @@ namespace SecureAoai.Client.Diagnostics.Internal;
 /// </summary>
 internal static class TlsProbe
 {
-    public static async Task<StepOutcome> RunAsync(DiagnosticTarget target, EndpointTrust trust, CancellationToken cancellationToken)
+    /// <summary>Connects and shakes hands; the handshake may take at most <paramref name="handshakeTimeout"/>.</summary>
+    public static async Task<StepOutcome> RunAsync(DiagnosticTarget target, EndpointTrust trust, TimeSpan handshakeTimeout, CancellationToken cancellationToken)
     {
         var (stream, failures) = await target.ConnectFirstAsync(cancellationToken).ConfigureAwait(false);
         if (stream is null)
@@ -30,6 +31,8 @@ internal static class TlsProbe
         var tls = new SslStream(stream, leaveInnerStreamOpen: false);
         await using (tls.ConfigureAwait(false))
         {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(handshakeTimeout);
             try
             {
                 await tls.AuthenticateAsClientAsync(
@@ -39,7 +42,14 @@ internal static class TlsProbe
                         RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
                             seen.Record(certificate, chain, errors, trust.Validate(sender, certificate, chain, errors)),
                     },
-                    cancellationToken).ConfigureAwait(false);
+                    timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return StepOutcome.Failed(
+                    $"{target.Host} at {where} accepted the connection but did not complete a TLS handshake within {handshakeTimeout.TotalSeconds:0.#} s.",
+                    $"Something at {where} accepts connections but does not speak TLS as Azure OpenAI does: a wrong port, or a device that holds connections open. Check the endpoint's port and what listens at that address.",
+                    SettingNames.Endpoint);
             }
             catch (AuthenticationException) when (seen.Refused)
             {
