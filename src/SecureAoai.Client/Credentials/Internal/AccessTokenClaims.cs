@@ -33,7 +33,18 @@ internal sealed record AccessTokenClaims(IReadOnlyList<string> Audiences, string
             return null;
         }
 
-        var parts = header[BearerPrefix.Length..].Trim().Split('.');
+        return FromAccessToken(header[BearerPrefix.Length..].Trim());
+    }
+
+    /// <summary>The claims of an access token (a compact JWT), or <see langword="null"/> when it is not one that can be read.</summary>
+    public static AccessTokenClaims? FromAccessToken(string token)
+    {
+        if (token.Length > MaxHeaderLength)
+        {
+            return null;
+        }
+
+        var parts = token.Split('.');
         if (parts.Length != 3)
         {
             return null;
