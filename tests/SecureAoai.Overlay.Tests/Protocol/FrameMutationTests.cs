@@ -75,7 +75,7 @@ public sealed class FrameMutationTests
                     FrameWriter.Write(output, FrameType.Close, stream, []);
                     break;
                 case 7:
-                    FrameWriter.Write(output, FrameType.Reset, stream, "refused"u8);
+                    FrameWriter.Write(output, FrameType.Reset, stream, RawPeer.Reason(ReasonCode.Refused, "refused"));
                     break;
                 case 8:
                     FrameWriter.WritePing(output, FrameType.Ping, (ulong)random.NextInt64());
@@ -84,7 +84,7 @@ public sealed class FrameMutationTests
                     FrameWriter.WritePing(output, FrameType.Pong, (ulong)random.NextInt64());
                     break;
                 default:
-                    FrameWriter.Write(output, FrameType.GoAway, 0, "bye"u8);
+                    FrameWriter.Write(output, FrameType.GoAway, 0, RawPeer.Reason(ReasonCode.None, "bye"));
                     break;
             }
         }

@@ -159,7 +159,26 @@ public sealed class MuxSessionTests
         var error = await Assert.ThrowsAsync<MuxStreamRejectedException>(() => Task.WhenAny(opens).Unwrap().WaitAsync(Timeout));
 
         Assert.Equal("busy", error.Reason);
+        Assert.Equal(ReasonCode.Busy, error.Code);
         Assert.Equal(2, opens.Count(o => !o.IsCompleted));
+    }
+
+    [Fact]
+    public async Task OpenStreamAsync_AtTheStreamLimit_RefusedBusyAndTheSessionLives()
+    {
+        var options = new MuxOptions { MaxStreamsPerSession = 2 };
+        await using SessionPair pair = await SessionPair.OverTcpAsync(options);
+        Task echo = SessionPair.EchoAsync(pair.Acceptor);
+        MuxStream first = await pair.Initiator.OpenStreamAsync(ReadOnlyMemory<byte>.Empty).AsTask().WaitAsync(Timeout);
+        MuxStream second = await pair.Initiator.OpenStreamAsync(ReadOnlyMemory<byte>.Empty).AsTask().WaitAsync(Timeout);
+
+        var error = await Assert.ThrowsAsync<MuxStreamRejectedException>(() => pair.Initiator.OpenStreamAsync(ReadOnlyMemory<byte>.Empty).AsTask().WaitAsync(Timeout));
+
+        Assert.Equal(ReasonCode.Busy, error.Code);
+        Assert.Contains("MaxStreamsPerSession", error.Reason);
+        Assert.False(pair.Initiator.Completion.IsCompleted);
+        await first.DisposeAsync();
+        await second.DisposeAsync();
     }
 
     [Fact]
@@ -276,7 +295,9 @@ public sealed class MuxSessionTests
         var error = await Assert.ThrowsAsync<IOException>(() => victim.Completion.WaitAsync(Timeout));
         Assert.Contains("protocol", error.Message);
         var goAway = await peer.ReceiveUntilAsync(FrameType.GoAway).WaitAsync(Timeout);
-        Assert.Contains("flags", Encoding.UTF8.GetString(goAway!.Value.Payload));
+        var (code, words) = FrameReader.ReadReason(new System.Buffers.ReadOnlySequence<byte>(goAway!.Value.Payload));
+        Assert.Equal(ReasonCode.ProtocolViolation, code);
+        Assert.Contains("flags", words);
 
         await using MuxStream stream = await healthy.Initiator.OpenStreamAsync(ReadOnlyMemory<byte>.Empty).AsTask().WaitAsync(Timeout);
         await stream.WriteAsync("still here"u8.ToArray());
@@ -297,7 +318,7 @@ public sealed class MuxSessionTests
 
         await Assert.ThrowsAsync<IOException>(() => session.Completion.WaitAsync(Timeout));
         var goAway = await peer.ReceiveUntilAsync(FrameType.GoAway).WaitAsync(Timeout);
-        string reason = Encoding.UTF8.GetString(goAway!.Value.Payload);
+        string reason = FrameReader.ReadReason(new System.Buffers.ReadOnlySequence<byte>(goAway!.Value.Payload)).Words;
         Assert.Contains("version 2", reason);
         Assert.Contains("version 1", reason);
     }
