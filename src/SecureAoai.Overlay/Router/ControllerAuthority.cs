@@ -25,8 +25,6 @@ internal sealed class ControllerAuthority : IRouterAuthority, IDisposable
 
     public bool CanUseRouter(string identity) => _controller.CanUseRouter(identity, _routerName, []);
 
-    public bool ServiceExists(string service) => _controller.ServiceExists(service);
-
     public bool IsRevoked(string identity) => _controller.IsIdentityRevoked(identity);
 
     public bool CanDial(string identity, string service) => _controller.CanDial(identity, service);

@@ -14,13 +14,10 @@ internal interface IRouterAuthority
     /// <summary>Whether <paramref name="identity"/> may connect to this router at all (router policies).</summary>
     bool CanUseRouter(string identity);
 
-    /// <summary>Whether the service exists.</summary>
-    bool ServiceExists(string service);
-
-    /// <summary>Whether <paramref name="identity"/> may dial <paramref name="service"/>.</summary>
+    /// <summary>Whether <paramref name="identity"/> may dial <paramref name="service"/>; <see langword="false"/> for a service that does not exist.</summary>
     bool CanDial(string identity, string service);
 
-    /// <summary>Whether <paramref name="identity"/> may bind <paramref name="service"/>.</summary>
+    /// <summary>Whether <paramref name="identity"/> may bind <paramref name="service"/>; <see langword="false"/> for a service that does not exist.</summary>
     bool CanBind(string identity, string service);
 
     /// <summary>Whether <paramref name="identity"/> is revoked or gone (read from the store, so a revocation by another process counts).</summary>

@@ -14,16 +14,8 @@ namespace SecureAoai.Overlay.Tests.Fabric;
 /// <summary>Dial and bind through a real router on loopback: encryption, scale, flow control, recovery, revocation.</summary>
 public sealed class FabricTests
 {
-    private static async Task<(FabricFixture Fabric, OverlayContext Client, OverlayContext Server)> StartAsync(OverlayRouterOptions? options = null)
-    {
-        var fabric = FabricFixture.Start(options);
-        fabric.Controller.CreateService("echo", ["demo"]);
-        fabric.Controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
-        fabric.Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
-        var client = fabric.Context(await fabric.EnrollAsync("client", "clients"));
-        var server = fabric.Context(await fabric.EnrollAsync("server", "servers"));
-        return (fabric, client, server);
-    }
+    private static Task<(FabricFixture Fabric, OverlayContext Client, OverlayContext Server)> StartAsync(OverlayRouterOptions? options = null) =>
+        FabricFixture.StartEchoAsync(options);
 
     [Fact]
     public async Task Dial_RouterForwardsOnlyCiphertext()
@@ -49,7 +41,9 @@ public sealed class FabricTests
     [Fact]
     public async Task Dial_ThousandConcurrentStreams_EachEchoesItsOwnBytes()
     {
-        var (fabric, client, server) = await StartAsync();
+        // The binder takes a thousand dials a few at a time; on a loaded machine the last waits longer
+        // than the default BinderOpenTimeout, which this test is not about.
+        var (fabric, client, server) = await StartAsync(new OverlayRouterOptions { BinderOpenTimeout = TimeSpan.FromMinutes(5) });
         await using var fabricScope = fabric;
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         _ = EchoServer.RunAsync(await server.BindAsync("echo", cancel.Token), cancel.Token);

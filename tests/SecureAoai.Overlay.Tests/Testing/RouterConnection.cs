@@ -1,0 +1,142 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using SecureAoai.Overlay.Controller;
+using SecureAoai.Overlay.Internal;
+using SecureAoai.Overlay.Protocol;
+using SecureAoai.Overlay.Router;
+
+namespace SecureAoai.Overlay.Tests.Testing;
+
+/// <summary>
+/// An enrolled identity's connection to a router, made by hand so a test can misbehave where the SDK
+/// never would: stop reading, announce other limits, send raw frames.
+/// </summary>
+internal sealed class RouterConnection : IAsyncDisposable
+{
+    private RouterConnection(GateStream transport, MuxSession? mux)
+    {
+        Transport = transport;
+        Mux = mux;
+        Run = mux?.RunAsync() ?? Task.CompletedTask;
+    }
+
+    /// <summary>The TLS stream to the router, behind a gate the test can close.</summary>
+    public GateStream Transport { get; }
+
+    /// <summary>The multiplexed session over <see cref="Transport"/>, unless the test speaks raw frames.</summary>
+    public MuxSession? Mux { get; }
+
+    public Task Run { get; }
+
+    /// <summary>Mutual TLS to the router at <paramref name="port"/> as <paramref name="identity"/>; a small receive buffer makes a peer that stops reading stop at once.</summary>
+    public static async Task<SslStream> ConnectTlsAsync(int port, OverlayIdentity identity, int? receiveBufferBytes = null, CancellationToken cancellationToken = default)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferBytes is { } size)
+        {
+            socket.ReceiveBufferSize = size;
+        }
+
+        try
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(
+                new SslClientAuthenticationOptions
+                {
+                    TargetHost = "localhost",
+                    ClientCertificates = [identity.Certificate],
+                    RemoteCertificateValidationCallback = (_, certificate, _, errors) => OverlayTrust.ChainsTo(certificate, identity.CaCertificate, errors),
+                },
+                cancellationToken);
+        }
+        catch
+        {
+            await ssl.DisposeAsync();
+            throw;
+        }
+
+        return ssl;
+    }
+
+    /// <summary>A running session to the router; <paramref name="announcedWindowBytes"/> rewrites the window its Hello announces (what a hostile peer would send).</summary>
+    public static async Task<RouterConnection> OpenAsync(int port, OverlayIdentity identity, MuxOptions? options = null, int? receiveBufferBytes = null, uint? announcedWindowBytes = null, CancellationToken cancellationToken = default)
+    {
+        var gate = new GateStream(await ConnectTlsAsync(port, identity, receiveBufferBytes, cancellationToken));
+        if (announcedWindowBytes is { } window)
+        {
+            // The session's first write is its Hello alone: header, then four uint32 limits, the window third.
+            var rewritten = 0;
+            gate.RewriteWrite = buffer =>
+            {
+                if (Interlocked.Exchange(ref rewritten, 1) != 0)
+                {
+                    return buffer;
+                }
+
+                var hello = buffer.ToArray();
+                BinaryPrimitives.WriteUInt32BigEndian(hello.AsSpan(FrameLimits.HeaderBytes + 8), window);
+                return hello;
+            };
+        }
+
+        return new RouterConnection(gate, new MuxSession(gate, options ?? new MuxOptions(), isInitiator: true));
+    }
+
+    /// <summary>A TLS connection to the router without a session: the test writes frames itself.</summary>
+    public static async Task<RouterConnection> OpenRawAsync(int port, OverlayIdentity identity, CancellationToken cancellationToken = default) =>
+        new(new GateStream(await ConnectTlsAsync(port, identity, null, cancellationToken)), null);
+
+    public static byte[] DialRequest(string service) => new RouterRequest { Op = RouterRequest.Dial, Service = service }.ToBytes();
+
+    public static byte[] BindRequest(string service) => new RouterRequest { Op = RouterRequest.Bind, Service = service }.ToBytes();
+
+    /// <summary>Reads until the router closes the connection (end of stream or a reset); false if it is still open when <paramref name="cancellationToken"/> fires.</summary>
+    public static async Task<bool> ClosedByPeerAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            for (var reads = 0; reads < 100_000; reads++)
+            {
+                if (await stream.ReadAsync(buffer, cancellationToken) == 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Mux is not null)
+        {
+            Transport.OpenReads();
+            await Mux.DisposeAsync();
+            await Run;
+        }
+
+        await Transport.DisposeAsync();
+    }
+}
