@@ -161,6 +161,24 @@ internal sealed class SealedStream : Stream
         }
     }
 
+    /// <summary>
+    /// Ends the stream abnormally: no close record is sent, now or on dispose, and the carrier is reset (a
+    /// <see cref="MuxStream"/>) or closed, so the peer's reads fail as a truncation instead of ending cleanly.
+    /// The words go to the peer in clear through the router: never put application data in them.
+    /// </summary>
+    public void Abort(string reason)
+    {
+        _writeFailure ??= new IOException($"The stream was aborted: {reason}");
+        if (_inner is MuxStream mux)
+        {
+            mux.Abort(reason);
+        }
+        else
+        {
+            _inner.Dispose();
+        }
+    }
+
     /// <inheritdoc/>
     public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
 

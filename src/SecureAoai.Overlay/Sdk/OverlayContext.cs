@@ -76,7 +76,7 @@ public sealed class OverlayContext : IAsyncDisposable
     /// <param name="service">The service's name.</param>
     /// <param name="cancellationToken">Cancels the dial.</param>
     /// <returns>The connection.</returns>
-    /// <exception cref="OverlayDialException">Not authorized, no binder, no such service, router unreachable, or refused; <see cref="OverlayDialException.Reason"/> says which.</exception>
+    /// <exception cref="OverlayDialException">Not authorized (or no such service), no binder, busy, router unreachable, or refused; <see cref="OverlayDialException.Reason"/> says which.</exception>
     public async Task<OverlayStream> DialAsync(string service, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
@@ -89,14 +89,7 @@ public sealed class OverlayContext : IAsyncDisposable
         }
         catch (MuxStreamRejectedException rejected)
         {
-            var reason = rejected.Reason switch
-            {
-                var r when r.StartsWith("not authorized", StringComparison.Ordinal) => OverlayDialFailure.NotAuthorized,
-                var r when r.StartsWith("no terminator", StringComparison.Ordinal) => OverlayDialFailure.NoTerminator,
-                var r when r.StartsWith("no such service", StringComparison.Ordinal) => OverlayDialFailure.NoSuchService,
-                _ => OverlayDialFailure.Refused,
-            };
-            throw new OverlayDialException(service, reason, $"Dial of '{service}' as '{IdentityName}' failed: {rejected.Reason}.", rejected);
+            throw new OverlayDialException(service, FailureOf(rejected), $"Dial of '{service}' as '{IdentityName}' failed: {rejected.Reason}.", rejected);
         }
         catch (IOException ex) when (ex is not OverlayDialException)
         {
@@ -120,7 +113,7 @@ public sealed class OverlayContext : IAsyncDisposable
     /// <param name="service">The service's name.</param>
     /// <param name="cancellationToken">Cancels the bind.</param>
     /// <returns>The listener.</returns>
-    /// <exception cref="OverlayDialException">Not authorized to bind, no such service, or the router is unreachable.</exception>
+    /// <exception cref="OverlayDialException">Not authorized to bind (or no such service), busy, or the router is unreachable.</exception>
     public async Task<OverlayListener> BindAsync(string service, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
@@ -211,12 +204,18 @@ public sealed class OverlayContext : IAsyncDisposable
         }
         catch (MuxStreamRejectedException rejected)
         {
-            var reason = rejected.Reason.StartsWith("not authorized", StringComparison.Ordinal) ? OverlayDialFailure.NotAuthorized
-                : rejected.Reason.StartsWith("no such service", StringComparison.Ordinal) ? OverlayDialFailure.NoSuchService
-                : OverlayDialFailure.Refused;
-            throw new OverlayDialException(listener.Service, reason, $"Bind of '{listener.Service}' as '{IdentityName}' failed: {rejected.Reason}.", rejected);
+            throw new OverlayDialException(listener.Service, FailureOf(rejected), $"Bind of '{listener.Service}' as '{IdentityName}' failed: {rejected.Reason}.", rejected);
         }
     }
+
+    /// <summary>What a refusal means, from the reason code on the wire; the words are only shown.</summary>
+    private static OverlayDialFailure FailureOf(MuxStreamRejectedException rejected) => rejected.Code switch
+    {
+        ReasonCode.NotAuthorized => OverlayDialFailure.NotAuthorized,
+        ReasonCode.NoTerminator => OverlayDialFailure.NoTerminator,
+        ReasonCode.Busy => OverlayDialFailure.Busy,
+        _ => OverlayDialFailure.Refused,
+    };
 
     /// <summary>The live session, connecting first if there is none.</summary>
     private async Task<MuxSession> SessionAsync(string service, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using SecureAoai.Overlay.Protocol;
+using SecureAoai.Overlay.Router;
 
 namespace SecureAoai.Overlay;
 
@@ -9,17 +10,25 @@ namespace SecureAoai.Overlay;
 /// </summary>
 /// <remarks>
 /// Each dial's end-to-end handshake runs as soon as the dial arrives, at most
-/// <see cref="MaxConcurrentHandshakes"/> at a time, so one slow or vanished caller never holds up
-/// the others; <see cref="AcceptAsync"/> hands out the dials whose handshake succeeded.
+/// <see cref="MaxConcurrentHandshakes"/> at a time and at most <see cref="MaxConcurrentHandshakesPerCaller"/>
+/// of them for one caller, so one slow, vanished or hostile caller never holds up the others;
+/// <see cref="AcceptAsync"/> hands out the dials whose handshake succeeded.
 /// </remarks>
 public sealed class OverlayListener : IAsyncDisposable
 {
     /// <summary>The most end-to-end handshakes in progress at once; more dials wait for a slot.</summary>
     public const int MaxConcurrentHandshakes = 64;
 
+    /// <summary>
+    /// The most of those slots one caller (identity) may hold; its further dials wait for its own
+    /// slots, so a caller whose dials never send their hello holds at most this many.
+    /// </summary>
+    public const int MaxConcurrentHandshakesPerCaller = 16;
+
     private readonly OverlayContext _context;
     private readonly Channel<OverlayStream> _ready;
     private readonly SemaphoreSlim _handshakes = new(MaxConcurrentHandshakes, MaxConcurrentHandshakes);
+    private readonly CallerSlots _callerSlots = new(MaxConcurrentHandshakesPerCaller);
     private readonly CancellationTokenSource _stop = new();
     private readonly int _maxPending;
     private MuxStream? _control;
@@ -99,7 +108,7 @@ public sealed class OverlayListener : IAsyncDisposable
         if (Interlocked.Increment(ref _pending) > _maxPending)
         {
             Interlocked.Decrement(ref _pending);
-            await incoming.RejectAsync($"busy: '{Service}' has too many dials waiting").ConfigureAwait(false);
+            await incoming.RejectAsync(ReasonCode.Busy, $"busy: '{Service}' has too many dials waiting").ConfigureAwait(false);
             return;
         }
 
@@ -109,12 +118,17 @@ public sealed class OverlayListener : IAsyncDisposable
     private async Task HandshakeAsync(MuxIncomingStream incoming)
     {
         OverlayStream? stream = null;
+        var caller = RouterRequest.TryParse(incoming.Metadata.Span)?.Caller ?? string.Empty;
         try
         {
+            // A dial waits for one of its caller's slots, then a shared one. The router gives up on a dial
+            // the binder has not taken within its BinderOpenTimeout (a reset); such a dial is dropped
+            // here without a handshake once its turn comes.
+            using var callerSlot = await _callerSlots.AcquireAsync(caller, _stop.Token).ConfigureAwait(false);
             await _handshakes.WaitAsync(_stop.Token).ConfigureAwait(false);
             try
             {
-                stream = await _context.AcceptDialAsync(this, incoming, _stop.Token).ConfigureAwait(false);
+                stream = incoming.IsAbandoned ? null : await _context.AcceptDialAsync(this, incoming, _stop.Token).ConfigureAwait(false);
             }
             finally
             {
@@ -125,6 +139,14 @@ public sealed class OverlayListener : IAsyncDisposable
         {
             // The listener was disposed while the dial waited.
         }
+        catch (IOException)
+        {
+            // The caller gave up before its dial could be taken.
+        }
+        finally
+        {
+            await RejectIfUndecidedAsync(incoming, ReasonCode.Refused, $"service '{Service}' is no longer bound here").ConfigureAwait(false);
+        }
 
         if (stream is null || !_ready.Writer.TryWrite(stream))
         {
@@ -133,6 +155,19 @@ public sealed class OverlayListener : IAsyncDisposable
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Refuses a dial nobody took or refused yet, so its stream never lingers at the router or here.</summary>
+    private static async Task RejectIfUndecidedAsync(MuxIncomingStream incoming, ReasonCode code, string reason)
+    {
+        try
+        {
+            await incoming.RejectAsync(code, reason).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already accepted or refused: that answer stands.
         }
     }
 }

@@ -43,6 +43,23 @@ public sealed class OverlayStream : Stream
     /// <returns>A task that completes when the close is queued.</returns>
     public ValueTask CompleteWritesAsync() => _completeWrites();
 
+    /// <summary>
+    /// Ends the connection abnormally: the other end's reads and writes fail with an <see cref="IOException"/>
+    /// instead of seeing a clean end, so it can tell a cut-off transfer from a complete one. Call it when
+    /// this side fails in the middle of an exchange; after a complete one, just dispose. Dispose afterwards all the same.
+    /// </summary>
+    public void Abort()
+    {
+        if (_inner is Crypto.SealedStream sealedStream)
+        {
+            sealedStream.Abort("the other end aborted the connection");
+        }
+        else
+        {
+            _inner.Dispose();
+        }
+    }
+
     /// <inheritdoc/>
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _inner.ReadAsync(buffer, cancellationToken);
 
