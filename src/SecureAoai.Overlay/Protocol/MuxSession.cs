@@ -75,6 +75,18 @@ internal sealed class MuxSession : IAsyncDisposable
         }
     }
 
+    /// <summary>Gets whether the session is closing or closed: no new stream can open on it, even while its loops still finish (<see cref="Completion"/>).</summary>
+    public bool IsClosed
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _closed;
+            }
+        }
+    }
+
     internal MuxOptions Options => _options;
 
     /// <summary>Gets the queue every frame of this session goes out through.</summary>

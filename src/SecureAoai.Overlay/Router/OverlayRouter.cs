@@ -270,14 +270,15 @@ internal sealed class OverlayRouter : IAsyncDisposable
             }
 
             // Authorization alone answers a name the caller may not use, whether or not the service
-            // exists (policies only match existing services), so names cannot be probed.
-            var allowed = request.Op == RouterRequest.Bind
-                ? _authority.CanBind(session.Caller.Name, request.Service)
-                : _authority.CanDial(session.Caller.Name, request.Service);
+            // exists (policies only match existing services), so names cannot be probed. Revocation is
+            // read here too, so one made by another process applies at the next request, not at the sweep.
+            var caller = session.Caller.Name;
+            var allowed = !_authority.IsRevoked(caller)
+                && (request.Op == RouterRequest.Bind ? _authority.CanBind(caller, request.Service) : _authority.CanDial(caller, request.Service));
             if (!allowed)
             {
-                RouterLog.Denied(_logger, session.Caller.Name, request.Op, request.Service);
-                await incoming.RejectAsync(ReasonCode.NotAuthorized, $"not authorized: identity '{session.Caller.Name}' may not {request.Op} service '{request.Service}', or there is no such service").ConfigureAwait(false);
+                RouterLog.Denied(_logger, caller, request.Op, request.Service);
+                await incoming.RejectAsync(ReasonCode.NotAuthorized, $"not authorized: identity '{caller}' may not {request.Op} service '{request.Service}', or there is no such service").ConfigureAwait(false);
                 return;
             }
 
@@ -485,7 +486,7 @@ internal sealed class OverlayRouter : IAsyncDisposable
             return null;
         }
 
-        var live = set.Keys.Where(t => !t.Owner.Mux.Completion.IsCompleted && !exclude.Contains(t)).ToArray();
+        var live = set.Keys.Where(t => !t.Owner.Mux.IsClosed && !exclude.Contains(t)).ToArray();
         if (live.Length == 0)
         {
             return null;

@@ -45,7 +45,7 @@ public sealed class OverlayContext : IAsyncDisposable
     public string IdentityName => _identity.Name;
 
     /// <summary>Whether the context holds a live connection to the router.</summary>
-    public bool IsConnected => Volatile.Read(ref _session) is { Completion.IsCompleted: false };
+    public bool IsConnected => Volatile.Read(ref _session) is { IsClosed: false };
 
     /// <summary>Creates a context for an enrolled identity; it connects on the first dial or bind.</summary>
     /// <param name="identity">The identity (see <see cref="OverlayIdentity.Load"/>).</param>
@@ -220,7 +220,8 @@ public sealed class OverlayContext : IAsyncDisposable
     /// <summary>The live session, connecting first if there is none.</summary>
     private async Task<MuxSession> SessionAsync(string service, CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _session) is { Completion.IsCompleted: false } live)
+        // A session that got its GoAway is gone, even while its loops still finish: a dial then reconnects.
+        if (Volatile.Read(ref _session) is { IsClosed: false } live)
         {
             return live;
         }
@@ -228,7 +229,7 @@ public sealed class OverlayContext : IAsyncDisposable
         await _connectGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (Volatile.Read(ref _session) is { Completion.IsCompleted: false } connected)
+            if (Volatile.Read(ref _session) is { IsClosed: false } connected)
             {
                 return connected;
             }
