@@ -3,8 +3,26 @@ using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using SecureAoai.Benchmarks.Soak;
 
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- [--quick] [--filter *Client*]
+// dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- soak [--frames 1000000] (see RouterSoak)
+if (args is ["soak", .. var soakArgs])
+{
+    return await RouterSoak.RunAsync(soakArgs);
+}
+
+if (args is [SoakRouterProcess.Command, var overlayDirectory])
+{
+    return await SoakRouterProcess.RunAsync(overlayDirectory);
+}
+
+if (args is [SoakAttackProcess.Command, var identityFile, var port, var frames, var attackers, var seed, var maxPayload])
+{
+    var invariant = System.Globalization.CultureInfo.InvariantCulture;
+    return await SoakAttackProcess.RunAsync(identityFile, int.Parse(port, invariant), long.Parse(frames, invariant), int.Parse(attackers, invariant), int.Parse(seed, invariant), int.Parse(maxPayload, invariant));
+}
+
 // --quick: few, short iterations (under 3 minutes for everything); without it, BenchmarkDotNet's defaults.
 var quick = args.Contains("--quick");
 var rest = args.Where(a => a != "--quick").ToArray();
@@ -17,3 +35,4 @@ var config = DefaultConfig.Instance
     .AddDiagnoser(MemoryDiagnoser.Default)
     .WithOptions(ConfigOptions.JoinSummary);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest.Length == 0 ? ["--filter", "*"] : rest, config);
+return 0;

@@ -4,6 +4,7 @@ using SecureAoai.Overlay.Controller;
 using SecureAoai.Overlay.Protocol;
 using SecureAoai.Overlay.Router;
 using SecureAoai.Overlay.Tests.Controller;
+using SecureAoai.Overlay.Tests.Soak;
 using SecureAoai.Overlay.Tests.Testing;
 
 namespace SecureAoai.Overlay.Tests.Fabric;
@@ -222,7 +223,7 @@ public sealed class FabricTests
         var closed = 0;
         for (var i = 0; i < 50; i++)
         {
-            await using var ssl = await RouterConnection.ConnectTlsAsync(fabric.Router.LocalEndPoint.Port, attacker, cancellationToken: cancel.Token);
+            await using var ssl = await RouterTls.ConnectAsync(fabric.Router.LocalEndPoint.Port, attacker, cancellationToken: cancel.Token);
 
             // At least a whole frame header, so the router has something to refuse rather than more to wait for.
             var garbage = new byte[random.Next(FrameLimits.HeaderBytes, 4096)];
@@ -238,7 +239,7 @@ public sealed class FabricTests
                 // The router may already have closed on the first bad header.
             }
 
-            if (await RouterConnection.ClosedByPeerAsync(ssl, cancel.Token))
+            if (await RouterTls.ClosedByPeerAsync(ssl, cancel.Token))
             {
                 closed++;
             }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using SecureAoai.Overlay.Protocol;
 using SecureAoai.Overlay.Router;
+using SecureAoai.Overlay.Tests.Soak;
 using SecureAoai.Overlay.Tests.Testing;
 
 namespace SecureAoai.Overlay.Tests.Fabric;
@@ -71,7 +72,7 @@ public sealed class RouterAdmissionHostileTests
             await extra.ConnectAsync(IPAddress.Loopback, fabric.Router.LocalEndPoint.Port, cancel.Token);
             using var extraOpen = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token);
             extraOpen.CancelAfter(TimeSpan.FromSeconds(20));
-            Assert.True(await RouterConnection.ClosedByPeerAsync(new NetworkStream(extra), extraOpen.Token), "a connection past the handshake cap was left open");
+            Assert.True(await RouterTls.ClosedByPeerAsync(new NetworkStream(extra), extraOpen.Token), "a connection past the handshake cap was left open");
         }
 
         foreach (var socket in stalled)

@@ -1,11 +1,8 @@
 using System.Buffers.Binary;
-using System.Net;
-using System.Net.Security;
-using System.Net.Sockets;
 using SecureAoai.Overlay.Controller;
-using SecureAoai.Overlay.Internal;
 using SecureAoai.Overlay.Protocol;
 using SecureAoai.Overlay.Router;
+using SecureAoai.Overlay.Tests.Soak;
 
 namespace SecureAoai.Overlay.Tests.Testing;
 
@@ -30,50 +27,10 @@ internal sealed class RouterConnection : IAsyncDisposable
 
     public Task Run { get; }
 
-    /// <summary>Mutual TLS to the router at <paramref name="port"/> as <paramref name="identity"/>; a small receive buffer makes a peer that stops reading stop at once.</summary>
-    public static async Task<SslStream> ConnectTlsAsync(int port, OverlayIdentity identity, int? receiveBufferBytes = null, CancellationToken cancellationToken = default)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        if (receiveBufferBytes is { } size)
-        {
-            socket.ReceiveBufferSize = size;
-        }
-
-        try
-        {
-            await socket.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
-        try
-        {
-            await ssl.AuthenticateAsClientAsync(
-                new SslClientAuthenticationOptions
-                {
-                    TargetHost = "localhost",
-                    ClientCertificates = [identity.Certificate],
-                    RemoteCertificateValidationCallback = (_, certificate, _, errors) => OverlayTrust.ChainsTo(certificate, identity.CaCertificate, errors),
-                },
-                cancellationToken);
-        }
-        catch
-        {
-            await ssl.DisposeAsync();
-            throw;
-        }
-
-        return ssl;
-    }
-
     /// <summary>A running session to the router; <paramref name="announcedWindowBytes"/> rewrites the window its Hello announces (what a hostile peer would send).</summary>
     public static async Task<RouterConnection> OpenAsync(int port, OverlayIdentity identity, MuxOptions? options = null, int? receiveBufferBytes = null, uint? announcedWindowBytes = null, CancellationToken cancellationToken = default)
     {
-        var gate = new GateStream(await ConnectTlsAsync(port, identity, receiveBufferBytes, cancellationToken));
+        var gate = new GateStream(await RouterTls.ConnectAsync(port, identity, receiveBufferBytes, cancellationToken));
         if (announcedWindowBytes is { } window)
         {
             // The session's first write is its Hello alone: header, then four uint32 limits, the window third.
@@ -96,37 +53,11 @@ internal sealed class RouterConnection : IAsyncDisposable
 
     /// <summary>A TLS connection to the router without a session: the test writes frames itself.</summary>
     public static async Task<RouterConnection> OpenRawAsync(int port, OverlayIdentity identity, CancellationToken cancellationToken = default) =>
-        new(new GateStream(await ConnectTlsAsync(port, identity, null, cancellationToken)), null);
+        new(new GateStream(await RouterTls.ConnectAsync(port, identity, null, cancellationToken)), null);
 
     public static byte[] DialRequest(string service) => new RouterRequest { Op = RouterRequest.Dial, Service = service }.ToBytes();
 
     public static byte[] BindRequest(string service) => new RouterRequest { Op = RouterRequest.Bind, Service = service }.ToBytes();
-
-    /// <summary>Reads until the router closes the connection (end of stream or a reset); false if it is still open when <paramref name="cancellationToken"/> fires.</summary>
-    public static async Task<bool> ClosedByPeerAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[16 * 1024];
-        try
-        {
-            for (var reads = 0; reads < 100_000; reads++)
-            {
-                if (await stream.ReadAsync(buffer, cancellationToken) == 0)
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-        catch (IOException)
-        {
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
 
     public async ValueTask DisposeAsync()
     {
