@@ -64,7 +64,7 @@ internal static class RouterSoak
             var options = new OverlayContextOptions { RouterAddress = $"127.0.0.1:{port}" };
             await using var binder = OverlayContext.Create(binderIdentity, options);
             using var stop = new CancellationTokenSource();
-            var echo = EchoAsync(await binder.BindAsync("echo"), stop.Token);
+            var echo = TransportRig.EchoEachAsync(await binder.BindAsync("echo"), stop.Token);
             var clients = honestIdentities.Select(identity => OverlayContext.Create(identity, options)).ToList();
             try
             {
@@ -156,24 +156,6 @@ internal static class RouterSoak
         await router.StandardInput.WriteLineAsync("STATS");
         var stats = (await router.StandardOutput.ReadLineAsync())!.Split(' ');
         return new Phase(honest, attack, elapsed, long.Parse(stats[1], CultureInfo.InvariantCulture), long.Parse(stats[2], CultureInfo.InvariantCulture));
-    }
-
-    private static async Task EchoAsync(OverlayListener listener, CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            OverlayStream stream;
-            try
-            {
-                stream = await listener.AcceptAsync(cancellationToken);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = TransportRig.EchoAsync(stream, stream.CompleteWritesAsync, cancellationToken);
-        }
     }
 
     private static void Print(Phase quiet, Phase attacked, int attackers, int honestClients, TimeSpan total)

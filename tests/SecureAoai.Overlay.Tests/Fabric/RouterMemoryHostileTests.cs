@@ -56,38 +56,23 @@ public sealed class RouterMemoryHostileTests
     }
 
     /// <summary>Once <paramref name="go"/> completes, writes to every dial until it fails, counting what the stream took.</summary>
-    private static async Task FirehoseAsync(OverlayListener listener, Task go, Action<int> took, CancellationToken cancellationToken)
-    {
-        var chunk = new byte[ChunkBytes];
-        while (!cancellationToken.IsCancellationRequested)
+    private static Task FirehoseAsync(OverlayListener listener, Task go, Action<int> took, CancellationToken cancellationToken) =>
+        EchoServer.ServeEachAsync(listener, connection => Task.Run(async () =>
         {
-            OverlayStream connection;
+            var chunk = new byte[ChunkBytes];
+            await using var _ = connection;
             try
             {
-                connection = await listener.AcceptAsync(cancellationToken);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(async () =>
-            {
-                await using var _ = connection;
-                try
+                await go.WaitAsync(cancellationToken);
+                for (long sent = 0; sent < MaxFiredPerStreamBytes; sent += chunk.Length)
                 {
-                    await go.WaitAsync(cancellationToken);
-                    for (long sent = 0; sent < MaxFiredPerStreamBytes; sent += chunk.Length)
-                    {
-                        await connection.WriteAsync(chunk, cancellationToken);
-                        took(chunk.Length);
-                    }
+                    await connection.WriteAsync(chunk, cancellationToken);
+                    took(chunk.Length);
                 }
-                catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
-                {
-                    // The dialer went away or the test ended.
-                }
-            }, CancellationToken.None);
-        }
-    }
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The dialer went away or the test ended.
+            }
+        }, CancellationToken.None), cancellationToken);
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.Extensions.Time.Testing;
 using SecureAoai.Overlay.Protocol;
 using SecureAoai.Overlay.Tests.Testing;
 
@@ -242,57 +241,6 @@ public sealed class MuxSessionTests
         await Assert.ThrowsAsync<IOException>(() => client.WriteAsync(new byte[1]).AsTask());
         Assert.Null(await pair.Acceptor.AcceptAsync());
         await pair.DisposeAsync();
-    }
-
-    [Fact]
-    public async Task RunAsync_PeerStopsDelivering_DeclaredDeadAtTheIdleTimeoutAndNotBefore()
-    {
-        var time = new FakeTimeProvider();
-        var options = new MuxOptions();
-        var (ours, theirs) = DuplexPipeStream.CreatePair();
-        await using var session = new MuxSession(ours, options, isInitiator: true, time: time);
-        await using var peer = new RawPeer(theirs);
-        Task run = session.RunAsync();
-        await peer.SendHelloAsync();
-
-        // One second short of the idle timeout the session still only pings.
-        time.Advance(options.IdleTimeout - TimeSpan.FromSeconds(1));
-        Assert.NotNull(await peer.ReceiveUntilAsync(FrameType.Ping).WaitAsync(Timeout));
-        Assert.False(session.Completion.IsCompleted);
-        time.Advance(TimeSpan.FromSeconds(1));
-
-        var error = await Assert.ThrowsAsync<IOException>(() => session.Completion.WaitAsync(Timeout));
-        Assert.Contains("IdleTimeout", error.Message);
-        await run.WaitAsync(Timeout);
-    }
-
-    [Fact]
-    public async Task RunAsync_IdleButResponsivePeer_KeepAlivesKeepSessionOpen()
-    {
-        var time = new FakeTimeProvider();
-        var options = new MuxOptions();
-        var (ours, theirs) = DuplexPipeStream.CreatePair();
-        await using var session = new MuxSession(ours, options, isInitiator: true, time: time);
-        await using var peer = new RawPeer(theirs);
-        Task run = session.RunAsync();
-        await peer.SendHelloAsync();
-
-        // Three idle timeouts without application traffic. The peer behaves as a session does: it
-        // answers each of our pings, and pings when it heard nothing for a while; the pong it gets
-        // back also shows our side read everything before the clock moves on.
-        for (ulong round = 1; round <= 9; round++)
-        {
-            time.Advance(options.KeepAliveInterval);
-            var ping = await peer.ReceiveUntilAsync(FrameType.Ping).WaitAsync(Timeout);
-            await peer.SendAsync(FrameType.Pong, 0, ping!.Value.Payload);
-            await peer.SendAsync(FrameType.Ping, 0, [0, 0, 0, 0, 0, 0, 0, (byte)round]);
-            var pong = await peer.ReceiveUntilAsync(FrameType.Pong).WaitAsync(Timeout);
-            Assert.Equal(round, pong!.Value.Payload[7]);
-        }
-
-        Assert.False(session.Completion.IsCompleted, session.Completion.Exception?.InnerException?.Message);
-        Task<MuxStream> open = session.OpenStreamAsync(ReadOnlyMemory<byte>.Empty).AsTask();
-        Assert.NotNull(await peer.ReceiveUntilAsync(FrameType.Open).WaitAsync(Timeout));
     }
 
     [Fact]
