@@ -17,10 +17,9 @@ if (args is [SoakRouterProcess.Command, var overlayDirectory])
     return await SoakRouterProcess.RunAsync(overlayDirectory);
 }
 
-if (args is [SoakAttackProcess.Command, var identityFile, var port, var frames, var attackers, var seed, var maxPayload])
+if (args is [SoakAttackProcess.Command, .. var attackArgs])
 {
-    var invariant = System.Globalization.CultureInfo.InvariantCulture;
-    return await SoakAttackProcess.RunAsync(identityFile, int.Parse(port, invariant), long.Parse(frames, invariant), int.Parse(attackers, invariant), int.Parse(seed, invariant), int.Parse(maxPayload, invariant));
+    return await SoakAttackProcess.RunAsync(attackArgs);
 }
 
 // --quick: few, short iterations (under 3 minutes for everything); without it, BenchmarkDotNet's defaults.

@@ -11,27 +11,32 @@ namespace SecureAoai.Benchmarks.Soak;
 
 /// <summary>
 /// <c>dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- soak [--frames 1000000]
-/// [--attackers 8] [--honest 4] [--baseline-seconds 10] [--seed 20261123]</c>: honest clients echo
-/// through a router first alone, then while an authenticated identity sends it mutated frames over
-/// many live sessions. The router and the attacker each run in a child process of their own; this
-/// one runs the binder and the honest clients. Prints the honest clients' p50/p99 in both phases and
-/// the router's peak memory. Exits 1 if an honest round trip failed or an attacker connection was left open.
+/// [--frames-per-connection 256] [--attackers 8] [--honest 4] [--baseline-seconds 30] [--seed 20261123]</c>:
+/// honest clients echo through a router alone, then while an authenticated identity sends it mutated
+/// frames over many live sessions, then alone again (the baseline is both quiet phases). The router
+/// and the attacker each run in a child process of their own; this one runs the binder and the honest
+/// clients. Prints the honest clients' p50/p99 in each phase and the router's peak memory. Exits 1 if
+/// an honest round trip failed or an attacker connection was left open.
 /// </summary>
 internal static class RouterSoak
 {
     private const int MessageBytes = 1024;
+    private const int Before = 0;
+    private const int UnderAttack = 1;
+    private const int After = 2;
 
     public static async Task<int> RunAsync(string[] args)
     {
         var frames = Argument(args, "--frames", 1_000_000L);
+        var framesPerConnection = (int)Argument(args, "--frames-per-connection", 256L);
         var attackers = (int)Argument(args, "--attackers", 8L);
         var honestClients = (int)Argument(args, "--honest", 4L);
-        var baseline = TimeSpan.FromSeconds(Argument(args, "--baseline-seconds", 10L));
+        var baseline = TimeSpan.FromSeconds(Argument(args, "--baseline-seconds", 30L));
         var seed = (int)Argument(args, "--seed", 20261123L);
         var directory = Path.Combine(Path.GetTempPath(), "secureaoai-soak-" + Guid.NewGuid().ToString("N"));
         try
         {
-            return await RunAsync(directory, frames, attackers, honestClients, baseline, seed);
+            return await RunAsync(directory, new AttackSettings(frames, framesPerConnection, attackers, seed), honestClients, baseline);
         }
         finally
         {
@@ -39,7 +44,7 @@ internal static class RouterSoak
         }
     }
 
-    private static async Task<int> RunAsync(string directory, long frames, int attackers, int honestClients, TimeSpan baseline, int seed)
+    private static async Task<int> RunAsync(string directory, AttackSettings attack, int honestClients, TimeSpan baseline)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -69,22 +74,19 @@ internal static class RouterSoak
             try
             {
                 var clock = Stopwatch.StartNew();
-                var quiet = await MeasureAsync(router, async () =>
-                {
-                    var load = EchoLoad.Start(clients, "echo", MessageBytes, stop.Token);
-                    await load.Ready;
-                    await Task.Delay(baseline);
-                    return (await load.StopAsync(), (MutatedFrameAttack.Report?)null);
-                });
-                var attacked = await MeasureAsync(router, async () =>
-                {
-                    var load = EchoLoad.Start(clients, "echo", MessageBytes, stop.Token);
-                    await load.Ready;
-                    var attack = await AttackAsync(Path.Combine(directory, "mallory.json"), port, frames, attackers, seed);
-                    return (await load.StopAsync(), attack);
-                });
-                Print(quiet, attacked, attackers, honestClients, clock.Elapsed);
-                return attacked.Honest.Errors == 0 && attacked.Attack!.ClosedByRouter == attacked.Attack.Connections ? 0 : 1;
+
+                // One continuous honest load, labelled by phase: alone, under attack, alone again. The two
+                // quiet phases around the attack together are the baseline, so load that drifts on a shared
+                // machine weighs on both sides of the comparison.
+                var load = EchoLoad.Start(clients, "echo", MessageBytes, stop.Token);
+                await load.Ready;
+                var before = await PhaseAsync(router, load, Before, () => Task.Delay(baseline));
+                MutatedFrameAttack.Report? report = null;
+                var during = await PhaseAsync(router, load, UnderAttack, async () => report = await AttackAsync(Path.Combine(directory, "mallory.json"), port, attack));
+                var after = await PhaseAsync(router, load, After, () => Task.Delay(baseline));
+                await load.StopAsync();
+                Print(load, report!, [before, during, after], attack, honestClients, clock.Elapsed);
+                return load.ReportOf().Errors == 0 && report!.ClosedByRouter == report.Connections ? 0 : 1;
             }
             finally
             {
@@ -117,10 +119,17 @@ internal static class RouterSoak
     }
 
     /// <summary>Runs the attack in its own process and reads its report.</summary>
-    private static async Task<MutatedFrameAttack.Report> AttackAsync(string identityFile, int port, long frames, int attackers, int seed)
+    private static async Task<MutatedFrameAttack.Report> AttackAsync(string identityFile, int port, AttackSettings attack)
     {
         using var attacker = StartChild(
-            SoakAttackProcess.Command, identityFile, Text(port), Text(frames), Text(attackers), Text(seed), Text(new Overlay.Protocol.MuxOptions().MaxFramePayloadBytes));
+            SoakAttackProcess.Command,
+            identityFile,
+            Text(port),
+            Text(attack.Frames),
+            Text(attack.FramesPerConnection),
+            Text(attack.Concurrency),
+            Text(attack.Seed),
+            Text(new Overlay.Protocol.MuxOptions().MaxFramePayloadBytes));
         var line = await attacker.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("The attacker process ended without a report.");
         await attacker.WaitForExitAsync();
         var parts = line.Split(' ');
@@ -147,31 +156,42 @@ internal static class RouterSoak
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static async Task<Phase> MeasureAsync(Process router, Func<Task<(EchoLoad.Report Honest, MutatedFrameAttack.Report? Attack)>> run)
+    /// <summary>Runs one phase: labels the honest load with it and reads the router's peaks over it.</summary>
+    private static async Task<Phase> PhaseAsync(Process router, EchoLoad load, int phase, Func<Task> run)
     {
+        load.Phase = phase;
         await router.StandardInput.WriteLineAsync("RESET");
         var clock = Stopwatch.StartNew();
-        var (honest, attack) = await run();
+        await run();
         var elapsed = clock.Elapsed;
         await router.StandardInput.WriteLineAsync("STATS");
         var stats = (await router.StandardOutput.ReadLineAsync())!.Split(' ');
-        return new Phase(honest, attack, elapsed, long.Parse(stats[1], CultureInfo.InvariantCulture), long.Parse(stats[2], CultureInfo.InvariantCulture));
+        return new Phase(elapsed, long.Parse(stats[1], CultureInfo.InvariantCulture), long.Parse(stats[2], CultureInfo.InvariantCulture));
     }
 
-    private static void Print(Phase quiet, Phase attacked, int attackers, int honestClients, TimeSpan total)
+    private static void Print(EchoLoad load, MutatedFrameAttack.Report attack, Phase[] phases, AttackSettings settings, int honestClients, TimeSpan total)
     {
-        var attack = attacked.Attack!;
-        var ratio = attacked.Honest.P99Milliseconds / quiet.Honest.P99Milliseconds;
+        var alone = load.ReportOf(Before, After);
+        var attacked = load.ReportOf(UnderAttack);
+        var ratio = attacked.P99Milliseconds / alone.P99Milliseconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $$"""
             Router soak ({{total.TotalSeconds:0}} s in all)
-              attack: {{attack.Frames:N0}} mutated frames on {{attack.Connections:N0}} authenticated connections ({{attackers}} at a time) in {{attacked.Elapsed.TotalSeconds:0.0}} s; disconnected by the router: {{attack.ClosedByRouter:N0}} of {{attack.Connections:N0}}
+              attack: {{attack.Frames:N0}} mutated frames on {{attack.Connections:N0}} authenticated connections ({{settings.FramesPerConnection}} frames each, {{settings.Concurrency}} at a time) in {{phases[UnderAttack].Elapsed.TotalSeconds:0.0}} s; disconnected by the router: {{attack.ClosedByRouter:N0}} of {{attack.Connections:N0}}
               honest clients ({{honestClients}}, {{MessageBytes}} B echo, a new dial every {{EchoLoad.RoundTripsPerDial}} round trips):
-                alone:        {{quiet.Honest.RoundTrips:N0}} round trips in {{quiet.Elapsed.TotalSeconds:0.0}} s, p50 {{quiet.Honest.P50Milliseconds:0.000}} ms, p99 {{quiet.Honest.P99Milliseconds:0.000}} ms, errors {{quiet.Honest.Errors}}
-                under attack: {{attacked.Honest.RoundTrips:N0}} round trips in {{attacked.Elapsed.TotalSeconds:0.0}} s, p50 {{attacked.Honest.P50Milliseconds:0.000}} ms, p99 {{attacked.Honest.P99Milliseconds:0.000}} ms, errors {{attacked.Honest.Errors}}
+                {{Line("alone, before", load.ReportOf(Before), phases[Before])}}
+                {{Line("under attack", attacked, phases[UnderAttack])}}
+                {{Line("alone, after", load.ReportOf(After), phases[After])}}
+                alone (before and after): p50 {{alone.P50Milliseconds:0.000}} ms, p99 {{alone.P99Milliseconds:0.000}} ms
                 p99 under attack / alone: {{ratio:0.00}}x (goal: at most 2x, {{(ratio <= 2 ? "met" : "not met")}})
-              router process (alone in it): peak working set {{Mebibytes(quiet.PeakWorkingSetBytes)}} alone, {{Mebibytes(attacked.PeakWorkingSetBytes)}} under attack; peak managed heap {{Mebibytes(quiet.PeakHeapBytes)}} alone, {{Mebibytes(attacked.PeakHeapBytes)}} under attack
+              router process (alone in it), peak working set / peak managed heap: {{Memory(phases[Before])}} alone before, {{Memory(phases[UnderAttack])}} under attack, {{Memory(phases[After])}} alone after
             """));
     }
+
+    private static string Line(string name, EchoLoad.Report report, Phase phase) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{name + ":",-15} {report.RoundTrips:N0} round trips in {phase.Elapsed.TotalSeconds:0.0} s, p50 {report.P50Milliseconds:0.000} ms, p99 {report.P99Milliseconds:0.000} ms, errors {report.Errors}");
+
+    private static string Memory(Phase phase) => $"{Mebibytes(phase.PeakWorkingSetBytes)} / {Mebibytes(phase.PeakHeapBytes)}";
 
     private static string Mebibytes(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.0} MiB");
 
@@ -181,5 +201,7 @@ internal static class RouterSoak
         return at >= 0 && at + 1 < args.Length ? long.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
-    private sealed record Phase(EchoLoad.Report Honest, MutatedFrameAttack.Report? Attack, TimeSpan Elapsed, long PeakWorkingSetBytes, long PeakHeapBytes);
+    private sealed record Phase(TimeSpan Elapsed, long PeakWorkingSetBytes, long PeakHeapBytes);
+
+    private sealed record AttackSettings(long Frames, int FramesPerConnection, int Concurrency, int Seed);
 }

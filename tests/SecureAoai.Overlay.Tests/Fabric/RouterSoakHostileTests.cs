@@ -10,6 +10,7 @@ namespace SecureAoai.Overlay.Tests.Fabric;
 public sealed class RouterSoakHostileTests
 {
     private const long Frames = 20_000;
+    private const int FramesPerConnection = 64;
 
     [Fact]
     public async Task Router_20000MutatedFramesAmongHonestClients_HonestClientsServedAndEveryAttackerDisconnected()
@@ -23,10 +24,11 @@ public sealed class RouterSoakHostileTests
 
         var honest = EchoLoad.Start([client, second], "echo", messageBytes: 1024, cancel.Token);
         await honest.Ready.WaitAsync(cancel.Token);
-        var attack = await MutatedFrameAttack.RunAsync(fabric.Router.LocalEndPoint.Port, mallory, "echo", Frames, concurrency: 4, seed: 20261123, fabric.RouterOptions.Mux.MaxFramePayloadBytes, cancel.Token);
-        var served = await honest.StopAsync();
+        var attack = await MutatedFrameAttack.RunAsync(fabric.Router.LocalEndPoint.Port, mallory, "echo", Frames, FramesPerConnection, concurrency: 4, seed: 20261123, fabric.RouterOptions.Mux.MaxFramePayloadBytes, cancel.Token);
+        await honest.StopAsync();
+        var served = honest.ReportOf();
 
-        Assert.True(attack.Connections * (long)MutatedFrameAttack.FramesPerConnection >= Frames, $"only {attack.Connections} connections");
+        Assert.True(attack.Connections * (long)FramesPerConnection >= Frames, $"only {attack.Connections} connections");
         Assert.True(attack.Frames > Frames / 2, $"only {attack.Frames} frames reached live sessions");
         Assert.Equal(attack.Connections, attack.ClosedByRouter);
         Assert.Equal(0, served.Errors);

@@ -5,7 +5,8 @@ namespace SecureAoai.Overlay.Tests.Soak;
 /// <summary>
 /// Honest clients: each keeps a stream to an echoing service and sends a message and reads it back,
 /// over and over, dialing anew every <see cref="RoundTripsPerDial"/> round trips, until stopped.
-/// Records each round trip's latency and every failure.
+/// Records each round trip's latency and every failure under the <see cref="Phase"/> current at the
+/// time, so one continuous load can be reported for parts of a run (before, during, after an attack).
 /// </summary>
 internal sealed class EchoLoad
 {
@@ -13,17 +14,19 @@ internal sealed class EchoLoad
     public const int RoundTripsPerDial = 100;
 
     /// <summary>The most latency samples kept per client.</summary>
-    private const int MaxSamplesPerClient = 1_000_000;
+    private const int MaxSamplesPerClient = 4_000_000;
 
-    private readonly List<double>[] _samples;
+    private readonly List<(int Phase, double Milliseconds)>[] _samples;
+    private readonly List<int>[] _errors;
     private readonly TaskCompletionSource[] _firstRoundTrip;
     private readonly CancellationTokenSource _stop;
     private readonly Task[] _clients;
-    private int _errors;
+    private int _phase;
 
     private EchoLoad(IReadOnlyList<OverlayContext> clients, string service, int messageBytes, CancellationToken cancellationToken)
     {
-        _samples = [.. clients.Select(_ => new List<double>())];
+        _samples = [.. clients.Select(_ => new List<(int, double)>())];
+        _errors = [.. clients.Select(_ => new List<int>())];
         _firstRoundTrip = [.. clients.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))];
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _clients = [.. clients.Select((client, i) => Task.Run(() => ClientAsync(client, service, messageBytes, i)))];
@@ -32,17 +35,31 @@ internal sealed class EchoLoad
     /// <summary>Completes once every client has finished one round trip.</summary>
     public Task Ready => Task.WhenAll(_firstRoundTrip.Select(t => t.Task));
 
+    /// <summary>Gets or sets the label recorded with each round trip and failure from now on. Starts at 0.</summary>
+    public int Phase
+    {
+        get => Volatile.Read(ref _phase);
+        set => Volatile.Write(ref _phase, value);
+    }
+
     public static EchoLoad Start(IReadOnlyList<OverlayContext> clients, string service, int messageBytes, CancellationToken cancellationToken) =>
         new(clients, service, messageBytes, cancellationToken);
 
-    /// <summary>Stops every client and reports.</summary>
-    public async Task<Report> StopAsync()
+    /// <summary>Stops every client.</summary>
+    public async Task StopAsync()
     {
         await _stop.CancelAsync();
         await Task.WhenAll(_clients);
         _stop.Dispose();
-        var all = _samples.SelectMany(s => s).Order().ToArray();
-        return new Report(all.Length, _errors, Percentile(all, 0.50), Percentile(all, 0.99));
+    }
+
+    /// <summary>Round trips, failures and latency percentiles of the given phases (all of them when none is given), once stopped.</summary>
+    public Report ReportOf(params int[] phases)
+    {
+        bool Counts(int phase) => phases.Length == 0 || phases.Contains(phase);
+        var all = _samples.SelectMany(s => s).Where(s => Counts(s.Phase)).Select(s => s.Milliseconds).Order().ToArray();
+        var errors = _errors.Sum(e => e.Count(Counts));
+        return new Report(all.Length, errors, Percentile(all, 0.50), Percentile(all, 0.99));
     }
 
     private async Task ClientAsync(OverlayContext client, string service, int messageBytes, int index)
@@ -63,7 +80,7 @@ internal sealed class EchoLoad
                     await stream.ReadExactlyAsync(reply, _stop.Token);
                     if (samples.Count < MaxSamplesPerClient)
                     {
-                        samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                        samples.Add((Phase, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
                     }
 
                     _firstRoundTrip[index].TrySetResult();
@@ -73,9 +90,10 @@ internal sealed class EchoLoad
             {
                 return;
             }
-            catch (Exception ex) when (ex is IOException or OverlayDialException)
+            catch (IOException)
             {
-                Interlocked.Increment(ref _errors);
+                // A failed dial (OverlayDialException is one) or round trip: counted, then dial again.
+                _errors[index].Add(Phase);
             }
         }
     }
