@@ -7,6 +7,12 @@ using SecureAoai.Benchmarks.Soak;
 
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- [--quick] [--filter *Client*]
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- soak [--frames 1000000] (see RouterSoak)
+// dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- --scenario stream-cuts [REQUESTS]: a count, not a timing.
+if (args is ["--scenario", "stream-cuts", ..])
+{
+    return await SecureAoai.Benchmarks.StreamCutScenario.RunAsync(args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2000);
+}
+
 if (args is ["soak", .. var soakArgs])
 {
     return await RouterSoak.RunAsync(soakArgs);

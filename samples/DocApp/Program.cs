@@ -16,6 +16,16 @@ if (identityFile is not null)
     {
         o.IdentityFile = identityFile;
         o.Bind(builder.Configuration["Overlay:Service"] ?? "docapp");
+        // The Host names the app answers to: by default loopback (a browser tunnel) and the service name.
+        // Set Overlay:AllowedHosts (';'-separated) to the tunnel's exact address, such as 127.0.0.1:8080.
+        if (builder.Configuration["Overlay:AllowedHosts"] is { Length: > 0 } hosts)
+        {
+            o.AllowedHosts.Clear();
+            foreach (var host in hosts.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                o.AllowedHosts.Add(host);
+            }
+        }
     });
 }
 

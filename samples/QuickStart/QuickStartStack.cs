@@ -52,12 +52,10 @@ internal sealed class QuickStartStack(string identity, TextWriter output) : IAsy
         var docIdentity = await EnrollAsync(overlay, "docapp", "apps");
         var browserIdentity = await EnrollAsync(overlay, "browser", "browsers");
 
-        // 3. The apps, dark: Kestrel serves each only on its overlay binding.
+        // 3. Tunnels on loopback for the browser, dialing as "browser". Any page the browser opens can
+        //    reach them, so each app answers only to its own tunnel's address (not to a DNS-rebinding
+        //    page's name) and refuses posts from other sites (UseOverlay's default).
         var contextOptions = new OverlayContextOptions { RouterAddress = routerAddress };
-        await StartAppAsync("chatapp", chatIdentity, contextOptions, settings, ChatAppHost.ConfigureServices, app => ChatAppHost.MapEndpoints(app), cancellationToken);
-        await StartAppAsync("docapp", docIdentity, contextOptions, settings, DocAppHost.ConfigureServices, app => DocAppHost.MapEndpoints(app), cancellationToken);
-
-        // 4. Tunnels on loopback for the browser, dialing as "browser".
         var browser = OverlayContext.Create(browserIdentity, contextOptions);
         _stopInReverse.Add(browser);
         var chatTunnel = OverlayTunnel.Start(browser, "chatapp", new IPEndPoint(IPAddress.Loopback, 0));
@@ -66,6 +64,10 @@ internal sealed class QuickStartStack(string identity, TextWriter output) : IAsy
         _stopInReverse.Add(docTunnel);
         ChatUrl = new Uri($"http://127.0.0.1:{chatTunnel.LocalEndPoint.Port}/");
         DocUrl = new Uri($"http://127.0.0.1:{docTunnel.LocalEndPoint.Port}/");
+
+        // 4. The apps, dark: Kestrel serves each only on its overlay binding.
+        await StartAppAsync("chatapp", chatIdentity, contextOptions, ChatUrl, settings, ChatAppHost.ConfigureServices, app => ChatAppHost.MapEndpoints(app), cancellationToken);
+        await StartAppAsync("docapp", docIdentity, contextOptions, DocUrl, settings, DocAppHost.ConfigureServices, app => DocAppHost.MapEndpoints(app), cancellationToken);
 
         await output.WriteLineAsync($"""
 
@@ -117,6 +119,7 @@ internal sealed class QuickStartStack(string identity, TextWriter output) : IAsy
         string service,
         OverlayIdentity appIdentity,
         OverlayContextOptions contextOptions,
+        Uri tunnel,
         Dictionary<string, string?> settings,
         Func<WebApplicationBuilder, WebApplicationBuilder> configureServices,
         Action<WebApplication> mapEndpoints,
@@ -131,6 +134,8 @@ internal sealed class QuickStartStack(string identity, TextWriter output) : IAsy
             o.Identity = appIdentity;
             o.ContextOptions = contextOptions;
             o.Bind(service);
+            o.AllowedHosts.Clear();
+            o.AllowedHosts.Add(tunnel.Authority);
         });
         var app = builder.Build();
         app.UseOverlayIdentity();

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -42,6 +43,19 @@ internal static class Smoke
         var result = await ask.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
         var first = ask.IsSuccessStatusCode ? result.GetProperty("citations")[0].GetProperty("excerpt").GetString() ?? "" : "";
         ok &= Check(output, first.Contains("Failover moves", StringComparison.Ordinal), $"DocApp answered citing: \"{first[..Math.Min(first.Length, 60)]}...\"");
+
+        // What any web page open in the browser could send through a tunnel: a request under its own
+        // name once DNS rebinding points that name at 127.0.0.1, and an upload posted from its site.
+        using var rebound = new HttpRequestMessage(HttpMethod.Get, new Uri(chat, "api/me")) { Headers = { Host = "rebound.attacker.example" } };
+        using var reboundAnswer = await http.SendAsync(rebound, cancellationToken);
+        ok &= Check(output, reboundAnswer.StatusCode == HttpStatusCode.BadRequest, $"ChatApp refuses a request naming another host, as a DNS-rebinding page would send ({(int)reboundAnswer.StatusCode})");
+        using var planted = new HttpRequestMessage(HttpMethod.Post, new Uri(doc, "api/documents?name=planted.md"))
+        {
+            Content = new StringContent("# Planted", Encoding.UTF8, "text/markdown"),
+            Headers = { { "Origin", "http://attacker.example" } },
+        };
+        using var plantedAnswer = await http.SendAsync(planted, cancellationToken);
+        ok &= Check(output, plantedAnswer.StatusCode == HttpStatusCode.Forbidden, $"DocApp refuses an upload posted from another site ({(int)plantedAnswer.StatusCode})");
         return ok;
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using SecureAoai.Overlay;
 using SecureAoai.Overlay.Controller;
@@ -47,10 +48,11 @@ public sealed class OverlayHostingOptions
     public OverlayContextOptions ContextOptions { get; set; } = new();
 
     /// <summary>
-    /// Whether start-up fails when any TCP or Unix-socket binding is configured (the <c>urls</c>
+    /// Whether start-up fails when any binding other than the overlay's is configured (the <c>urls</c>
     /// setting, <c>ASPNETCORE_URLS</c>, <c>--urls</c>, <c>http_ports</c>/<c>https_ports</c>,
-    /// <c>Kestrel:Endpoints</c> or a <c>Listen*</c> call in code), so the app is reachable only through
-    /// the overlay. The default value is <see langword="true"/>.
+    /// <c>Kestrel:Endpoints</c>, or a <c>Listen*</c> call in code: TCP, QUIC (HTTP/3), Unix socket, handle
+    /// or named pipe), or when the web server is not Kestrel, so the app is reachable only through the
+    /// overlay. The default value is <see langword="true"/>.
     /// </summary>
     public bool DarkMode { get; set; } = true;
 
@@ -60,6 +62,30 @@ public sealed class OverlayHostingOptions
     /// to negotiate it: the overlay seals the stream end to end). The default value is <see cref="HttpProtocols.Http1AndHttp2"/>.
     /// </summary>
     public HttpProtocols Protocols { get; set; } = HttpProtocols.Http1AndHttp2;
+
+    /// <summary>
+    /// The names a request that comes through the overlay may carry in its Host header; a request with
+    /// any other Host is refused with 400 before the app sees it. A name or address (<c>localhost</c>,
+    /// <c>127.0.0.1</c>, <c>[::1]</c>, <c>chatapp.example</c>) allows every port; with a port
+    /// (<c>127.0.0.1:8080</c>) only that one. The services bound are always allowed (an
+    /// <see cref="HttpClient"/> dialing <c>http://chatapp/</c> sends <c>Host: chatapp</c>), and <c>*</c>
+    /// alone allows anything. This is what keeps a DNS-rebinding page out: a browser tunnel listens on
+    /// loopback, and a page whose own name an attacker re-points at 127.0.0.1 reaches it with that name
+    /// as Host and could read the answers. Clear the list and add your tunnel's exact address to narrow
+    /// it further. The default value is <c>localhost</c>, <c>127.0.0.1</c> and <c>[::1]</c>, any port.
+    /// </summary>
+    public IList<string> AllowedHosts { get; } = ["localhost", "127.0.0.1", "[::1]"];
+
+    /// <summary>
+    /// Whether a state-changing request (any method but GET, HEAD, OPTIONS and TRACE, and any upgrade
+    /// such as a WebSocket) that a browser sends from another site is refused with 403 when it comes
+    /// through the overlay: one whose <c>Sec-Fetch-Site</c> is <c>cross-site</c> or <c>same-site</c>
+    /// (another port of the same host is the same site), or whose <c>Origin</c> is not the app's own.
+    /// Every page the user opens can reach a loopback tunnel, which dials as the user; this keeps such
+    /// a page from posting to the app (an upload, a delete) in the user's name. Clients that are not
+    /// browsers send neither header and are not affected. The default value is <see langword="true"/>.
+    /// </summary>
+    public bool RefuseCrossSiteRequests { get; set; } = true;
 
     /// <summary>The services bound, in the order given to <see cref="Bind"/>.</summary>
     public IReadOnlyList<string> Services => _services;
@@ -100,10 +126,32 @@ public sealed class OverlayHostingOptions
             throw new InvalidOperationException("UseOverlay binds no service; call OverlayHostingOptions.Bind(\"name\") at least once.");
         }
 
+        foreach (var host in AllowedHosts)
+        {
+            if (host != "*" && !IsHostEntry(host))
+            {
+                throw new InvalidOperationException(
+                    $"OverlayHostingOptions.AllowedHosts has '{host}', which is not a host name or address with an optional port " +
+                    "(such as localhost, 127.0.0.1:8080 or [::1]); give names without scheme or path, list each one (no wildcards), or '*' alone for any.");
+            }
+        }
+
         ArgumentNullException.ThrowIfNull(ContextOptions, nameof(ContextOptions));
         if (!Protocols.HasFlag(HttpProtocols.Http1) && !Protocols.HasFlag(HttpProtocols.Http2))
         {
             throw new InvalidOperationException($"OverlayHostingOptions.Protocols is {Protocols}; an overlay stream carries HTTP/1.1 or HTTP/2 (HTTP/3 needs QUIC).");
         }
+    }
+
+    private static bool IsHostEntry(string entry)
+    {
+        if (string.IsNullOrWhiteSpace(entry) || entry.Contains('/', StringComparison.Ordinal) || entry.Contains('*', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var host = new HostString(entry);
+        return host.Host.Length > 0 && Uri.CheckHostName(host.Host.Trim('[', ']')) != UriHostNameType.Unknown
+            && (entry.EndsWith(']') || !entry.Contains(':', StringComparison.Ordinal) || host.Port is > 0);
     }
 }

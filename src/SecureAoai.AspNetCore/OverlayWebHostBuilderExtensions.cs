@@ -44,10 +44,14 @@ public static class OverlayWebHostBuilderExtensions
             services.AddSingleton<IConnectionListenerFactory>(sp => sp.GetRequiredService<OverlayConnectionListenerFactory>());
             if (options.DarkMode)
             {
-                services.AddSingleton<IConnectionListenerFactory, DarkModeGuard>();
+                services.AddSingleton<DarkModeGuard>();
+                services.AddSingleton<IConnectionListenerFactory>(sp => sp.GetRequiredService<DarkModeGuard>());
+                services.AddSingleton<IMultiplexedConnectionListenerFactory>(sp => sp.GetRequiredService<DarkModeGuard>());
                 services.AddHostedService<DarkModeStartupCheck>();
             }
 
+            // First in the pipeline: a foreign Host or a cross-site post through a browser tunnel never reaches the app.
+            services.AddSingleton<IStartupFilter, OverlayRequestGuard>();
             services.AddAuthentication()
                 .AddScheme<AuthenticationSchemeOptions, OverlayAuthenticationHandler>(OverlayClaims.AuthenticationType, displayName: null, configureOptions: null);
             services.Configure<KestrelServerOptions>(kestrel =>

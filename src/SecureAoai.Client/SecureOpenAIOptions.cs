@@ -70,9 +70,10 @@ public sealed class SecureOpenAIOptions
 
     /// <summary>
     /// A PEM file holding a CA certificate to trust (the emulator's test CA), honoured only on a
-    /// connection to a loopback address: a loopback endpoint or authority host, or a name that
-    /// <see cref="Network"/>'s resolver pointed at 127.0.0.1 or ::1. Every other connection is
-    /// validated against the system's trust store. The default value is <see langword="null"/>.
+    /// connection whose socket is connected to a loopback address (127.0.0.0/8, ::1), whatever name
+    /// led there; on a connector's stream, only when the host name itself is <c>localhost</c> or a
+    /// loopback address. Every other connection is validated against the system's trust store. The
+    /// default value is <see langword="null"/>.
     /// </summary>
     public string? TrustedCaCertificatePath { get; set; }
 
@@ -85,8 +86,8 @@ public sealed class SecureOpenAIOptions
     public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
     /// <summary>
-    /// How many more attempts a throttled or failed request gets, across all endpoints.
-    /// The default value is 3.
+    /// How many more attempts a throttled or failed request gets, across all endpoints (the hedging
+    /// strategy's hedged attempts; 0 turns failover off). The default value is 3.
     /// </summary>
     [Range(0, 10, ErrorMessage = "SecureOpenAI:MaxRetries must be between 0 and 10.")]
     public int MaxRetries { get; set; } = 3;

@@ -21,7 +21,7 @@ public sealed class EmulatorIdentity
 
     /// <summary>
     /// Whether the principal holds the <c>Cognitive Services OpenAI User</c> role on every emulated
-    /// resource; without it the data plane answers 403 <c>PermissionDenied</c>.
+    /// resource; without it the data plane answers 401 <c>PermissionDenied</c>, as Azure does.
     /// The default value is <see langword="true"/>.
     /// </summary>
     public bool HasOpenAIUserRole { get; set; } = true;

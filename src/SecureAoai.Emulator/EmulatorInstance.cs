@@ -51,16 +51,20 @@ public sealed class EmulatorInstance
         TimeProvider = timeProvider;
         _keyAuthEnabled = options.KeyAuthEnabled;
         _allowedSourceCidrs = new SourceNetworkList(options.AllowedSourceCidrs);
-        Deployments = new ReadOnlyDictionary<string, EmulatorDeploymentKind>(
-            new Dictionary<string, EmulatorDeploymentKind>(options.Deployments, StringComparer.Ordinal));
+        RegionDisplayName = options.RegionDisplayName ?? AzureRegions.DisplayName(options.Name);
+        Deployments = new ReadOnlyDictionary<string, EmulatedDeployment>(
+            options.Deployments.ToDictionary(d => d.Key, d => EmulatedDeployment.From(d.Key, d.Value), StringComparer.Ordinal));
         _rateLimiter = new RateLimiter(timeProvider, options.RateLimitWindow, options.RateLimits);
 #pragma warning disable CA5394 // Fault draws are for tests and must be repeatable from a seed, not unpredictable.
         _random = options.FaultSeed is int seed ? new Random(seed) : new Random();
 #pragma warning restore CA5394
     }
 
-    /// <summary>The instance's name, also reported in the <c>x-ms-region</c> response header.</summary>
+    /// <summary>The instance's name.</summary>
     public string Name { get; }
+
+    /// <summary>The region's display name the instance sends in <c>x-ms-region</c>, such as <c>East US</c>.</summary>
+    public string RegionDisplayName { get; }
 
     /// <summary>
     /// The resource root, <c>https://localhost:PORT/</c>. Clients of the v1 API use
@@ -112,7 +116,7 @@ public sealed class EmulatorInstance
     /// <summary>A snapshot of the rate limits now in force, by deployment name.</summary>
     public IReadOnlyDictionary<string, EmulatorRateLimit> RateLimits => _rateLimiter.Snapshot();
 
-    internal IReadOnlyDictionary<string, EmulatorDeploymentKind> Deployments { get; }
+    internal IReadOnlyDictionary<string, EmulatedDeployment> Deployments { get; }
 
     internal SourceNetworkList SourceNetworks => _allowedSourceCidrs;
 

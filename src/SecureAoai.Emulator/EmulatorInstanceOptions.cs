@@ -6,7 +6,8 @@ namespace SecureAoai.Emulator;
 public sealed class EmulatorInstanceOptions
 {
     /// <summary>
-    /// The instance's name, reported in the <c>x-ms-region</c> response header and in answers.
+    /// The instance's name, used in answers and, as a region's display name, in the
+    /// <c>x-ms-region</c> response header (see <see cref="RegionDisplayName"/>).
     /// The default value is <c>eastus</c>.
     /// </summary>
     public string Name { get; set; } = "eastus";
@@ -35,15 +36,22 @@ public sealed class EmulatorInstanceOptions
     public List<string> AllowedSourceCidrs { get; } = new();
 
     /// <summary>
-    /// The model deployments by name. The default value holds <c>gpt-4o-mini</c>
-    /// (<see cref="EmulatorDeploymentKind.Chat"/>) and <c>text-embedding-3-small</c>
-    /// (<see cref="EmulatorDeploymentKind.Embedding"/>).
+    /// The model deployments by name. The default value holds <c>gpt-4o-mini</c> (chat, model
+    /// <c>gpt-4o-mini-2024-07-18</c>) and <c>text-embedding-3-small</c> (embedding, model
+    /// <c>text-embedding-3-small</c>).
     /// </summary>
-    public Dictionary<string, EmulatorDeploymentKind> Deployments { get; } = new(StringComparer.Ordinal)
+    public Dictionary<string, EmulatorDeployment> Deployments { get; } = new(StringComparer.Ordinal)
     {
-        ["gpt-4o-mini"] = EmulatorDeploymentKind.Chat,
-        ["text-embedding-3-small"] = EmulatorDeploymentKind.Embedding,
+        ["gpt-4o-mini"] = new EmulatorDeployment { Kind = EmulatorDeploymentKind.Chat, Model = EmulatorDeployment.DefaultChatModel },
+        ["text-embedding-3-small"] = new EmulatorDeployment { Kind = EmulatorDeploymentKind.Embedding, Model = EmulatorDeployment.DefaultEmbeddingModel },
     };
+
+    /// <summary>
+    /// The region's display name, sent in <c>x-ms-region</c> as Azure sends it (<c>East US</c>, not
+    /// <c>eastus</c>). The default value is <see langword="null"/>: the display name of
+    /// <see cref="Name"/> when it is an Azure region name the emulator knows, else <see cref="Name"/>.
+    /// </summary>
+    public string? RegionDisplayName { get; set; }
 
     /// <summary>
     /// The quota of each deployment, by deployment name; a deployment not listed is not limited.

@@ -1,7 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using SecureAoai.AspNetCore.Tests.Infrastructure;
 
 namespace SecureAoai.AspNetCore.Tests;
@@ -13,7 +19,8 @@ public sealed class RunsAlone
 }
 
 /// <summary>
-/// Dark mode: any TCP or Unix-socket binding fails the start, and a dark app opens no port. Alone in its
+/// Dark mode: any binding but the overlay's (TCP, QUIC, Unix socket, named pipe) or a server other than
+/// Kestrel fails the start, and a dark app opens no port. Alone in its
 /// collection, so no other test opens a listener in this process while ports are compared.
 /// </summary>
 [Collection(RunsAlone.Name)]
@@ -101,6 +108,47 @@ public sealed class DarkModeTests
     }
 
     [Fact]
+    public async Task StartAsync_Http3OnlyListenInCode_RefusedNamingQuic()
+    {
+        await using var overlay = await DarkApp.StartAsync();
+        using var certificate = SelfSignedCertificate();
+        await using var app = overlay.BuildApp(builderHook: b => b.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http3;
+            listen.UseHttps(certificate);
+        })));
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync());
+
+        Assert.StartsWith("Dark mode refuses to start: a QUIC (HTTP/3) listen on UDP 127.0.0.1:0 was configured by code (ListenOptions.Protocols with HttpProtocols.Http3", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, overlay.Fabric.Router.TerminatorCount(DarkApp.Service));
+    }
+
+    [Fact]
+    public async Task StartAsync_NamedPipeListenInCode_RefusedNamingThePipe()
+    {
+        await using var overlay = await DarkApp.StartAsync();
+        await using var app = overlay.BuildApp(builderHook: b => b.WebHost.ConfigureKestrel(k => k.ListenNamedPipe("secureaoai-dark-test")));
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync());
+
+        Assert.StartsWith("Dark mode refuses to start: a listen on named pipe 'secureaoai-dark-test' was configured by code (KestrelServerOptions.ListenNamedPipe)", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_ServerIsNotKestrel_RefusedBeforeThatServerStarts()
+    {
+        await using var overlay = await DarkApp.StartAsync();
+        var other = new OtherServer();
+        await using var app = overlay.BuildApp(builderHook: b => b.Services.AddSingleton<IServer>(other));
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync());
+
+        Assert.StartsWith($"Dark mode refuses to start: the web server is {typeof(OtherServer).FullName} (from {typeof(OtherServer).Assembly.GetName().Name}), not Kestrel.", refused.Message, StringComparison.Ordinal);
+        Assert.False(other.Started);
+    }
+
+    [Fact]
     public async Task StartAsync_DarkModeOff_AllowsUrlsAndServesCodeListensOnTcpToo()
     {
         await using var overlay = await DarkApp.StartAsync();
@@ -128,5 +176,33 @@ public sealed class DarkModeTests
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
         return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    private static X509Certificate2 SelfSignedCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1));
+    }
+
+    /// <summary>A web server that is not Kestrel, as UseHttpSys, IIS in-process or a test host would register.</summary>
+    private sealed class OtherServer : IServer
+    {
+        public bool Started { get; private set; }
+
+        public IFeatureCollection Features { get; } = new FeatureCollection();
+
+        public Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken)
+            where TContext : notnull
+        {
+            Started = true;
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public void Dispose()
+        {
+        }
     }
 }

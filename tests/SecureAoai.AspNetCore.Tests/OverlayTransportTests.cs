@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SecureAoai.AspNetCore.Tests.Infrastructure;
@@ -45,6 +46,32 @@ public sealed class OverlayTransportTests
 
         Assert.StartsWith("HTTP/1.1 200 OK", text, StringComparison.Ordinal);
         Assert.Contains("hello bob via Overlay", text, StringComparison.Ordinal);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Get_AppAbortsMidResponse_CallerSeesAResetNotACleanEnd()
+    {
+        await using var overlay = await DarkApp.StartAsync();
+        await using var app = overlay.BuildApp();
+        app.MapGet("/half", async (HttpContext http) =>
+        {
+            // A body read to the end of the connection: only the way it ends tells whole from cut short.
+            http.Response.Headers.Connection = "close";
+            await http.Response.WriteAsync("the first half");
+            await http.Response.Body.FlushAsync();
+            http.Abort();
+        });
+        await app.StartAsync();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+
+        await using var stream = await overlay.Bob.DialAsync(DarkApp.Service, cancel.Token);
+        await stream.WriteAsync("GET /half HTTP/1.0\r\nHost: chatapp\r\n\r\n"u8.ToArray(), cancel.Token);
+        // A reset may overtake the bytes still in flight (as a TCP reset does); what matters is that
+        // the end is not the clean one, which would make "the first half" pass for the whole answer.
+        var ended = await Assert.ThrowsAsync<IOException>(() => stream.CopyToAsync(Stream.Null, cancel.Token));
+
+        Assert.Contains("reset the stream", ended.Message, StringComparison.Ordinal);
         await app.StopAsync();
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -5,22 +6,31 @@ using System.Text.RegularExpressions;
 
 namespace SecureAoai.Cli.Tests;
 
-/// <summary>Runs the walkthrough of docs/overlay.md line by line, exactly as written, in a scratch folder.</summary>
+/// <summary>
+/// Runs the walkthrough of docs/overlay.md line by line, exactly as written, in a scratch folder, with
+/// one substitution: every <c>127.0.0.1:PORT</c> in it names a port picked for this run (the same
+/// documented port always the same picked one), since a fixed port may be taken on a machine running
+/// other tests. The app's port (the <c>--forward</c> target) is the test app's own; the others are free
+/// ports below the ephemeral range, which the OS never hands out by itself.
+/// </summary>
 [Collection(CurrentDirectoryTests.Name)]
 public sealed partial class OverlayWalkthroughTests
 {
-    private const int AppPort = 47080;
+    /// <summary>Only a guard against a hang: every wait below ends on an event long before.</summary>
+    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(120);
 
     [Fact]
     public async Task Walkthrough_AsWrittenInDocs_TunnelReachesTheAppThroughTheOverlay()
     {
-        var lines = WalkthroughLines();
-        Assert.Contains(lines, l => l.StartsWith("secureaoai router run", StringComparison.Ordinal));
+        var documented = WalkthroughLines();
+        Assert.Contains(documented, l => l.StartsWith("secureaoai router run", StringComparison.Ordinal));
+        await using var app = new HelloApp();
+        var ports = PickPorts(documented, app.Port);
+        var lines = documented.Select(line => LoopbackPort().Replace(line, m => $"127.0.0.1:{ports[int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)]}")).ToList();
         var scratch = Directory.CreateTempSubdirectory("secureaoai-walkthrough-");
         var previous = Environment.CurrentDirectory;
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var background = new List<(string Line, Task<int> Run, StringWriter Error, CancellationTokenSource Stop)>();
-        await using var app = new HelloApp(AppPort);
+        using var stop = new CancellationTokenSource(HangGuard);
+        var background = new List<(string Line, Task<int> Run, LineWriter Error, CancellationTokenSource Stop)>();
         Environment.CurrentDirectory = scratch.FullName;
         try
         {
@@ -35,14 +45,14 @@ public sealed partial class OverlayWalkthroughTests
 
                 var runsInBackground = line.EndsWith('&');
                 var args = Tokenize(line.TrimEnd('&').Trim()).Skip(1).ToArray();
-                var output = new StringWriter();
-                var error = new StringWriter();
+                var output = new LineWriter();
+                var error = new LineWriter();
                 var own = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
                 var run = CliApp.RunAsync(args, output, error, own.Token);
                 if (runsInBackground)
                 {
                     background.Add((line, run, error, own));
-                    await WaitUntilListeningAsync(ListenPort(args), run, stop.Token);
+                    await WaitUntilReadyAsync(line, run, output, error, stop.Token);
                     continue;
                 }
 
@@ -61,8 +71,8 @@ public sealed partial class OverlayWalkthroughTests
 
             foreach (var (line, run, error, own) in background)
             {
-                var stopped = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(15)));
-                Assert.True(stopped == run, $"'{line}' did not stop within 15 s of Ctrl+C");
+                var stopped = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(30)));
+                Assert.True(stopped == run, $"'{line}' did not stop within 30 s of Ctrl+C");
                 var exitCode = await run;
                 Assert.True(exitCode == 0, $"'{line}' exited {exitCode} when stopped: {error}");
                 own.Dispose();
@@ -72,6 +82,63 @@ public sealed partial class OverlayWalkthroughTests
 
             Environment.CurrentDirectory = previous;
             scratch.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The port each documented <c>127.0.0.1:PORT</c> stands for in this run: the app's (the host
+    /// line's <c>--forward</c>) is <paramref name="appPort"/>, every other a free port below the
+    /// ephemeral range, chosen at random so that two runs at once do not pick the same.
+    /// </summary>
+    private static Dictionary<int, int> PickPorts(IEnumerable<string> lines, int appPort)
+    {
+        var hostLine = lines.Single(l => l.StartsWith("secureaoai host ", StringComparison.Ordinal));
+        var documentedAppPort = int.Parse(LoopbackPort().Match(hostLine[hostLine.IndexOf("--forward", StringComparison.Ordinal)..]).Groups[1].Value, CultureInfo.InvariantCulture);
+        var ports = new Dictionary<int, int> { [documentedAppPort] = appPort };
+        var ephemeralStart = EphemeralRangeStart();
+        foreach (var documented in lines.SelectMany(l => LoopbackPort().Matches(l)).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).Distinct())
+        {
+            if (ports.ContainsKey(documented))
+            {
+                continue;
+            }
+
+            for (var attempt = 0; ; attempt++)
+            {
+                Assert.True(attempt < 1000, "no free port below the ephemeral range");
+                var candidate = Random.Shared.Next(10_000, ephemeralStart);
+                if (!ports.ContainsValue(candidate) && IsFree(candidate))
+                {
+                    ports[documented] = candidate;
+                    break;
+                }
+            }
+        }
+
+        return ports;
+    }
+
+    /// <summary>The first port the OS hands out for port 0 and outgoing connections (Linux reads it from /proc; elsewhere the IANA start).</summary>
+    private static int EphemeralRangeStart()
+    {
+        const string Range = "/proc/sys/net/ipv4/ip_local_port_range";
+        return File.Exists(Range) && int.TryParse(File.ReadAllText(Range).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture, out var start)
+            ? start
+            : 49152;
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, port);
+            probe.Start();
+            probe.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 
@@ -123,62 +190,96 @@ public sealed partial class OverlayWalkthroughTests
         }
     }
 
-    private static int ListenPort(string[] args)
+    /// <summary>
+    /// Waits until a background command says it is ready (router run, host and tunnel each print one
+    /// line once they listen or are bound), or fails if it exited first.
+    /// </summary>
+    private static async Task WaitUntilReadyAsync(string line, Task<int> run, LineWriter output, LineWriter error, CancellationToken cancellationToken)
     {
-        var at = Array.IndexOf(args, "--listen");
-        if (at < 0)
-        {
-            return -1; // host: binds a service, listens on nothing
-        }
-
-        return int.Parse(args[at + 1].Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        var ready = output.FirstLineAsync(cancellationToken);
+        var first = await Task.WhenAny(ready, run);
+        Assert.True(first == ready, $"'{line}' exited with {(run.IsCompleted ? run.Result : 0)} before it was ready: {error}");
+        await ready;
     }
 
-    /// <summary>Waits (bounded) until a background command listens on its port, or fails if it exited.</summary>
-    private static async Task WaitUntilListeningAsync(int port, Task<int> run, CancellationToken cancellationToken)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            Assert.False(run.IsCompleted, $"a background command exited early with {(run.IsCompleted ? run.Result : 0)}");
-            if (port < 0)
-            {
-                return; // host binds a service and listens on nothing; the request below retries until it is bound
-            }
-
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(25, cancellationToken);
-            }
-        }
-
-        Assert.Fail($"nothing listened on port {port}");
-    }
-
-    /// <summary>The walkthrough's curl: retried (bounded) while the host's bind reaches the router.</summary>
+    /// <summary>
+    /// The walkthrough's curl. The host's bind is confirmed before it prints, but the router may
+    /// record the terminator a moment after; a refused request is retried until the hang guard.
+    /// </summary>
     private static async Task<string> GetThroughTunnelAsync(Uri url, CancellationToken cancellationToken)
     {
         using var http = new HttpClient();
-        for (var attempt = 1; ; attempt++)
+        while (true)
         {
             try
             {
                 return await http.GetStringAsync(url, cancellationToken);
             }
-            catch (HttpRequestException) when (attempt < 40)
+            catch (HttpRequestException) when (!cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(50, cancellationToken);
             }
         }
     }
 
+    [GeneratedRegex(@"127\.0\.0\.1:(\d{1,5})\b")]
+    private static partial Regex LoopbackPort();
+
     [GeneratedRegex("```bash\\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex BashBlock();
+
+    /// <summary>A writer the commands write to while the test reads it: whole lines, under a lock, with an event for the first.</summary>
+    private sealed class LineWriter : StringWriter
+    {
+        private readonly Lock _gate = new();
+        private readonly TaskCompletionSource _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task FirstLineAsync(CancellationToken cancellationToken) => _firstLine.Task.WaitAsync(cancellationToken);
+
+        public override void Write(char value)
+        {
+            lock (_gate)
+            {
+                base.Write(value);
+                if (value == '\n')
+                {
+                    _firstLine.TrySetResult();
+                }
+            }
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            lock (_gate)
+            {
+                base.Write(buffer, index, count);
+                if (Array.IndexOf(buffer, '\n', index, count) >= 0)
+                {
+                    _firstLine.TrySetResult();
+                }
+            }
+        }
+
+        public override void Write(string? value)
+        {
+            lock (_gate)
+            {
+                base.Write(value);
+                if (value?.Contains('\n', StringComparison.Ordinal) == true)
+                {
+                    _firstLine.TrySetResult();
+                }
+            }
+        }
+
+        public override string ToString()
+        {
+            lock (_gate)
+            {
+                return base.ToString();
+            }
+        }
+    }
 
     /// <summary>The "app" of the walkthrough: answers every HTTP request with a fixed text.</summary>
     private sealed class HelloApp : IAsyncDisposable
@@ -187,12 +288,14 @@ public sealed partial class OverlayWalkthroughTests
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _loop;
 
-        public HelloApp(int port)
+        public HelloApp()
         {
-            _listener = new TcpListener(IPAddress.Loopback, port);
+            _listener = new TcpListener(IPAddress.Loopback, 0);
             _listener.Start();
             _loop = ServeAsync();
         }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
         public async ValueTask DisposeAsync()
         {

@@ -31,12 +31,20 @@ internal static class EmulatorRequests
         return http.SendAsync(request);
     }
 
-    /// <summary>Reads an Azure-style error body and returns (code, message).</summary>
-    public static async Task<(string Code, string Message)> ReadErrorAsync(HttpResponseMessage response)
+    /// <summary>
+    /// Reads an Azure error body in either shape and returns (code, message): the code of
+    /// <c>{"error":{...}}</c>, or <see langword="null"/> for the bare <c>{"statusCode","message"}</c>.
+    /// </summary>
+    public static async Task<(string? Code, string Message)> ReadErrorAsync(HttpResponseMessage response)
     {
         using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        JsonElement error = body.RootElement.GetProperty("error");
-        return (error.GetProperty("code").GetString()!, error.GetProperty("message").GetString()!);
+        if (body.RootElement.TryGetProperty("error", out JsonElement error))
+        {
+            return (error.GetProperty("code").GetString()!, error.GetProperty("message").GetString()!);
+        }
+
+        Assert.Equal((int)response.StatusCode, body.RootElement.GetProperty("statusCode").GetInt32());
+        return (null, body.RootElement.GetProperty("message").GetString()!);
     }
 
     public static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response)

@@ -1,3 +1,5 @@
+using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 
 namespace SecureAoai.Emulator.Tests;
@@ -88,11 +90,34 @@ public sealed class EmulatorServerTests
     }
 
     [Fact]
-    public async Task Tls_ClientTrustingOnlyTheSystemStore_RejectsTheServerCertificate()
+    public async Task Tls_ClientTrustingOnlyTheSystemStore_RejectsTheServerCertificateForItsUntrustedRoot()
     {
         await using EmulatorServer server = await EmulatorServer.StartAsync(new EmulatorOptions());
-        using var http = new HttpClient();
+        SslPolicyErrors? reported = null;
+        X509ChainStatusFlags chainStatus = X509ChainStatusFlags.NoError;
+        using var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                // The system store's verdict, unchanged (accepted only without errors), recorded to say why.
+                RemoteCertificateValidationCallback = (_, _, chain, errors) =>
+                {
+                    reported = errors;
+                    chainStatus = chain?.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status) ?? X509ChainStatusFlags.NoError;
+                    return errors == SslPolicyErrors.None;
+                },
+            },
+        };
+        using var http = new HttpClient(handler);
 
-        await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(new Uri(server["eastus"].Endpoint, "openai/v1/models")));
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(new Uri(server["eastus"].Endpoint, "openai/v1/models")));
+
+        // The TLS handshake failed on the certificate chain alone: the name matched, and the root is the emulator's own CA.
+        Assert.Equal(HttpRequestError.SecureConnectionError, refused.HttpRequestError);
+        Assert.IsType<AuthenticationException>(refused.InnerException);
+        Assert.Equal(SslPolicyErrors.RemoteCertificateChainErrors, reported);
+        Assert.True(
+            (chainStatus & (X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain)) != 0,
+            $"expected an untrusted root or a chain that ends at an unknown CA, got {chainStatus}");
     }
 }

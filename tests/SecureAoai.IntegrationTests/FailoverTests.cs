@@ -1,5 +1,6 @@
 using System.ClientModel;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using OpenAI.Chat;
 using SecureAoai.Client.Failover;
 using SecureAoai.Emulator;
@@ -17,7 +18,8 @@ public sealed class FailoverTests
     public async Task CompleteChat_PrimaryThrottled_SecondaryServesAtOnceAndPrimaryAfterCooldown()
     {
         await using var rig = await FailoverRig.StartAsync();
-        using var provider = FailoverRig.Build(rig.Settings());
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var provider = FailoverRig.Build(rig.Settings(), time);
         var cooldown = TimeSpan.FromSeconds(1);
         rig.East.Throttle(cooldown);
 
@@ -31,7 +33,7 @@ public sealed class FailoverTests
         Assert.Equal(2, rig.West.RequestCount);
 
         rig.East.ClearFaults();
-        await Task.Delay(cooldown + TimeSpan.FromMilliseconds(200)); // east's cooldown must run out
+        time.Advance(cooldown); // east's cooldown runs out on the SDK's clock
         var third = await AskAsync(provider);
 
         Assert.Contains("east", third.Value.Content[0].Text, StringComparison.Ordinal);
@@ -142,13 +144,14 @@ public sealed class FailoverTests
         var settings = rig.Settings();
         settings["SecureOpenAI:Failover:BreakerFailureThreshold"] = "2";
         settings["SecureOpenAI:Failover:BaseCooldown"] = "00:00:00.001";
-        using var provider = FailoverRig.Build(settings);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var provider = FailoverRig.Build(settings, time);
         rig.East.InjectErrors(1.0, 503);
 
         for (var i = 0; i < 6; i++)
         {
             await AskAsync(provider, $"call {i}");
-            await Task.Delay(5); // past east's 1 ms cooldown: only the open circuit keeps it out
+            time.Advance(TimeSpan.FromMilliseconds(5)); // past east's 1 ms cooldown: only the open circuit keeps it out
         }
 
         Assert.Equal(2, rig.East.RequestCount);
@@ -165,7 +168,7 @@ public sealed class FailoverTests
             if (i.Name == "west")
             {
                 i.Deployments.Remove(SecureClients.ChatDeployment);
-                i.Deployments["gpt-4o-mini-west"] = EmulatorDeploymentKind.Chat;
+                i.Deployments["gpt-4o-mini-west"] = new EmulatorDeployment { Kind = EmulatorDeploymentKind.Chat };
             }
         });
         var settings = rig.Settings();
@@ -210,12 +213,62 @@ public sealed class FailoverTests
         await using var rig = await FailoverRig.StartAsync();
         var settings = rig.Settings();
         settings["SecureOpenAI:Failover:AttemptTimeout"] = "00:00:00.500";
-        using var provider = FailoverRig.Build(settings);
-        rig.East.InjectLatency(TimeSpan.FromSeconds(10));
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var provider = FailoverRig.Build(settings, time);
+        rig.East.InjectLatency(TimeSpan.FromMinutes(10));
 
-        var answer = await AskAsync(provider);
+        // The attempt's clock is the SDK's: it runs out only when east has the request (the TLS
+        // connect and the token are done), however long those took.
+        var call = AskAsync(provider);
+        for (var i = 0; i < 3000 && rig.East.RequestCount == 0; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(1, rig.East.RequestCount);
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        var answer = await call.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Contains("west", answer.Value.Content[0].Text, StringComparison.Ordinal);
         Assert.Equal(1, rig.East.RequestCount);
+    }
+
+    [Fact]
+    public async Task CompleteChatStreaming_RegionCutsEveryStream_AfterAFewCutsNewStreamsGoToTheHealthyRegion()
+    {
+        const int Requests = 20;
+        const int BreakerThreshold = 5;
+        await using var rig = await FailoverRig.StartAsync();
+        var settings = rig.Settings();
+        settings["SecureOpenAI:Failover:BreakerFailureThreshold"] = BreakerThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["SecureOpenAI:Failover:BreakerBreakDuration"] = "01:00:00";
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var provider = FailoverRig.Build(settings, time);
+        rig.East.Throttle(TimeSpan.FromSeconds(1));
+        rig.West.InjectStreamCut(afterBytes: 300);
+        var chat = provider.GetRequiredService<ChatClient>();
+
+        var outcomes = new List<bool>();
+        for (var i = 0; i < Requests; i++)
+        {
+            var error = await Record.ExceptionAsync(async () =>
+            {
+                await foreach (var _ in chat.CompleteChatStreamingAsync([new UserChatMessage($"a streamed answer long enough to be cut, number {i}")]))
+                {
+                }
+            });
+            outcomes.Add(error is null);
+
+            // Past every cooldown (capped at MaxRetryAfter, 60 s): only west's circuit can keep it out.
+            time.Advance(TimeSpan.FromSeconds(61));
+        }
+
+        // Each cut stream is a success (its headers) and a failure (its cut) for west's breaker: at
+        // half failures and the threshold's count of outcomes, the third cut opens it.
+        var cuts = outcomes.Count(ok => !ok);
+        Assert.Equal(rig.West.FaultedCount, cuts);
+        Assert.InRange(cuts, 1, BreakerThreshold);
+        Assert.All(outcomes.Skip(cuts), Assert.True);
+        Assert.Equal(Requests - cuts, rig.North.RequestCount);
     }
 }

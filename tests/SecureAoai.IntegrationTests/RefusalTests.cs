@@ -1,5 +1,3 @@
-using Azure.Core;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
 using SecureAoai.Client;
@@ -15,7 +13,7 @@ public sealed class RefusalTests(WorkloadIdentityEmulator fixture) : IClassFixtu
         provider.GetRequiredService<ChatClient>().CompleteChatAsync([new UserChatMessage("hello")]);
 
     [Fact]
-    public async Task CompleteChat_WrongAudience_SaysTheAudienceIsWrong()
+    public async Task CompleteChat_WrongAudience_SaysWhichAudienceTheTokenHad()
     {
         var settings = fixture.Settings();
         settings["SecureOpenAI:Credential:Scope"] = "https://storage.azure.com/.default";
@@ -23,39 +21,51 @@ public sealed class RefusalTests(WorkloadIdentityEmulator fixture) : IClassFixtu
 
         var error = await Assert.ThrowsAsync<SecureOpenAIException>(() => AskAsync(provider));
 
+        // Azure's 401 is the same for every bad token; the SDK reads its own token's claims to say which is wrong.
         Assert.Equal(SecureOpenAIRefusal.Unauthorized, error.Reason);
         Assert.Equal(401, error.Status);
-        Assert.Contains("audience", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("audience 'https://storage.azure.com'", error.Message, StringComparison.Ordinal);
         Assert.Contains("https://storage.azure.com/.default", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task CompleteChat_ExpiredToken_SaysItExpiredAfterOneRefresh()
     {
-        var credential = new ExpiredTokenCredential(fixture);
-        var settings = fixture.Settings();
-        using var provider = Build(settings, credential);
+        // A token already expired but reported valid for an hour: what a client with a skewed clock
+        // holds. The refresh gets the same kind, so the 401 comes back.
+        var credential = new MintingCredential(_ => fixture.Emulator.CreateAccessToken(WorkloadIdentityEmulator.WithRole.ClientId, lifetime: TimeSpan.FromMinutes(-5)));
+        using var provider = SecureClients.Build(fixture.Settings(), credential);
+        var requestsBefore = fixture.Instance.RequestCount;
 
         var error = await Assert.ThrowsAsync<SecureOpenAIException>(() => AskAsync(provider));
 
         Assert.Equal(SecureOpenAIRefusal.Unauthorized, error.Reason);
-        Assert.Contains("expired", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("token sent had expired", error.Message, StringComparison.Ordinal);
         Assert.Equal(2, credential.Calls);
+        Assert.Equal(requestsBefore + 2, fixture.Instance.RequestCount);
     }
 
     [Fact]
-    public async Task CompleteChat_IdentityWithoutRole_NamesTheRoleToAssign()
+    public async Task CompleteChat_IdentityWithoutRole_NamesRoleAndPrincipalAfterOneRequest()
     {
         var settings = fixture.Settings();
         settings["SecureOpenAI:Credential:ClientId"] = fixture.FederationWithoutRole.ClientId;
         settings["SecureOpenAI:Credential:FederatedTokenFile"] = fixture.TokenFileWithoutRole;
         using var provider = SecureClients.Build(settings);
+        var requestsBefore = fixture.Instance.RequestCount;
+        var tokensBefore = fixture.Emulator.TokensIssued;
 
         var error = await Assert.ThrowsAsync<SecureOpenAIException>(() => AskAsync(provider));
 
+        // Azure answers a missing role with 401 PermissionDenied: a new token would not have the role,
+        // so the SDK neither refreshes nor sends the request again.
         Assert.Equal(SecureOpenAIRefusal.PermissionDenied, error.Reason);
-        Assert.Equal(403, error.Status);
+        Assert.Equal(401, error.Status);
+        Assert.Equal("PermissionDenied", error.ErrorCode);
         Assert.Contains("Cognitive Services OpenAI User", error.Message, StringComparison.Ordinal);
+        Assert.Contains(WorkloadIdentityEmulator.WithoutRole.ObjectId, error.Message, StringComparison.Ordinal);
+        Assert.Equal(requestsBefore + 1, fixture.Instance.RequestCount);
+        Assert.Equal(tokensBefore + 1, fixture.Emulator.TokensIssued);
     }
 
     [Fact]
@@ -145,34 +155,5 @@ public sealed class RefusalTests(WorkloadIdentityEmulator fixture) : IClassFixtu
 
         Assert.Equal(SecureOpenAIRefusal.DeploymentNotFound, error.Reason);
         Assert.Contains("SecureOpenAI:Deployments", error.Message, StringComparison.Ordinal);
-    }
-
-    private static ServiceProvider Build(Dictionary<string, string?> settings, TokenCredential credential)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection().AddLogging();
-        services.AddSecureOpenAI(configuration.GetSection("SecureOpenAI")).UseCredential(credential);
-        return services.BuildServiceProvider();
-    }
-
-    /// <summary>
-    /// A token the emulator minted already expired, reported as valid for an hour: what a client
-    /// with a skewed clock holds. The refresh gets the same kind, so the 401 comes back.
-    /// </summary>
-    private sealed class ExpiredTokenCredential(WorkloadIdentityEmulator fixture) : TokenCredential
-    {
-        private int _calls;
-
-        public int Calls => _calls;
-
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-            GetTokenAsync(requestContext, cancellationToken).AsTask().GetAwaiter().GetResult();
-
-        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref _calls);
-            var jwt = fixture.Emulator.CreateAccessToken(WorkloadIdentityEmulator.WithRole.ClientId, lifetime: TimeSpan.FromMinutes(-5));
-            return ValueTask.FromResult(new AccessToken(jwt, DateTimeOffset.UtcNow.AddHours(1)));
-        }
     }
 }

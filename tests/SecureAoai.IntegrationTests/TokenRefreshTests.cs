@@ -34,4 +34,20 @@ public sealed class TokenRefreshTests(ShortLivedTokenEmulator fixture) : IClassF
 
         Assert.Equal(issuedBefore + 1, fixture.Emulator.TokensIssued);
     }
+
+    [Fact]
+    public async Task CompleteChat_TokenRejectedWith401_RefreshesOnceAndSucceeds()
+    {
+        // A token for another audience first (Azure's bare 401), then a good one: a rotated or fixed credential.
+        var credential = new MintingCredential(call => fixture.Emulator.CreateAccessToken(
+            WorkloadIdentityEmulator.WithRole.ClientId, audience: call == 1 ? "https://management.azure.com" : "https://cognitiveservices.azure.com"));
+        using var provider = SecureClients.Build(fixture.Settings(), credential);
+        var requestsBefore = fixture.Instance.RequestCount;
+
+        var answer = await provider.GetRequiredService<ChatClient>().CompleteChatAsync([new UserChatMessage("second token works")]);
+
+        Assert.Equal(ChatFinishReason.Stop, answer.Value.FinishReason);
+        Assert.Equal(2, credential.Calls);
+        Assert.Equal(requestsBefore + 2, fixture.Instance.RequestCount);
+    }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
 using OpenAI.Chat;
 using OpenAI.Embeddings;
+using SecureAoai.Emulator;
 using SecureAoai.IntegrationTests.Infrastructure;
 
 namespace SecureAoai.IntegrationTests;
@@ -71,14 +72,16 @@ public sealed class WorkloadIdentityTests(WorkloadIdentityEmulator fixture) : IC
     }
 
     [Fact]
-    public async Task GetModels_OpenAIClient_ListsTheDeployments()
+    public async Task GetModels_OpenAIClient_ListsTheModelsBehindTheDeployments()
     {
         using var provider = SecureClients.Build(fixture.Settings());
         var models = provider.GetRequiredService<OpenAIClient>().GetOpenAIModelClient();
 
         var list = await models.GetModelsAsync();
 
-        Assert.Contains(list.Value, m => m.Id == SecureClients.ChatDeployment);
+        // As Azure does, the list names models (gpt-4o-mini-2024-07-18), not deployments (gpt-4o-mini).
+        Assert.Contains(list.Value, m => m.Id == EmulatorDeployment.DefaultChatModel);
+        Assert.DoesNotContain(list.Value, m => m.Id == SecureClients.ChatDeployment);
     }
 
     [Fact]

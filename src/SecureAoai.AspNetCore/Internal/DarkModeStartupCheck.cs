@@ -9,7 +9,7 @@ namespace SecureAoai.AspNetCore.Internal;
 
 /// <summary>
 /// Dark mode's start-up check: before any hosted service starts (the web server included), it fails
-/// the start when addresses or endpoints are configured. Kestrel would ignore the addresses in favour
+/// the start when the server is not Kestrel, or when addresses or endpoints are configured. Kestrel would ignore the addresses in favour
 /// of the overlay binding, with only a warning; a dark app treats them as the mistake they are.
 /// </summary>
 internal sealed class DarkModeStartupCheck(OverlayHostingOptions options, IConfiguration configuration, IServer server, IOptions<KestrelServerOptions> kestrel) : IHostedLifecycleService
@@ -20,6 +20,12 @@ internal sealed class DarkModeStartupCheck(OverlayHostingOptions options, IConfi
 
     public Task StartingAsync(CancellationToken cancellationToken)
     {
+        // The overlay listens are Kestrel endpoints: any other server ignores them and opens its own.
+        if (server.GetType().Assembly != typeof(KestrelServerOptions).Assembly)
+        {
+            throw DarkMode.RefuseServer(options, server.GetType());
+        }
+
         foreach (var key in AddressKeys)
         {
             if (configuration[key] is { Length: > 0 } value && !string.IsNullOrWhiteSpace(value))

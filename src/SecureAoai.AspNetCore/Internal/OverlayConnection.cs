@@ -13,6 +13,7 @@ internal sealed class OverlayConnection : ConnectionContext, IOverlayConnectionF
     private readonly PipeWriter _output;
     private readonly CancellationTokenSource _closed = new();
     private int _disposed;
+    private int _abortedOnError;
 
     public OverlayConnection(string connectionId, OverlayStream stream, OverlayEndPoint localEndPoint)
     {
@@ -48,6 +49,14 @@ internal sealed class OverlayConnection : ConnectionContext, IOverlayConnectionF
             return;
         }
 
+        // Kestrel passes no reason for a graceful end (the peer finished, or the response is complete)
+        // and one for a failure: a request or response cut short. That one must reach the caller as a
+        // reset, not as the authenticated clean close that says "this is all of it".
+        if (abortReason is not null)
+        {
+            Volatile.Write(ref _abortedOnError, 1);
+        }
+
         // Wake a pending read so Kestrel winds the connection down; the stream itself is closed in DisposeAsync.
         _input.CancelPendingRead();
         try
@@ -72,6 +81,12 @@ internal sealed class OverlayConnection : ConnectionContext, IOverlayConnectionF
 
     private async ValueTask CloseAsync()
     {
+        if (Volatile.Read(ref _abortedOnError) != 0)
+        {
+            // Before the pipes complete: a flush of what is left would otherwise still go out as a clean end.
+            _stream.Abort();
+        }
+
         await _input.CompleteAsync().ConfigureAwait(false);
         try
         {
@@ -84,7 +99,7 @@ internal sealed class OverlayConnection : ConnectionContext, IOverlayConnectionF
 
         try
         {
-            // Sends the authenticated close (a clean end for the peer), then releases the stream.
+            // Sends the authenticated close (a clean end for the peer) unless aborted above, then releases the stream.
             await _stream.DisposeAsync().ConfigureAwait(false);
         }
         catch (IOException)

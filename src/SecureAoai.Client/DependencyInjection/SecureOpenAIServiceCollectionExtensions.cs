@@ -59,6 +59,8 @@ public static class SecureOpenAIServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SecureOpenAIStartupCheck>());
 
         services.TryAddSingleton<SecureOpenAIRateLimits>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<SecureOpenAITransport>();
         services.TryAddSingleton<SecureOpenAIClientFactory>();
         services.TryAddSingleton(sp => sp.GetRequiredService<SecureOpenAIClientFactory>().OpenAIClient);
         services.TryAddSingleton(sp => sp.GetRequiredService<SecureOpenAIClientFactory>().GetChatClient(null));

@@ -5,13 +5,16 @@ public sealed class SecureOpenAIFailoverOptions
 {
     /// <summary>
     /// The most one request may take until its response headers arrive, attempts and waits included.
-    /// A stream's body is not limited by it. The default value is 5 minutes.
+    /// A stream's body is not limited by it (the OpenAI client's <c>NetworkTimeout</c> bounds each
+    /// read). The default value is 5 minutes, sized for long completions, not the 30 seconds of
+    /// Microsoft.Extensions.Http.Resilience's standard handlers.
     /// </summary>
     public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// The most one attempt may take until its response headers arrive. A non-streamed completion
-    /// sends its headers only when the whole answer is ready, so this is generous. The default value is 100 seconds.
+    /// sends its headers only when the whole answer is ready, so this is generous (the standard
+    /// handlers' 10 seconds would cut long answers). The default value is 100 seconds.
     /// </summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
@@ -21,7 +24,12 @@ public sealed class SecureOpenAIFailoverOptions
     /// <summary>Whether a 404 (a deployment missing at one resource) tries the next endpoint. The default value is <see langword="false"/>.</summary>
     public bool FailoverOnNotFound { get; set; }
 
-    /// <summary>Failures in a row, with no success, after which an endpoint's circuit opens. The default value is 5.</summary>
+    /// <summary>
+    /// The fewest attempt outcomes, within the breaker's window (30 seconds, or <see cref="BreakerBreakDuration"/>
+    /// if longer), before an endpoint's circuit may open; it opens when at least half of them are
+    /// failures (5xx, 408, timeouts, connection failures, streams cut after their headers; throttles
+    /// count as successes). A run of failures with no success opens it after this many. The default value is 5.
+    /// </summary>
     public int BreakerFailureThreshold { get; set; } = 5;
 
     /// <summary>How long an open circuit keeps its endpoint out before one probe request. The default value is 30 seconds.</summary>

@@ -21,7 +21,7 @@ public static class SecureOpenAIHealthCheckExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var tagList = tags?.ToArray() ?? [];
         builder.Add(new HealthCheckRegistration("secureopenai-credential", sp => new CredentialHealthCheck(sp.GetRequiredService<SecureOpenAIClientFactory>()), failureStatus, tagList));
-        builder.Add(new HealthCheckRegistration("secureopenai-network", sp => new NetworkHealthCheck(sp.GetRequiredService<SecureOpenAIClientFactory>()), failureStatus, tagList));
+        builder.Add(new HealthCheckRegistration("secureopenai-network", sp => new NetworkHealthCheck(sp.GetRequiredService<SecureOpenAITransport>().Endpoints), failureStatus, tagList));
         return builder;
     }
 }

@@ -18,6 +18,9 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Information, "Request to {Endpoint} was refused with 401 (claims challenge: {HasClaimsChallenge}); refreshing the token once and retrying.")]
     public static partial void RetryingAfterUnauthorized(ILogger logger, string endpoint, bool hasClaimsChallenge);
 
+    [LoggerMessage(14, LogLevel.Warning, "Request to {Endpoint} was refused with 401 PermissionDenied: the identity lacks a data-plane role, so the token is not refreshed and the request is not sent again.")]
+    public static partial void NotRefreshingForMissingRole(ILogger logger, string endpoint);
+
     [LoggerMessage(8, LogLevel.Warning, "The credential returned the token the resource just refused (served from its cache); the request is not sent again.")]
     public static partial void RefreshReturnedSameToken(ILogger logger);
 
@@ -44,4 +47,7 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Warning, "Attempt at endpoint {Endpoint} failed ({Outcome}): {Reason}. Trying the next endpoint if one is free.")]
     public static partial void AttemptFailed(ILogger logger, string endpoint, string outcome, string reason);
+
+    [LoggerMessage(15, LogLevel.Warning, "A streamed answer from endpoint {Endpoint} broke after its headers ({Reason}); it is not sent again. The endpoint cools for {CooldownSeconds} s and the failure counts towards its circuit breaker.")]
+    public static partial void StreamBroke(ILogger logger, string endpoint, double cooldownSeconds, string reason);
 }

@@ -11,6 +11,15 @@ internal sealed class SecureOpenAIOptionsValidator : IValidateOptions<SecureOpen
 {
     private const string RegionalSuffix = ".api.cognitive.microsoft.com";
 
+    /// <summary>The shortest attempt timeout Polly's timeout strategy accepts.</summary>
+    private static readonly TimeSpan MinAttemptTimeout = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>The shortest break Polly's circuit breaker accepts (and its shortest sampling window).</summary>
+    private static readonly TimeSpan MinBreakDuration = TimeSpan.FromSeconds(0.5);
+
+    /// <summary>The longest attempt timeout, break or sampling window Polly accepts.</summary>
+    private static readonly TimeSpan MaxPipelineDuration = TimeSpan.FromDays(1);
+
     public ValidateOptionsResult Validate(string? name, SecureOpenAIOptions options)
     {
         var failures = new List<string>();
@@ -103,6 +112,17 @@ internal sealed class SecureOpenAIOptionsValidator : IValidateOptions<SecureOpen
         if (failover.BaseCooldown <= TimeSpan.Zero || failover.BreakerBreakDuration <= TimeSpan.Zero || failover.BreakerFailureThreshold is < 2 or > 1000)
         {
             failures.Add("SecureOpenAI:Failover:BaseCooldown and :BreakerBreakDuration must be positive, and :BreakerFailureThreshold between 2 and 1000.");
+        }
+
+        // The resilience pipeline's own bounds, said here at start rather than by Polly at the first request.
+        if (failover.AttemptTimeout > TimeSpan.Zero && (failover.AttemptTimeout < MinAttemptTimeout || failover.AttemptTimeout > MaxPipelineDuration))
+        {
+            failures.Add($"SecureOpenAI:Failover:AttemptTimeout is {failover.AttemptTimeout.TotalSeconds:0.###} s; it must be between 10 ms and 1 day (the default is 100 s).");
+        }
+
+        if (failover.BreakerBreakDuration > TimeSpan.Zero && (failover.BreakerBreakDuration < MinBreakDuration || failover.BreakerBreakDuration > MaxPipelineDuration))
+        {
+            failures.Add($"SecureOpenAI:Failover:BreakerBreakDuration is {failover.BreakerBreakDuration.TotalSeconds:0.###} s; it must be between 0.5 s and 1 day (the default is 30 s).");
         }
 
         ValidateTrust(options, uris, failures);

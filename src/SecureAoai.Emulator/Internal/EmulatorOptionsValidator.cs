@@ -64,6 +64,12 @@ internal static class EmulatorOptionsValidator
             Require(problems, instance.Port is >= 0 and <= MaxPort, $"Instance '{instance.Name}' has port {instance.Port}; use 0 (ephemeral) to {MaxPort}.");
             Require(problems, !string.IsNullOrEmpty(instance.ApiKey), $"Instance '{instance.Name}' has an empty ApiKey.");
             Require(problems, instance.Deployments.Keys.All(k => !string.IsNullOrWhiteSpace(k)), $"Instance '{instance.Name}' has a deployment with an empty name.");
+            foreach ((string name, EmulatorDeployment? deployment) in instance.Deployments)
+            {
+                Require(problems, deployment is not null, $"Instance '{instance.Name}', deployment '{name}': the deployment is null; give it an EmulatorDeployment.");
+                Require(problems, deployment?.Model is null || !string.IsNullOrWhiteSpace(deployment.Model), $"Instance '{instance.Name}', deployment '{name}': Model is blank; set a model version such as \"gpt-4o-2024-08-06\" or leave it null for the default.");
+            }
+
             Require(problems, instance.RateLimitWindow > TimeSpan.Zero, $"Instance '{instance.Name}' has RateLimitWindow {instance.RateLimitWindow}; it must be positive.");
             foreach ((string deployment, EmulatorRateLimit limit) in instance.RateLimits)
             {

@@ -23,4 +23,7 @@ internal static partial class ControllerLog
 
     [LoggerMessage(6, LogLevel.Information, "Revoked identity {Identity}")]
     public static partial void Revoked(ILogger logger, string identity);
+
+    [LoggerMessage(7, LogLevel.Warning, "Refused a connection from {Remote}: {MaxConnections} connections from that source are already open")]
+    public static partial void TooManyConnectionsFromSource(ILogger logger, EndPoint? remote, int maxConnections);
 }

@@ -5,6 +5,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using SecureAoai.Overlay.Internal;
 
 namespace SecureAoai.Overlay.Controller;
 
@@ -20,31 +21,37 @@ namespace SecureAoai.Overlay.Controller;
 /// <item><c>{"op":"authorize","identity","service","action":"Dial"|"Bind"}</c> (router client certificate) → <c>{"ok":true,"allowed":bool}</c></item>
 /// </list>
 /// Errors: <c>{"ok":false,"error":code,"message":text}</c> with codes bad-request, unauthenticated, forbidden, enrollment-refused.
+/// Anyone who reaches the port gets as far as the handshake, so what one caller can hold is bounded
+/// (<see cref="ControllerServerOptions"/>): connections in all and per source, a deadline on the
+/// whole connection, a read timeout, and two requests on a connection without a client certificate.
 /// </summary>
 internal sealed class ControllerServer : IAsyncDisposable
 {
-    public const int MaxConcurrentConnections = 256;
-    public const int MaxRequestsPerConnection = 64;
-    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(10);
-
     private readonly OverlayController _controller;
     private readonly TcpListener _listener;
     private readonly SslStreamCertificateContext _certificate;
+    private readonly ControllerServerOptions _options;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly SemaphoreSlim _slots = new(MaxConcurrentConnections, MaxConcurrentConnections);
+    private readonly SemaphoreSlim _slots;
+    private readonly ConnectionsPerSource _perSource;
     private readonly Task _acceptLoop;
     private int _disposed;
 
-    private ControllerServer(OverlayController controller, TcpListener listener, X509Certificate2 certificate, ILogger logger)
+    private ControllerServer(
+        OverlayController controller, TcpListener listener, X509Certificate2 certificate, ControllerServerOptions options, ILogger logger,
+        Func<CancellationToken, ValueTask<Socket>> accept)
     {
         _controller = controller;
         _listener = listener;
         ServerCertificate = certificate;
         _certificate = SslStreamCertificateContext.Create(certificate, [controller.CertificateAuthority.Certificate], offline: true);
+        _options = options;
+        _slots = new SemaphoreSlim(options.MaxConnections, options.MaxConnections);
+        _perSource = new ConnectionsPerSource(options.MaxConnectionsPerSource);
         _logger = logger;
         EndPoint = (IPEndPoint)listener.LocalEndpoint;
-        _acceptLoop = AcceptLoopAsync();
+        _acceptLoop = AcceptLoop.RunAsync(accept, Admit, "overlay controller", logger, controller.Time, _stopping.Token);
     }
 
     /// <summary>The bound address (with the real port when 0 was asked for).</summary>
@@ -52,20 +59,29 @@ internal sealed class ControllerServer : IAsyncDisposable
 
     public X509Certificate2 ServerCertificate { get; }
 
-    /// <summary>Starts serving on <paramref name="listener"/> (started here if it is not yet); the server owns and stops it.</summary>
-    public static ControllerServer Start(OverlayController controller, TcpListener listener, X509Certificate2 certificate, ILogger logger)
+    /// <summary>
+    /// Starts serving on <paramref name="listener"/> (started here if it is not yet); the server owns and
+    /// stops it. <paramref name="options"/> defaults to <see cref="ControllerServerOptions"/>' defaults;
+    /// <paramref name="accept"/>, when set, replaces the listener's accept (for tests that make it fail).
+    /// </summary>
+    public static ControllerServer Start(
+        OverlayController controller, TcpListener listener, X509Certificate2 certificate, ILogger logger,
+        ControllerServerOptions? options = null, Func<TcpListener, CancellationToken, ValueTask<Socket>>? accept = null)
     {
         ArgumentNullException.ThrowIfNull(listener);
+        options ??= new ControllerServerOptions();
+        options.Validate();
         if (!listener.Server.IsBound)
         {
-            listener.Start(MaxConcurrentConnections);
+            listener.Start(options.MaxConnections);
         }
         else
         {
             listener.Start();
         }
 
-        var server = new ControllerServer(controller, listener, certificate, logger);
+        var server = new ControllerServer(
+            controller, listener, certificate, options, logger, accept is null ? listener.AcceptSocketAsync : cancellationToken => accept(listener, cancellationToken));
         ControllerLog.Listening(logger, server.EndPoint);
         return server;
     }
@@ -81,48 +97,47 @@ internal sealed class ControllerServer : IAsyncDisposable
         _listener.Stop();
         await _acceptLoop.ConfigureAwait(false);
         // Wait for open connections to notice cancellation and give their slots back.
-        for (var i = 0; i < MaxConcurrentConnections; i++)
+        for (var i = 0; i < _options.MaxConnections; i++)
         {
-            await _slots.WaitAsync(ReadTimeout).ConfigureAwait(false);
+            await _slots.WaitAsync(_options.ReadTimeout).ConfigureAwait(false);
         }
 
         _stopping.Dispose();
         ServerCertificate.Dispose();
     }
 
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            if (!_slots.Wait(0))
-            {
-                ControllerLog.TooManyConnections(_logger, socket.RemoteEndPoint, MaxConcurrentConnections);
-                socket.Dispose();
-                continue;
-            }
-
-            _ = ServeAsync(socket);
-        }
-    }
-
-    private async Task ServeAsync(Socket socket)
+    /// <summary>Serves the connection if a slot is free for all and for its source; otherwise closes it at once.</summary>
+    private void Admit(Socket socket)
     {
         var remote = socket.RemoteEndPoint;
+        var source = ConnectionsPerSource.SourceOf(remote);
+        if (!_perSource.TryAdd(source))
+        {
+            ControllerLog.TooManyConnectionsFromSource(_logger, remote, _options.MaxConnectionsPerSource);
+            socket.Dispose();
+            return;
+        }
+
+        if (!_slots.Wait(0))
+        {
+            _perSource.Remove(source);
+            ControllerLog.TooManyConnections(_logger, remote, _options.MaxConnections);
+            socket.Dispose();
+            return;
+        }
+
+        _ = ServeAsync(socket, remote, source);
+    }
+
+    private async Task ServeAsync(Socket socket, EndPoint? remote, IPAddress source)
+    {
+        // Deadlines run on the controller's clock. The whole connection has one; the handshake and each request another.
+        using var deadline = new CancellationTokenSource(_options.ConnectionTimeout, _controller.Time);
+        using var idle = new CancellationTokenSource(_options.ReadTimeout, _controller.Time);
+        using var ends = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, deadline.Token, idle.Token);
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
             await using var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
-            timeout.CancelAfter(ReadTimeout);
             await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
             {
                 ServerCertificateContext = _certificate,
@@ -132,28 +147,37 @@ internal sealed class ControllerServer : IAsyncDisposable
                 // No certificate is fine (enrollment); one that is not ours ends the handshake.
                 RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                     certificate is null || _controller.CertificateAuthority.Issued(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData())),
-            }, timeout.Token).ConfigureAwait(false);
+            }, ends.Token).ConfigureAwait(false);
 
             using var client = ssl.RemoteCertificate is null ? null : X509CertificateLoader.LoadCertificate(ssl.RemoteCertificate.GetRawCertData());
-            for (var i = 0; i < MaxRequestsPerConnection; i++)
+            var maxRequests = client is null ? _options.MaxRequestsWithoutClientCertificate : _options.MaxRequestsPerConnection;
+            for (var i = 0; i < maxRequests; i++)
             {
-                timeout.CancelAfter(ReadTimeout);
-                var request = await ControllerProtocol.ReadAsync(ssl, timeout.Token).ConfigureAwait(false);
+                idle.CancelAfter(_options.ReadTimeout);
+                var request = await ControllerProtocol.ReadAsync(ssl, ends.Token).ConfigureAwait(false);
+                // The read timeout is for the wait alone; answering is bounded by the connection's deadline.
+                idle.CancelAfter(Timeout.InfiniteTimeSpan);
                 if (request is null)
                 {
                     return;
                 }
 
                 var response = await HandleAsync(request, client, remote).ConfigureAwait(false);
-                await ControllerProtocol.WriteAsync(ssl, response, timeout.Token).ConfigureAwait(false);
+                await ControllerProtocol.WriteAsync(ssl, response, ends.Token).ConfigureAwait(false);
             }
+
+            ControllerLog.ConnectionEnded(_logger, remote, $"{maxRequests} requests answered, the most for one connection");
         }
         catch (Exception ex) when (ex is IOException or AuthenticationException or OperationCanceledException or InvalidDataException or SocketException or ObjectDisposedException)
         {
-            ControllerLog.ConnectionEnded(_logger, remote, ex.GetType().Name + ": " + ex.Message);
+            var reason = deadline.IsCancellationRequested ? $"open for {_options.ConnectionTimeout.TotalSeconds:0} s, the most for one connection"
+                : idle.IsCancellationRequested ? $"nothing read for {_options.ReadTimeout.TotalSeconds:0} s"
+                : ex.GetType().Name + ": " + ex.Message;
+            ControllerLog.ConnectionEnded(_logger, remote, reason);
         }
         finally
         {
+            _perSource.Remove(source);
             _slots.Release();
         }
     }

@@ -16,6 +16,7 @@ internal sealed class OverlayCertificateAuthority : IDisposable
     public const string KeyFileName = "ca.key";
     public const string IdentityUriPrefix = "urn:secureaoai:identity:";
     public const string RouterUriPrefix = "urn:secureaoai:router:";
+    public const string GrantSignerUriPrefix = "urn:secureaoai:grant-signer:";
 
     public static readonly TimeSpan RootLifetime = TimeSpan.FromDays(3650);
     public static readonly TimeSpan IdentityCertificateLifetime = TimeSpan.FromDays(365);
@@ -26,6 +27,12 @@ internal sealed class OverlayCertificateAuthority : IDisposable
 
     public const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
     public const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
+
+    /// <summary>
+    /// The extended key usage of the controller's grant-signing certificates, and of no other
+    /// certificate: a UUID-based OID (ITU-T X.667, arc 2.25) so it needs no registration.
+    /// </summary>
+    public const string GrantSigningOid = "2.25.179968197808410328655001007696989458779";
 
     private readonly ECDsa _key;
     private readonly TimeProvider _time;
@@ -164,6 +171,22 @@ internal sealed class OverlayCertificateAuthority : IDisposable
         using var withKey = certificate.CopyWithPrivateKey(key);
         // Re-import so the key is not tied to the 'using' instance above.
         return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+    }
+
+    /// <summary>
+    /// Issues a certificate for the controller's grant-signing key (EKU <see cref="GrantSigningOid"/>
+    /// only, SAN URI urn:secureaoai:grant-signer:NAME), valid for <paramref name="lifetime"/>.
+    /// Parties verify bind and dial grants with it, having chained it to this root.
+    /// </summary>
+    public X509Certificate2 IssueGrantSignerCertificate(string name, ECDsa key, TimeSpan lifetime)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(key);
+        var request = new CertificateRequest(SubjectFor(name), key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddUri(new Uri(GrantSignerUriPrefix + Uri.EscapeDataString(name)));
+        AddLeafExtensions(request, san, [GrantSigningOid]);
+        return Sign(request, lifetime);
     }
 
     /// <summary>True when <paramref name="certificate"/> chains to this root, is in its validity period and allows <paramref name="usageOid"/>.</summary>

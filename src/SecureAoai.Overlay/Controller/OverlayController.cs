@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SecureAoai.Overlay.Crypto;
 
 namespace SecureAoai.Overlay.Controller;
 
@@ -24,10 +25,12 @@ internal sealed class OverlayController : IDisposable
         ControllerAddress = controllerAddress;
         Time = time;
         _logger = logger;
+        _grants = new GrantIssuer(authority, time);
     }
 
     private const string RouterAddressesSetting = "routers";
     private readonly Lock _policyGate = new();
+    private readonly GrantIssuer _grants;
     private PolicySnapshot? _policies;
 
     /// <summary>Raised with the identity's name after <see cref="RevokeIdentity"/> revoked it in this process, so the router can close its live connections.</summary>
@@ -187,6 +190,24 @@ internal sealed class OverlayController : IDisposable
             && policies.Evaluator.Allows(identity, service, action);
     }
 
+    /// <summary>
+    /// A signed grant that lets the identity whose enrolled certificate has SHA-256
+    /// <paramref name="thumbprint"/> (lower-case hex) bind or dial <paramref name="serviceName"/>, with its
+    /// name and roles as this controller knows them; <see langword="null"/> when no such unrevoked
+    /// identity exists or policy does not allow it. A router relays grants but cannot make them, and
+    /// a grant is worthless without the certificate's private key, so asking is safe for any router.
+    /// </summary>
+    public byte[]? IssueGrant(GrantKind kind, string thumbprint, string serviceName)
+    {
+        var policies = Policies();
+        return policies.ByThumbprint.TryGetValue(thumbprint, out var identity)
+            && !identity.IsRevoked
+            && policies.Services.TryGetValue(serviceName, out var service)
+            && policies.Evaluator.Allows(identity, service, kind == GrantKind.Bind ? ServicePolicyType.Bind : ServicePolicyType.Dial)
+                ? _grants.Issue(kind, identity, serviceName, policies.Version)
+                : null;
+    }
+
     /// <summary>Whether the identity is revoked or unknown (from the same snapshot as <see cref="Authorize"/>).</summary>
     public bool IsIdentityRevoked(string identityName) =>
         !Policies().Identities.TryGetValue(identityName, out var identity) || identity.IsRevoked;
@@ -210,8 +231,17 @@ internal sealed class OverlayController : IDisposable
         }
 
         // Read outside the lock: every dial goes through here, and a slow disk must not serialize them.
+        var identities = Store.ListIdentities();
+        var byThumbprint = new Dictionary<string, IdentityRecord>(StringComparer.Ordinal);
+        foreach (var identity in identities.Where(i => i.CertificateThumbprint is not null))
+        {
+            // The first, as ResolveIdentity finds it; a duplicate must not break every authorization.
+            byThumbprint.TryAdd(identity.CertificateThumbprint!, identity);
+        }
+
         var fresh = new PolicySnapshot(
-            Store.ListIdentities().ToDictionary(i => i.Name, StringComparer.Ordinal),
+            identities.ToDictionary(i => i.Name, StringComparer.Ordinal),
+            byThumbprint,
             Store.ListServices().ToDictionary(s => s.Name, StringComparer.Ordinal),
             Store.CreateEvaluator(),
             version);
@@ -226,6 +256,7 @@ internal sealed class OverlayController : IDisposable
     /// <summary>The state <see cref="Authorize"/> reads, taken at one moment.</summary>
     private sealed record PolicySnapshot(
         IReadOnlyDictionary<string, IdentityRecord> Identities,
+        IReadOnlyDictionary<string, IdentityRecord> ByThumbprint,
         IReadOnlyDictionary<string, ServiceRecord> Services,
         PolicyEvaluator Evaluator,
         long Version);
@@ -275,8 +306,12 @@ internal sealed class OverlayController : IDisposable
         return Task.FromResult(StartServer(new TcpListener(endPoint)));
     }
 
-    /// <summary>Starts the network API on a listener the caller created (bound or not); the server owns it.</summary>
-    public ControllerServer StartServer(TcpListener listener)
+    /// <summary>
+    /// Starts the network API on a listener the caller created (bound or not); the server owns it.
+    /// <paramref name="options"/> defaults to <see cref="ControllerServerOptions"/>' defaults;
+    /// <paramref name="accept"/>, when set, replaces the listener's accept (for tests that make it fail).
+    /// </summary>
+    public ControllerServer StartServer(TcpListener listener, ControllerServerOptions? options = null, Func<TcpListener, CancellationToken, ValueTask<Socket>>? accept = null)
     {
         ArgumentNullException.ThrowIfNull(listener);
         var host = HostPort.TryParse(ControllerAddress, out var parsed, out _) ? parsed : "localhost";
@@ -292,7 +327,7 @@ internal sealed class OverlayController : IDisposable
         }
 
         var certificate = CertificateAuthority.IssueServerCertificate("controller", dns.Distinct(StringComparer.OrdinalIgnoreCase), ips.Distinct());
-        return ControllerServer.Start(this, listener, certificate, _logger);
+        return ControllerServer.Start(this, listener, certificate, _logger, options, accept);
     }
 
     /// <summary>Verifies a token and CSR and, in one store transaction, redeems the token and records the issued certificate.</summary>
@@ -328,6 +363,7 @@ internal sealed class OverlayController : IDisposable
 
     public void Dispose()
     {
+        _grants.Dispose();
         Store.Dispose();
         CertificateAuthority.Dispose();
     }

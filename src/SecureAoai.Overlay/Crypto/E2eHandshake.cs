@@ -15,17 +15,20 @@ namespace SecureAoai.Overlay.Crypto;
 /// <para>Both sides run the same two steps, each message framed as a 4-byte big-endian length and at
 /// most <see cref="MaxMessageBytes"/> long:</para>
 /// <list type="number">
-/// <item>Send <c>[version 1][65-byte uncompressed P-256 ephemeral public key]</c>, read the peer's.</item>
-/// <item>Send <c>[u16 length][identity certificate DER][u16 length][signature]</c>, read the peer's. The
-/// signature covers <c>"secureaoai-overlay-e2e-v1 dialer"</c> (or <c>binder</c>) followed by
-/// SHA-256(<c>"secureaoai-overlay-e2e-v1"</c>, service name, dialer key, binder key), made with the
-/// identity's ECDSA (P1363 format) or RSA-PSS key, SHA-256.</item>
+/// <item>Send <c>[version 2][65-byte uncompressed P-256 ephemeral public key]</c>, read the peer's.</item>
+/// <item>Send <c>[u16 length][identity certificate DER][u16 length][signature][u16 length][grant]</c>,
+/// read the peer's. The grant is the binder's bind grant (<see cref="OverlayGrant"/>); the dialer's
+/// is empty (its dial grant reaches the binder from the controller through the router). The signature
+/// covers <c>"secureaoai-overlay-e2e-v2 dialer"</c> (or <c>binder</c>), the transcript hash
+/// SHA-256(<c>"secureaoai-overlay-e2e-v2"</c>, service name, dialer key, binder key) and SHA-256 of the
+/// grant field, made with the identity's ECDSA (P1363 format) or RSA-PSS key, SHA-256.</item>
 /// </list>
 /// <para>Each side checks that the peer certificate chains to the overlay CA alone (custom root trust,
-/// no revocation check, no downloads), that <c>acceptPeer</c> agrees, and that the signature verifies.
-/// HKDF-SHA256 over the ECDH secret, salted with the transcript hash, yields one AES-256-GCM key and
-/// one 4-byte nonce prefix per direction. Failures throw <see cref="AuthenticationException"/>; a
-/// malformed or truncated message throws <see cref="IOException"/>.</para>
+/// no revocation check, no downloads), that <c>checkPeer</c> accepts the certificate and grant, and
+/// that the signature verifies, which proves the peer holds the certificate's key now. HKDF-SHA256 over
+/// the ECDH secret, salted with the transcript hash, yields one AES-256-GCM key and one 4-byte nonce
+/// prefix per direction. Failures throw <see cref="AuthenticationException"/>; a malformed or truncated
+/// message throws <see cref="IOException"/>.</para>
 /// </remarks>
 internal static class E2eHandshake
 {
@@ -35,8 +38,8 @@ internal static class E2eHandshake
     /// <summary>How long the whole handshake may take, on top of the caller's token.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
-    private const string Context = "secureaoai-overlay-e2e-v1";
-    private const byte Version = 1;
+    private const string Context = "secureaoai-overlay-e2e-v2";
+    private const byte Version = 2;
     private const int PublicKeyBytes = 65;
     private const int KeyMaterialBytes = (32 + 4) * 2;
 
@@ -46,11 +49,16 @@ internal static class E2eHandshake
     /// <param name="ownCertificateWithKey">This side's identity certificate, with its ECDSA or RSA private key.</param>
     /// <param name="overlayCa">The overlay CA the peer certificate must chain to.</param>
     /// <param name="serviceName">The service dialed; both sides must agree on it.</param>
-    /// <param name="acceptPeer">Extra checks on the peer certificate (for example, that the binder may bind the service); <see langword="null"/> accepts any certificate from the CA.</param>
+    /// <param name="ownGrant">The grant this side presents: the binder's bind grant; empty for the dialer.</param>
+    /// <param name="checkPeer">
+    /// Checks the peer's certificate (already chained to the CA) and the grant it presented, throwing
+    /// <see cref="AuthenticationException"/> to refuse (for example, that the binder is entitled to bind
+    /// the service); <see langword="null"/> accepts any certificate from the CA.
+    /// </param>
     /// <param name="cancellationToken">Cancels the handshake.</param>
-    /// <exception cref="AuthenticationException">The peer's certificate, signature or key is not acceptable.</exception>
+    /// <exception cref="AuthenticationException">The peer's certificate, grant, signature or key is not acceptable.</exception>
     /// <exception cref="IOException">The peer sent a malformed message or the stream ended.</exception>
-    public static async Task<SealedStream> RunAsync(Stream inner, bool isDialer, X509Certificate2 ownCertificateWithKey, X509Certificate2 overlayCa, string serviceName, Func<X509Certificate2, bool>? acceptPeer, CancellationToken cancellationToken)
+    public static async Task<SealedStream> RunAsync(Stream inner, bool isDialer, X509Certificate2 ownCertificateWithKey, X509Certificate2 overlayCa, string serviceName, ReadOnlyMemory<byte> ownGrant, Action<X509Certificate2, ReadOnlyMemory<byte>>? checkPeer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(ownCertificateWithKey);
@@ -77,17 +85,16 @@ internal static class E2eHandshake
         byte[] peerKey = peerHello[1..];
         byte[] transcript = TranscriptHash(serviceName, isDialer ? ownKey : peerKey, isDialer ? peerKey : ownKey);
 
-        byte[] signature = Sign(ownCertificateWithKey, SignedData(transcript, isDialer));
+        byte[] signature = Sign(ownCertificateWithKey, SignedData(transcript, isDialer, ownGrant.Span));
         byte[] ownDer = ownCertificateWithKey.RawData;
-        byte[] proof = new byte[2 + ownDer.Length + 2 + signature.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(proof, (ushort)ownDer.Length);
-        ownDer.CopyTo(proof, 2);
-        BinaryPrimitives.WriteUInt16BigEndian(proof.AsSpan(2 + ownDer.Length), (ushort)signature.Length);
-        signature.CopyTo(proof, 4 + ownDer.Length);
+        byte[] proof = new byte[2 + ownDer.Length + 2 + signature.Length + 2 + ownGrant.Length];
+        int offset = PutField(proof, 0, ownDer);
+        offset = PutField(proof, offset, signature);
+        PutField(proof, offset, ownGrant.Span);
         await WriteMessageAsync(inner, proof, token).ConfigureAwait(false);
 
         byte[] peerProof = await ReadMessageAsync(inner, token).ConfigureAwait(false);
-        X509Certificate2 peerCertificate = VerifyPeer(peerProof, overlayCa, acceptPeer, SignedData(transcript, !isDialer));
+        X509Certificate2 peerCertificate = VerifyPeer(peerProof, overlayCa, checkPeer, transcript, !isDialer);
         try
         {
             using ECDiffieHellman peerPublic = ImportPublicKey(peerKey);
@@ -114,29 +121,18 @@ internal static class E2eHandshake
         }
     }
 
-    private static X509Certificate2 VerifyPeer(byte[] proof, X509Certificate2 overlayCa, Func<X509Certificate2, bool>? acceptPeer, byte[] signedData)
+    private static X509Certificate2 VerifyPeer(byte[] proof, X509Certificate2 overlayCa, Action<X509Certificate2, ReadOnlyMemory<byte>>? checkPeer, byte[] transcript, bool peerIsDialer)
     {
-        if (proof.Length < 4)
+        int offset = 0;
+        if (!TryTakeField(proof, ref offset, out var der) || !TryTakeField(proof, ref offset, out var signature) || !TryTakeField(proof, ref offset, out var grant) || offset != proof.Length)
         {
-            throw new IOException("The peer's end-to-end proof is truncated.");
-        }
-
-        int derLength = BinaryPrimitives.ReadUInt16BigEndian(proof);
-        if (proof.Length < 4 + derLength)
-        {
-            throw new IOException("The peer's end-to-end proof is truncated.");
-        }
-
-        int signatureLength = BinaryPrimitives.ReadUInt16BigEndian(proof.AsSpan(2 + derLength));
-        if (proof.Length != 4 + derLength + signatureLength)
-        {
-            throw new IOException("The peer's end-to-end proof has the wrong length.");
+            throw new IOException("The peer's end-to-end proof is truncated or has the wrong length.");
         }
 
         X509Certificate2 peer;
         try
         {
-            peer = X509CertificateLoader.LoadCertificate(proof.AsSpan(2, derLength));
+            peer = X509CertificateLoader.LoadCertificate(der.Span);
         }
         catch (CryptographicException ex)
         {
@@ -149,20 +145,16 @@ internal static class E2eHandshake
             {
                 if (!OverlayTrust.TryVerify(peer, overlayCa, usageOid: null, out string problem))
                 {
-                    throw new AuthenticationException($"The peer's certificate '{peer.Subject}' does not chain to the overlay CA '{overlayCa.Subject}' ({problem}).");
+                    throw new AuthenticationException($"The peer's certificate '{peer.Subject}' is refused: {problem} ('{overlayCa.Subject}').");
                 }
 
                 VerifiedChains.Add(peer, overlayCa);
             }
 
-            if (acceptPeer is not null && !acceptPeer(peer))
+            checkPeer?.Invoke(peer, grant);
+            if (!Verify(peer, SignedData(transcript, peerIsDialer, grant.Span), signature.Span))
             {
-                throw new AuthenticationException($"The peer's certificate '{peer.Subject}' was refused by the caller's check.");
-            }
-
-            if (!Verify(peer, signedData, proof.AsSpan(4 + derLength, signatureLength)))
-            {
-                throw new AuthenticationException($"The signature of '{peer.Subject}' over the end-to-end handshake does not verify.");
+                throw new AuthenticationException($"The signature of '{peer.Subject}' over the end-to-end handshake does not verify: it does not hold the certificate's key.");
             }
 
             return peer;
@@ -172,6 +164,32 @@ internal static class E2eHandshake
             peer.Dispose();
             throw;
         }
+    }
+
+    private static int PutField(byte[] message, int offset, ReadOnlySpan<byte> value)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(offset), checked((ushort)value.Length));
+        value.CopyTo(message.AsSpan(offset + 2));
+        return offset + 2 + value.Length;
+    }
+
+    private static bool TryTakeField(byte[] message, ref int offset, out ReadOnlyMemory<byte> field)
+    {
+        field = ReadOnlyMemory<byte>.Empty;
+        if (message.Length - offset < 2)
+        {
+            return false;
+        }
+
+        int length = BinaryPrimitives.ReadUInt16BigEndian(message.AsSpan(offset));
+        if (message.Length - offset - 2 < length)
+        {
+            return false;
+        }
+
+        field = message.AsMemory(offset + 2, length);
+        offset += 2 + length;
+        return true;
     }
 
     private static byte[] Sign(X509Certificate2 certificate, byte[] data)
@@ -200,8 +218,8 @@ internal static class E2eHandshake
         return rsa is not null && rsa.VerifyData(data, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
     }
 
-    private static byte[] SignedData(byte[] transcript, bool dialer) =>
-        [.. Encoding.ASCII.GetBytes(dialer ? Context + " dialer" : Context + " binder"), .. transcript];
+    private static byte[] SignedData(byte[] transcript, bool dialer, ReadOnlySpan<byte> grant) =>
+        [.. Encoding.ASCII.GetBytes(dialer ? Context + " dialer" : Context + " binder"), .. transcript, .. SHA256.HashData(grant)];
 
     private static byte[] TranscriptHash(string serviceName, byte[] dialerKey, byte[] binderKey)
     {

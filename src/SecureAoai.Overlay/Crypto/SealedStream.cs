@@ -162,20 +162,18 @@ internal sealed class SealedStream : Stream
     }
 
     /// <summary>
-    /// Ends the stream abnormally: no close record is sent, now or on dispose, and the carrier is reset (a
-    /// <see cref="MuxStream"/>) or closed, so the peer's reads fail as a truncation instead of ending cleanly.
-    /// The words go to the peer in clear through the router: never put application data in them.
+    /// Ends the stream both ways without the close record, so the peer's reads fail instead of ending
+    /// cleanly: what was sent is incomplete and must not pass for a whole message. Resets a
+    /// <see cref="MuxStream"/> underneath; <see cref="DisposeAsync"/> then sends nothing more.
     /// </summary>
     public void Abort(string reason)
     {
-        _writeFailure ??= new IOException($"The stream was aborted: {reason}");
+        var aborted = new IOException($"The stream was aborted: {reason}");
+        _writeFailure ??= aborted;
+        _readFailure ??= aborted;
         if (_inner is MuxStream mux)
         {
             mux.Abort(reason);
-        }
-        else
-        {
-            _inner.Dispose();
         }
     }
 

@@ -1,6 +1,8 @@
+using System.Formats.Asn1;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using SecureAoai.Overlay.Controller;
 
 namespace SecureAoai.Overlay.Internal;
 
@@ -15,14 +17,31 @@ internal static class OverlayTrust
     public static bool Verify(X509Certificate2 certificate, X509Certificate2 ca, string? usageOid = null) =>
         TryVerify(certificate, ca, usageOid, out _);
 
-    /// <summary>As <see cref="Verify"/>, saying what failed.</summary>
-    public static bool TryVerify(X509Certificate2 certificate, X509Certificate2 ca, string? usageOid, out string problem)
+    /// <summary>
+    /// As <see cref="Verify"/>, saying what failed. A usage, when asked for, must be named in the
+    /// certificate's extended key usage: a certificate without that extension (valid for "any
+    /// purpose" to a plain chain check) does not pass. <paramref name="at"/> is the time of the check;
+    /// now when <see langword="null"/>.
+    /// </summary>
+    public static bool TryVerify(X509Certificate2 certificate, X509Certificate2 ca, string? usageOid, out string problem, DateTimeOffset? at = null)
     {
+        if (usageOid is not null && !HasUsage(certificate, usageOid))
+        {
+            problem = $"it lacks the {UsageName(usageOid)} usage";
+            return false;
+        }
+
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(ca);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.DisableCertificateDownloads = true;
+        if (at is { } time)
+        {
+            chain.ChainPolicy.VerificationTime = time.UtcDateTime;
+            chain.ChainPolicy.VerificationTimeIgnored = false;
+        }
+
         if (usageOid is not null)
         {
             chain.ChainPolicy.ApplicationPolicy.Add(new Oid(usageOid));
@@ -30,24 +49,135 @@ internal static class OverlayTrust
 
         if (!chain.Build(certificate))
         {
-            problem = string.Join(", ", chain.ChainStatus.Select(s => s.Status));
+            problem = "it does not chain to the overlay CA (" + string.Join(", ", chain.ChainStatus.Select(s => s.Status)) + ")";
             return false;
         }
 
         var endsAtCa = chain.ChainElements[^1].Certificate.RawData.AsSpan().SequenceEqual(ca.RawData);
-        problem = endsAtCa ? string.Empty : "the chain does not end at the overlay CA";
+        problem = endsAtCa ? string.Empty : "its chain does not end at the overlay CA";
         return endsAtCa;
     }
 
     /// <summary>The TLS validation callback's check: a name mismatch or a missing certificate is never forgiven.</summary>
-    public static bool ChainsTo(X509Certificate? certificate, X509Certificate2 ca, SslPolicyErrors errors, string? usageOid = null)
+    public static bool ChainsTo(X509Certificate? certificate, X509Certificate2 ca, SslPolicyErrors errors, string? usageOid = null) =>
+        ChainsTo(certificate, ca, errors, usageOid, out _);
+
+    /// <summary>As <see cref="ChainsTo(X509Certificate?, X509Certificate2, SslPolicyErrors, string?)"/>, saying what failed.</summary>
+    public static bool ChainsTo(X509Certificate? certificate, X509Certificate2 ca, SslPolicyErrors errors, string? usageOid, out string problem)
     {
-        if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
+        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
         {
+            problem = "it presented no certificate";
             return false;
         }
 
         using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return Verify(leaf, ca, usageOid);
+        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+        {
+            problem = $"its certificate '{leaf.Subject}' is not issued for the address dialed";
+            return false;
+        }
+
+        if (!TryVerify(leaf, ca, usageOid, out var why))
+        {
+            problem = $"its certificate '{leaf.Subject}' is refused: {why}";
+            return false;
+        }
+
+        problem = string.Empty;
+        return true;
     }
+
+    /// <summary>
+    /// Whether <paramref name="certificate"/> has the shape of an overlay identity's certificate: an
+    /// extended key usage of client authentication and not server authentication, and a SAN URI
+    /// <c>urn:secureaoai:identity:ID</c>. Router, controller and grant-signing certificates fail.
+    /// Says nothing about the issuer: chain it with <see cref="TryVerify"/> as well.
+    /// </summary>
+    public static bool IsIdentityCertificate(X509Certificate2 certificate, out string problem)
+    {
+        if (HasUsage(certificate, OverlayCertificateAuthority.ServerAuthOid))
+        {
+            problem = $"'{certificate.Subject}' is not an identity certificate: it is a server certificate (its usages include serverAuth)";
+            return false;
+        }
+
+        if (!HasUsage(certificate, OverlayCertificateAuthority.ClientAuthOid))
+        {
+            problem = $"'{certificate.Subject}' is not an identity certificate: it lacks the clientAuth usage";
+            return false;
+        }
+
+        if (!SubjectUris(certificate).Any(uri => uri.StartsWith(OverlayCertificateAuthority.IdentityUriPrefix, StringComparison.Ordinal)))
+        {
+            problem = $"'{certificate.Subject}' is not an identity certificate: it has no {OverlayCertificateAuthority.IdentityUriPrefix}ID name";
+            return false;
+        }
+
+        problem = string.Empty;
+        return true;
+    }
+
+    /// <summary>Whether the certificate's extended key usage extension names <paramref name="usageOid"/>.</summary>
+    private static bool HasUsage(X509Certificate2 certificate, string usageOid)
+    {
+        foreach (var extension in certificate.Extensions)
+        {
+            if (extension is X509EnhancedKeyUsageExtension usages)
+            {
+                foreach (var oid in usages.EnhancedKeyUsages)
+                {
+                    if (oid.Value == usageOid)
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The URIs among the certificate's subject alternative names (none when the extension is absent or malformed).</summary>
+    private static List<string> SubjectUris(X509Certificate2 certificate)
+    {
+        var uris = new List<string>();
+        if (certificate.Extensions["2.5.29.17"] is not { } extension)
+        {
+            return uris;
+        }
+
+        try
+        {
+            var reader = new AsnReader(extension.RawData, AsnEncodingRules.DER);
+            var names = reader.ReadSequence();
+            reader.ThrowIfNotEmpty();
+            var uriTag = new Asn1Tag(TagClass.ContextSpecific, 6);
+            while (names.HasData)
+            {
+                if (names.PeekTag().HasSameClassAndValue(uriTag))
+                {
+                    uris.Add(names.ReadCharacterString(UniversalTagNumber.IA5String, uriTag));
+                }
+                else
+                {
+                    names.ReadEncodedValue();
+                }
+            }
+        }
+        catch (AsnContentException)
+        {
+            uris.Clear();
+        }
+
+        return uris;
+    }
+
+    private static string UsageName(string usageOid) => usageOid switch
+    {
+        OverlayCertificateAuthority.ServerAuthOid => "serverAuth (server authentication)",
+        OverlayCertificateAuthority.ClientAuthOid => "clientAuth (client authentication)",
+        OverlayCertificateAuthority.GrantSigningOid => "overlay grant-signing",
+        _ => usageOid,
+    };
 }

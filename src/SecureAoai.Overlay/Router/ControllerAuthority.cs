@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using SecureAoai.Overlay.Controller;
+using SecureAoai.Overlay.Crypto;
 
 namespace SecureAoai.Overlay.Router;
 
@@ -21,15 +22,17 @@ internal sealed class ControllerAuthority : IRouterAuthority, IDisposable
     public X509Certificate2 CaCertificate => _controller.CertificateAuthority.Certificate;
 
     public RouterCaller? Authenticate(X509Certificate2 certificate) =>
-        _controller.ResolveIdentity(certificate) is { } identity ? new RouterCaller(identity.Name, identity.Roles) : null;
+        _controller.ResolveIdentity(certificate) is { } identity
+            ? new RouterCaller(identity.Name, identity.Roles) { Thumbprint = identity.CertificateThumbprint! }
+            : null;
 
     public bool CanUseRouter(string identity) => _controller.CanUseRouter(identity, _routerName, []);
 
     public bool IsRevoked(string identity) => _controller.IsIdentityRevoked(identity);
 
-    public bool CanDial(string identity, string service) => _controller.CanDial(identity, service);
+    public byte[]? IssueBindGrant(RouterCaller caller, string service) => _controller.IssueGrant(GrantKind.Bind, caller.Thumbprint, service);
 
-    public bool CanBind(string identity, string service) => _controller.CanBind(identity, service);
+    public byte[]? IssueDialGrant(RouterCaller caller, string service) => _controller.IssueGrant(GrantKind.Dial, caller.Thumbprint, service);
 
     public void Dispose() => _controller.IdentityRevoked -= OnRevoked;
 

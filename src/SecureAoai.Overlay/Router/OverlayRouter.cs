@@ -6,6 +6,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SecureAoai.Overlay.Crypto;
 using SecureAoai.Overlay.Internal;
 using SecureAoai.Overlay.Protocol;
 
@@ -98,30 +99,18 @@ internal sealed class OverlayRouter : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task AcceptLoopAsync(TcpListener listener, CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
+    private Task AcceptLoopAsync(TcpListener listener, CancellationToken cancellationToken) =>
+        AcceptLoop.RunAsync(listener, socket =>
         {
-            Socket socket;
-            try
-            {
-                socket = await listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
             if (_sessions.Count >= _options.MaxSessions)
             {
                 socket.Dispose();
-                continue;
+                return;
             }
 
             socket.NoDelay = true;
             _ = ServeAsync(socket, cancellationToken);
-        }
-    }
+        }, "overlay router", _logger, TimeProvider.System, cancellationToken);
 
     private async Task ServeAsync(Socket socket, CancellationToken cancellationToken)
     {
@@ -269,13 +258,16 @@ internal sealed class OverlayRouter : IAsyncDisposable
                 return;
             }
 
-            // Authorization alone answers a name the caller may not use, whether or not the service
-            // exists (policies only match existing services), so names cannot be probed. Revocation is
-            // read here too, so one made by another process applies at the next request, not at the sweep.
+            // The grant is the authorization: the controller issues one only to an identity that is known,
+            // not revoked, and allowed by policy to dial or bind this service, and never for a service
+            // that does not exist. So one lookup answers all of it, a missing name gets the same answer
+            // as a forbidden one (names cannot be probed), and revocation by another process applies at
+            // the next request (the controller re-reads its store when it changed), not at the sweep.
             var caller = session.Caller.Name;
-            var allowed = !_authority.IsRevoked(caller)
-                && (request.Op == RouterRequest.Bind ? _authority.CanBind(caller, request.Service) : _authority.CanDial(caller, request.Service));
-            if (!allowed)
+            var grant = request.Op == RouterRequest.Bind
+                ? _authority.IssueBindGrant(session.Caller, request.Service)
+                : _authority.IssueDialGrant(session.Caller, request.Service);
+            if (grant is null)
             {
                 RouterLog.Denied(_logger, caller, request.Op, request.Service);
                 await incoming.RejectAsync(ReasonCode.NotAuthorized, $"not authorized: identity '{caller}' may not {request.Op} service '{request.Service}', or there is no such service").ConfigureAwait(false);
@@ -284,11 +276,11 @@ internal sealed class OverlayRouter : IAsyncDisposable
 
             if (request.Op == RouterRequest.Bind)
             {
-                await BindAsync(session, incoming, request).ConfigureAwait(false);
+                await BindAsync(session, incoming, request, grant).ConfigureAwait(false);
             }
             else
             {
-                await DialAsync(session, incoming, request, cancellationToken).ConfigureAwait(false);
+                await DialAsync(session, incoming, request, grant, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -307,19 +299,38 @@ internal sealed class OverlayRouter : IAsyncDisposable
         }
     }
 
-    /// <summary>Registers a terminator for as long as the binder holds its control stream open. Policy was checked on this bind, not only at connect, so a policy change applies at once.</summary>
-    private async Task BindAsync(RouterSession session, MuxIncomingStream incoming, RouterRequest request)
+    /// <summary>
+    /// Registers a terminator for as long as the binder holds its control stream open, after sending it
+    /// <paramref name="grant"/>. Policy was checked on this bind (its grant), not only at connect, so a
+    /// policy change applies at once; each renewal checks it again.
+    /// </summary>
+    private async Task BindAsync(RouterSession session, MuxIncomingStream incoming, RouterRequest request, byte[] grant)
     {
         var control = await incoming.AcceptAsync().ConfigureAwait(false);
         var terminator = new Terminator(request.Service, session, control, request.Weight);
-        _terminators.GetOrAdd(request.Service, static _ => new()).TryAdd(terminator, 0);
-        RouterLog.Bound(_logger, session.Caller.Name, request.Service);
         try
         {
-            // The binder holds its control stream open while it serves; it closes it to unbind.
+            // The grant goes out before the terminator exists, so it reaches the binder before any dial.
+            await BindControl.WriteGrantAsync(control, grant).ConfigureAwait(false);
+            _terminators.GetOrAdd(request.Service, static _ => new()).TryAdd(terminator, 0);
+            RouterLog.Bound(_logger, session.Caller.Name, request.Service);
+
+            // The binder holds its control stream open while it serves; it closes it (or writes anything
+            // but a renewal request) to unbind. It asks for a fresh grant now and then; one that may no
+            // longer bind gets none, and its control stream is reset with NotAuthorized.
             var buffer = new byte[64];
-            while (await control.ReadAsync(buffer).ConfigureAwait(false) > 0)
+            int read;
+            while ((read = await control.ReadAsync(buffer).ConfigureAwait(false)) > 0
+                && !buffer.AsSpan(0, read).ContainsAnyExcept(BindControl.RenewRequest))
             {
+                if (_authority.IssueBindGrant(session.Caller, request.Service) is not { } renewed)
+                {
+                    RouterLog.Denied(_logger, session.Caller.Name, RouterRequest.Bind, request.Service);
+                    control.Abort(ReasonCode.NotAuthorized, $"not authorized: identity '{session.Caller.Name}' may no longer bind service '{request.Service}'");
+                    break;
+                }
+
+                await BindControl.WriteGrantAsync(control, renewed).ConfigureAwait(false);
             }
         }
         catch (IOException)
@@ -337,12 +348,13 @@ internal sealed class OverlayRouter : IAsyncDisposable
     /// <summary>
     /// Joins a dial to a binder: up to <see cref="MaxTerminatorsTriedPerDial"/> binders are asked in
     /// turn, each counted as loaded (ActiveDials) from the moment it is asked. A binder at its limit or
-    /// slower than BinderOpenTimeout is busy, and the next is tried; none of this unbinds anyone.
+    /// slower than BinderOpenTimeout is busy, and the next is tried; none of this unbinds anyone. Every
+    /// binder asked gets the same <paramref name="grant"/>, the dialer's dial grant, and learns who
+    /// calls from it alone.
     /// </summary>
-    private async Task DialAsync(RouterSession session, MuxIncomingStream incoming, RouterRequest request, CancellationToken cancellationToken)
+    private async Task DialAsync(RouterSession session, MuxIncomingStream incoming, RouterRequest request, byte[] grant, CancellationToken cancellationToken)
     {
-        var forward = new RouterRequest { Op = RouterRequest.Dial, Service = request.Service, Caller = session.Caller.Name, Roles = session.Caller.Roles };
-        var metadata = forward.ToBytes();
+        var metadata = new RouterRequest { Op = RouterRequest.Dial, Service = request.Service, Grant = grant }.ToBytes();
         var tried = new List<Terminator>(MaxTerminatorsTriedPerDial);
         string? busy = null;
         string? refused = null;

@@ -6,7 +6,8 @@ namespace SecureAoai.Overlay.Router;
 /// <summary>
 /// The metadata of an Open frame between an SDK and the router: <c>{"op":"dial","service":"x"}</c>
 /// from a dialer, <c>{"op":"bind","service":"x"}</c> from a binder (its control stream), and
-/// <c>{"op":"dial","service":"x","caller":"alice","roles":["clients"]}</c> from the router to a binder.
+/// <c>{"op":"dial","service":"x","grant":BASE64}</c> from the router to a binder, where the grant is
+/// the dialer's controller-signed dial grant: the binder learns who calls from it, never from the router.
 /// </summary>
 internal sealed record RouterRequest
 {
@@ -22,15 +23,17 @@ internal sealed record RouterRequest
     [JsonPropertyName("service")]
     public string Service { get; init; } = string.Empty;
 
-    [JsonPropertyName("caller")]
-    public string? Caller { get; init; }
-
-    [JsonPropertyName("roles")]
-    public IReadOnlyList<string>? Roles { get; init; }
+    /// <summary>From the router to a binder: the dialer's dial grant (<see cref="Crypto.OverlayGrant"/>).</summary>
+    [JsonPropertyName("grant")]
+    public byte[]? Grant { get; init; }
 
     /// <summary>For a bind: this terminator's share under the weighted strategy. The default value is 1.</summary>
+    /// <remarks>
+    /// <c>set</c>, not <c>init</c>: the JSON source generator assigns every init-only property when it
+    /// builds the object, so a request without <c>"weight"</c> would read as 0 and be refused.
+    /// </remarks>
     [JsonPropertyName("weight")]
-    public int Weight { get; init; } = 1;
+    public int Weight { get; set; } = 1;
 
     public byte[] ToBytes() => JsonSerializer.SerializeToUtf8Bytes(this, RouterJsonContext.Default.RouterRequest);
 

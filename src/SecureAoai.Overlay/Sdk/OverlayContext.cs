@@ -39,10 +39,21 @@ public sealed class OverlayContext : IAsyncDisposable
         _options = options;
         _logger = logger;
         _routerAddress = options.RouterAddress;
+        Grants = new GrantVerifier(identity.CaCertificate, options.TimeProvider);
     }
 
     /// <summary>The identity this context acts as.</summary>
     public string IdentityName => _identity.Name;
+
+    /// <summary>Checks grants against the identity's own CA, caching what verified.</summary>
+    internal GrantVerifier Grants { get; }
+
+    /// <summary>The identity's certificate, with its key.</summary>
+    internal X509Certificate2 Certificate => _identity.Certificate;
+
+    internal TimeProvider Time => _options.TimeProvider;
+
+    internal ILogger Logger => _logger;
 
     /// <summary>Whether the context holds a live connection to the router.</summary>
     public bool IsConnected => Volatile.Read(ref _session) is { IsClosed: false };
@@ -98,11 +109,21 @@ public sealed class OverlayContext : IAsyncDisposable
 
         try
         {
-            var sealedStream = await E2eHandshake.RunAsync(stream, isDialer: true, _identity.Certificate, _identity.CaCertificate, service, acceptPeer: null, cancellationToken).ConfigureAwait(false);
-            var peer = new OverlayCaller(sealedStream.PeerCertificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false), []);
-            return new OverlayStream(sealedStream, () => sealedStream.CompleteWritesAsync(), service, peer);
+            // The far end must prove, without the router's word, that it is an identity the controller
+            // lets bind this service: a bind grant for exactly the certificate whose key it signs with.
+            OverlayGrant? binder = null;
+            var sealedStream = await E2eHandshake.RunAsync(
+                stream, isDialer: true, _identity.Certificate, _identity.CaCertificate, service, ReadOnlyMemory<byte>.Empty,
+                (peer, grant) => binder = Grants.VerifyPeer(peer, grant.Span, GrantKind.Bind, service),
+                cancellationToken).ConfigureAwait(false);
+            return new OverlayStream(sealedStream, () => sealedStream.CompleteWritesAsync(), service, new OverlayCaller(binder!.IdentityName, binder.Roles));
         }
-        catch (Exception ex) when (ex is IOException or AuthenticationException or System.Security.Cryptography.CryptographicException)
+        catch (AuthenticationException ex)
+        {
+            stream.Abort("the binder is not entitled to bind the service");
+            throw new OverlayDialException(service, OverlayDialFailure.BinderNotEntitled, $"Dial of '{service}' as '{IdentityName}' refused: the far end is not an identity entitled to bind '{service}'. {ex.Message} The router at {_routerAddress} may be compromised or misconfigured; nothing was sent.", ex);
+        }
+        catch (Exception ex) when (ex is IOException or System.Security.Cryptography.CryptographicException)
         {
             stream.Abort("end-to-end handshake failed");
             throw new OverlayDialException(service, OverlayDialFailure.Refused, $"Dial of '{service}' failed: the end-to-end handshake with the binder failed ({ex.Message}).", ex);
@@ -164,32 +185,46 @@ public sealed class OverlayContext : IAsyncDisposable
 
     internal void Forget(OverlayListener listener) => _listeners.TryRemove(listener, out _);
 
-    /// <summary>Runs the binder's side of the end-to-end handshake for one dial; <see langword="null"/> when it fails.</summary>
-    internal async Task<OverlayStream?> AcceptDialAsync(OverlayListener listener, MuxIncomingStream incoming, CancellationToken cancellationToken)
+    /// <summary>
+    /// Who calls, with which roles: the dial's controller-signed dial grant (signer, signature, kind,
+    /// service, validity), never the router's word. <see langword="null"/>, with the dial refused, when
+    /// it carries no valid one.
+    /// </summary>
+    internal async Task<OverlayGrant?> VerifyDialGrantAsync(OverlayListener listener, MuxIncomingStream incoming)
     {
-        var request = RouterRequest.TryParse(incoming.Metadata.Span);
-        if (request?.Caller is not { } callerName)
+        try
         {
-            await incoming.RejectAsync("malformed dial").ConfigureAwait(false);
+            return Grants.Verify(RouterRequest.TryParse(incoming.Metadata.Span)?.Grant, GrantKind.Dial, listener.Service);
+        }
+        catch (AuthenticationException ex)
+        {
+            OverlayLog.DialGrantRefused(_logger, listener.Service, ex.Message);
+            await incoming.RejectAsync("refused: the dial carries no valid dial grant").ConfigureAwait(false);
             return null;
         }
+    }
 
+    /// <summary>
+    /// Runs the binder's side of the end-to-end handshake for one dial whose grant named
+    /// <paramref name="caller"/>; <see langword="null"/> when it fails.
+    /// </summary>
+    internal async Task<OverlayStream?> AcceptDialAsync(OverlayListener listener, MuxIncomingStream incoming, OverlayGrant caller, CancellationToken cancellationToken)
+    {
+        // The handshake proves the caller holds the key of the certificate its grant names.
         var stream = await incoming.AcceptAsync().ConfigureAwait(false);
         try
         {
-            // The caller's certificate must be the identity the router named: the router decides who
-            // may dial, the certificate proves who did.
             var sealedStream = await E2eHandshake.RunAsync(
-                stream, isDialer: false, _identity.Certificate, _identity.CaCertificate, listener.Service,
-                peer => string.Equals(peer.GetNameInfo(X509NameType.SimpleName, forIssuer: false), callerName, StringComparison.Ordinal),
+                stream, isDialer: false, _identity.Certificate, _identity.CaCertificate, listener.Service, listener.BindGrant,
+                (peer, _) => GrantVerifier.VerifyHolder(peer, caller),
                 cancellationToken).ConfigureAwait(false);
-            return new OverlayStream(sealedStream, () => sealedStream.CompleteWritesAsync(), listener.Service, new OverlayCaller(callerName, request.Roles ?? []));
+            return new OverlayStream(sealedStream, () => sealedStream.CompleteWritesAsync(), listener.Service, new OverlayCaller(caller.IdentityName, caller.Roles));
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // Whatever went wrong (a vanished caller, a bad proof, the handshake's own timeout), this
             // dial alone is dropped; the listener goes on.
-            OverlayLog.HandshakeFailed(_logger, listener.Service, callerName, ex.Message);
+            OverlayLog.HandshakeFailed(_logger, listener.Service, caller.IdentityName, ex.Message);
             stream.Abort("end-to-end handshake failed");
             return null;
         }
@@ -197,14 +232,27 @@ public sealed class OverlayContext : IAsyncDisposable
 
     private async Task RegisterAsync(MuxSession session, OverlayListener listener, CancellationToken cancellationToken)
     {
+        MuxStream control;
         try
         {
-            var control = await session.OpenStreamAsync(new RouterRequest { Op = RouterRequest.Bind, Service = listener.Service }.ToBytes(), cancellationToken).ConfigureAwait(false);
-            listener.Attach(control);
+            control = await session.OpenStreamAsync(new RouterRequest { Op = RouterRequest.Bind, Service = listener.Service }.ToBytes(), cancellationToken).ConfigureAwait(false);
         }
         catch (MuxStreamRejectedException rejected)
         {
             throw new OverlayDialException(listener.Service, FailureOf(rejected), $"Bind of '{listener.Service}' as '{IdentityName}' failed: {rejected.Reason}.", rejected);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ConnectTimeout);
+        try
+        {
+            await listener.AttachAsync(control, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or AuthenticationException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            control.Abort("no valid bind grant");
+            var why = ex is OperationCanceledException ? $"no bind grant arrived within {_options.ConnectTimeout.TotalSeconds} s" : ex.Message;
+            throw new OverlayDialException(listener.Service, OverlayDialFailure.Refused, $"Bind of '{listener.Service}' as '{IdentityName}' failed: the router gave no valid bind grant ({why}). Dialers would refuse this binder; the router may be older than this SDK, compromised or misconfigured.", ex);
         }
     }
 
@@ -236,12 +284,12 @@ public sealed class OverlayContext : IAsyncDisposable
 
             try
             {
-                var session = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+                var session = await ConnectAsync(service, cancellationToken).ConfigureAwait(false);
                 Volatile.Write(ref _session, session);
                 _maintenance = MaintainAsync(session);
                 return session;
             }
-            catch (Exception ex) when (ex is SocketException or IOException or AuthenticationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is not OverlayDialException && (ex is SocketException or IOException or AuthenticationException or OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 throw new OverlayDialException(service, OverlayDialFailure.RouterUnreachable, $"The overlay router at {_routerAddress ?? "(unknown)"} could not be reached: {ex.Message}", ex);
             }
@@ -252,7 +300,7 @@ public sealed class OverlayContext : IAsyncDisposable
         }
     }
 
-    private async Task<MuxSession> ConnectAsync(CancellationToken cancellationToken)
+    private async Task<MuxSession> ConnectAsync(string service, CancellationToken cancellationToken)
     {
         var address = _routerAddress ??= await DiscoverRouterAsync(cancellationToken).ConfigureAwait(false);
         var (host, port) = SplitHostPort(address);
@@ -260,6 +308,7 @@ public sealed class OverlayContext : IAsyncDisposable
         timeout.CancelAfter(_options.ConnectTimeout);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         SslStream? ssl = null;
+        string? refused = null;
         try
         {
             await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
@@ -270,10 +319,17 @@ public sealed class OverlayContext : IAsyncDisposable
                     TargetHost = host,
                     ClientCertificates = [_identity.Certificate],
                     EnabledSslProtocols = SslProtocols.Tls13 | SslProtocols.Tls12,
+                    // A router's certificate is a server certificate, as the controller's is: an
+                    // identity's client certificate from the same CA does not make a router.
                     RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                        OverlayTrust.ChainsTo(certificate, _identity.CaCertificate, errors),
+                        OverlayTrust.ChainsTo(certificate, _identity.CaCertificate, errors, OverlayCertificateAuthority.ServerAuthOid, out refused),
                 },
                 timeout.Token).ConfigureAwait(false);
+        }
+        catch (AuthenticationException ex) when (!string.IsNullOrEmpty(refused))
+        {
+            await ssl!.DisposeAsync().ConfigureAwait(false);
+            throw new OverlayDialException(service, OverlayDialFailure.RouterNotTrusted, $"The party at {address} is not an overlay router: {refused}. Check the router address (OverlayContextOptions.RouterAddress, or the controller's list of routers).", ex);
         }
         catch
         {

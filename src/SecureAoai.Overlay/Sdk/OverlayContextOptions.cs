@@ -25,4 +25,7 @@ public sealed class OverlayContextOptions
 
     /// <summary>Frame and stream limits of the session with the router. The default value is <see cref="MuxOptions"/>' defaults.</summary>
     public MuxOptions Mux { get; set; } = new();
+
+    /// <summary>The clock grants are checked and renewed by; tests set a fake one. The default value is <see cref="TimeProvider.System"/>.</summary>
+    internal TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

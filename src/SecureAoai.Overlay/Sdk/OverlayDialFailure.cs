@@ -22,6 +22,21 @@ public enum OverlayDialFailure
     Refused,
 
     /// <summary>
+    /// The far end of the dial did not prove that it may bind the service: its certificate is not an
+    /// overlay identity's, it holds no valid controller-signed bind grant for this service and
+    /// certificate, or its handshake proof does not verify. The router that joined the dial is
+    /// compromised or misconfigured; nothing was sent on the stream.
+    /// </summary>
+    BinderNotEntitled,
+
+    /// <summary>
+    /// The router's TLS certificate is not an overlay router's: it does not chain to the identity's
+    /// overlay CA, lacks the server-authentication usage, or does not match the address dialed.
+    /// Check the router address; a party that is not a router is answering there.
+    /// </summary>
+    RouterNotTrusted,
+
+    /// <summary>
     /// Every binder of the service is at a limit right now (its streams, its pending dials, or an open
     /// that took longer than the router's <c>BinderOpenTimeout</c>), or this identity has as many router
     /// sessions as it may. Nothing is wrong with the request: trying again later may succeed.

@@ -1,4 +1,6 @@
+using System.Security.Authentication;
 using System.Threading.Channels;
+using SecureAoai.Overlay.Crypto;
 using SecureAoai.Overlay.Protocol;
 using SecureAoai.Overlay.Router;
 
@@ -12,7 +14,9 @@ namespace SecureAoai.Overlay;
 /// Each dial's end-to-end handshake runs as soon as the dial arrives, at most
 /// <see cref="MaxConcurrentHandshakes"/> at a time and at most <see cref="MaxConcurrentHandshakesPerCaller"/>
 /// of them for one caller, so one slow, vanished or hostile caller never holds up the others;
-/// <see cref="AcceptAsync"/> hands out the dials whose handshake succeeded.
+/// <see cref="AcceptAsync"/> hands out the dials whose handshake succeeded. The listener holds the
+/// controller-signed bind grant it shows dialers, and asks the router for a fresh one when half of
+/// its lifetime has passed.
 /// </remarks>
 public sealed class OverlayListener : IAsyncDisposable
 {
@@ -20,8 +24,8 @@ public sealed class OverlayListener : IAsyncDisposable
     public const int MaxConcurrentHandshakes = 64;
 
     /// <summary>
-    /// The most of those slots one caller (identity) may hold; its further dials wait for its own
-    /// slots, so a caller whose dials never send their hello holds at most this many.
+    /// The most of those slots one caller (identity, as its dial grant names it) may hold; its further
+    /// dials wait for its own slots, so a caller whose dials never send their hello holds at most this many.
     /// </summary>
     public const int MaxConcurrentHandshakesPerCaller = 16;
 
@@ -32,6 +36,9 @@ public sealed class OverlayListener : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly int _maxPending;
     private MuxStream? _control;
+    private byte[]? _bindGrant;
+    private CancellationTokenSource? _renewal;
+    private TaskCompletionSource<OverlayGrant> _nextGrant = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _pending;
     private int _disposed;
 
@@ -79,6 +86,7 @@ public sealed class OverlayListener : IAsyncDisposable
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
+        Interlocked.Exchange(ref _renewal, null)?.Dispose();
         _ready.Writer.TryComplete();
         _context.Forget(this);
         if (Interlocked.Exchange(ref _control, null) is { } control)
@@ -92,9 +100,85 @@ public sealed class OverlayListener : IAsyncDisposable
         }
     }
 
-    internal void Attach(MuxStream control) => Volatile.Write(ref _control, control);
+    /// <summary>The bind grant this binder shows dialers, as the router last handed it out.</summary>
+    internal ReadOnlyMemory<byte> BindGrant => Volatile.Read(ref _bindGrant) ?? ReadOnlyMemory<byte>.Empty;
 
-    internal void Detach() => Volatile.Write(ref _control, null);
+    /// <summary>Completes with the next bind grant received (for tests of renewal).</summary>
+    internal Task<OverlayGrant> NextGrantAsync() => Volatile.Read(ref _nextGrant).Task;
+
+    /// <summary>
+    /// Takes the control stream of a bind the router accepted: reads and checks the first bind grant,
+    /// then keeps it fresh in the background.
+    /// </summary>
+    /// <exception cref="AuthenticationException">The router's grant does not entitle this identity to bind the service.</exception>
+    /// <exception cref="IOException">The router closed the bind or sent no grant.</exception>
+    internal async Task AttachAsync(MuxStream control, CancellationToken cancellationToken)
+    {
+        var first = await BindControl.ReadGrantAsync(control, cancellationToken).ConfigureAwait(false)
+            ?? throw new IOException("the router accepted the bind but closed it without a bind grant");
+        var grant = Hold(first);
+        Detach();
+        var renewal = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        Volatile.Write(ref _renewal, renewal);
+        Volatile.Write(ref _control, control);
+        _ = KeepGrantFreshAsync(control, grant, renewal.Token);
+    }
+
+    internal void Detach()
+    {
+        Volatile.Write(ref _control, null);
+        if (Interlocked.Exchange(ref _renewal, null) is { } renewal)
+        {
+            renewal.Cancel();
+            renewal.Dispose();
+        }
+    }
+
+    /// <summary>Half way through each grant's lifetime, asks the router for a fresh one.</summary>
+    private async Task KeepGrantFreshAsync(MuxStream control, OverlayGrant grant, CancellationToken cancellationToken)
+    {
+        string ended;
+        try
+        {
+            while (true)
+            {
+                // Measured from receipt on this clock, so a skewed clock delays nothing.
+                await Task.Delay(grant.Lifetime / 2, _context.Time, cancellationToken).ConfigureAwait(false);
+                await control.WriteAsync(new[] { BindControl.RenewRequest }, cancellationToken).ConfigureAwait(false);
+                var next = await BindControl.ReadGrantAsync(control, cancellationToken).ConfigureAwait(false);
+                if (next is null)
+                {
+                    ended = "the router closed it (this identity may no longer bind the service)";
+                    break;
+                }
+
+                grant = Hold(next);
+                OverlayLog.BindGrantRenewed(_context.Logger, Service, grant.ExpiresAt);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex) when (ex is IOException or AuthenticationException or ObjectDisposedException)
+        {
+            ended = ex.Message;
+        }
+
+        OverlayLog.BindEnded(_context.Logger, Service, ended);
+        if (Interlocked.CompareExchange(ref _control, null, control) == control)
+        {
+            control.Abort("the bind ended");
+        }
+    }
+
+    private OverlayGrant Hold(byte[] bytes)
+    {
+        var grant = _context.Grants.VerifyPeer(_context.Certificate, bytes, GrantKind.Bind, Service);
+        Volatile.Write(ref _bindGrant, bytes);
+        Interlocked.Exchange(ref _nextGrant, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(grant);
+        return grant;
+    }
 
     /// <summary>Takes a dial: refuses it when too many wait unclaimed, else runs its handshake in the background.</summary>
     internal async ValueTask OfferAsync(MuxIncomingStream incoming)
@@ -118,21 +202,31 @@ public sealed class OverlayListener : IAsyncDisposable
     private async Task HandshakeAsync(MuxIncomingStream incoming)
     {
         OverlayStream? stream = null;
-        var caller = RouterRequest.TryParse(incoming.Metadata.Span)?.Caller ?? string.Empty;
         try
         {
-            // A dial waits for one of its caller's slots, then a shared one. The router gives up on a dial
-            // the binder has not taken within its BinderOpenTimeout (a reset); such a dial is dropped
-            // here without a handshake once its turn comes.
-            using var callerSlot = await _callerSlots.AcquireAsync(caller, _stop.Token).ConfigureAwait(false);
-            await _handshakes.WaitAsync(_stop.Token).ConfigureAwait(false);
-            try
+            // Per-caller slots are keyed by the identity in the dial's grant, verified here before the
+            // dial waits for anything. Verifying it is local work (one signature check, cached per grant),
+            // not a wait on the caller; what the slot bounds is the wait for a hello that may never come,
+            // so the slot must be held before the handshake starts, and the grant is all that names the
+            // caller by then (the handshake proves later that the caller holds its certificate's key). A
+            // forged or missing grant is refused here and takes no slot. Through an honest router a
+            // caller's grant is its own, so no caller can use another's slots; a compromised router could
+            // replay a victim's grant to hold the victim's slots, but such a router can drop its dials anyway.
+            if (await _context.VerifyDialGrantAsync(this, incoming).ConfigureAwait(false) is { } caller)
             {
-                stream = incoming.IsAbandoned ? null : await _context.AcceptDialAsync(this, incoming, _stop.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                _handshakes.Release();
+                // A dial waits for one of its caller's slots, then a shared one. The router gives up on a dial
+                // the binder has not taken within its BinderOpenTimeout (a reset); such a dial is dropped
+                // here without a handshake once its turn comes.
+                using var callerSlot = await _callerSlots.AcquireAsync(caller.IdentityId, _stop.Token).ConfigureAwait(false);
+                await _handshakes.WaitAsync(_stop.Token).ConfigureAwait(false);
+                try
+                {
+                    stream = incoming.IsAbandoned ? null : await _context.AcceptDialAsync(this, incoming, caller, _stop.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _handshakes.Release();
+                }
             }
         }
         catch (OperationCanceledException)

@@ -1,3 +1,5 @@
+using SecureAoai.Overlay.Crypto;
+
 namespace SecureAoai.Overlay;
 
 /// <summary>
@@ -7,6 +9,9 @@ namespace SecureAoai.Overlay;
 /// </summary>
 public sealed class OverlayStream : Stream
 {
+    // Crosses the router in the clear, so it says nothing about the application.
+    private const string AbortReason = "aborted by the application";
+
     private readonly Stream _inner;
     private readonly Func<ValueTask> _completeWrites;
 
@@ -44,15 +49,16 @@ public sealed class OverlayStream : Stream
     public ValueTask CompleteWritesAsync() => _completeWrites();
 
     /// <summary>
-    /// Ends the connection abnormally: the other end's reads and writes fail with an <see cref="IOException"/>
-    /// instead of seeing a clean end, so it can tell a cut-off transfer from a complete one. Call it when
-    /// this side fails in the middle of an exchange; after a complete one, just dispose. Dispose afterwards all the same.
+    /// Ends the connection at once, both ways, without the end-to-end close: the other end's reads and
+    /// writes fail instead of ending cleanly, so it can tell a response cut short from a complete one.
+    /// Call it instead of disposing when what was sent is incomplete (a failed copy, an aborted
+    /// request); dispose afterwards as usual.
     /// </summary>
     public void Abort()
     {
-        if (_inner is Crypto.SealedStream sealedStream)
+        if (_inner is SealedStream sealedStream)
         {
-            sealedStream.Abort("the other end aborted the connection");
+            sealedStream.Abort(AbortReason);
         }
         else
         {

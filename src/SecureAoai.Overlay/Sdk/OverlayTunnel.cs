@@ -2,12 +2,17 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SecureAoai.Overlay.Internal;
 
 namespace SecureAoai.Overlay;
 
 /// <summary>
 /// A local TCP port whose every connection dials an overlay service: the way a browser or a tool
-/// without the SDK reaches a dark app (<c>secureaoai tunnel</c>).
+/// without the SDK reaches a dark app (<c>secureaoai tunnel</c>). Every connection dials as the
+/// tunnel's identity, whoever makes it: any local process, and any web page open in a browser on this
+/// machine. A web app served through a tunnel must therefore refuse requests naming a host other than
+/// the tunnel's address (DNS rebinding) and state-changing requests from other sites; dark ASP.NET Core
+/// apps do both by default (<c>OverlayHostingOptions.AllowedHosts</c>, <c>RefuseCrossSiteRequests</c>).
 /// </summary>
 public sealed class OverlayTunnel : IAsyncDisposable
 {
@@ -58,23 +63,8 @@ public sealed class OverlayTunnel : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await _listener.AcceptSocketAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = ServeAsync(client);
-        }
-    }
+    private Task AcceptLoopAsync() =>
+        AcceptLoop.RunAsync(_listener, client => _ = ServeAsync(client), $"tunnel to '{Service}'", _logger, TimeProvider.System, _stop.Token);
 
     private async Task ServeAsync(Socket client)
     {

@@ -101,4 +101,16 @@ public sealed class FailoverOptionsValidationTests
 
         Assert.Contains("AttemptTimeout no longer than TotalTimeout", ValidationMessage(settings), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("AttemptTimeout", "00:00:00.005", "SecureOpenAI:Failover:AttemptTimeout is 0.005 s; it must be between 10 ms and 1 day")]
+    [InlineData("BreakerBreakDuration", "00:00:00.100", "SecureOpenAI:Failover:BreakerBreakDuration is 0.1 s; it must be between 0.5 s and 1 day")]
+    [InlineData("BreakerBreakDuration", "2.00:00:00", "SecureOpenAI:Failover:BreakerBreakDuration is 172800 s; it must be between 0.5 s and 1 day")]
+    public void Validate_DurationOutsideWhatTheResiliencePipelineAccepts_RefusedAtStartNamingTheSetting(string setting, string value, string expected)
+    {
+        var settings = TwoEndpoints();
+        settings[$"SecureOpenAI:Failover:{setting}"] = value;
+
+        Assert.Contains(expected, ValidationMessage(settings), StringComparison.Ordinal);
+    }
 }

@@ -1,5 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using SecureAoai.Client.Failover;
+using SecureAoai.Client.Failover.Internal;
+using SecureAoai.Client.Internal;
 using SecureAoai.Client.Networking;
 using SecureAoai.Client.Networking.Internal;
 
@@ -14,8 +17,13 @@ public sealed class EndpointGuardTests
     private EndpointGuard CreateGuard(NetworkPolicy policy = NetworkPolicy.RequirePrivate) =>
         new(_resolver, policy, TimeSpan.FromSeconds(2), NullLogger.Instance, _time);
 
-    private static HttpClient CreateClient(EndpointGuard guard) =>
-        new(new GuardHandler((_, _) => guard, new SocketsHttpHandler { ConnectCallback = guard.ConnectAsync, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }));
+    /// <summary>A client whose only endpoint is <see cref="Host"/> at <paramref name="port"/>, reached through <paramref name="guard"/>.</summary>
+    private static HttpClient CreateClient(EndpointGuard guard, int port)
+    {
+        var endpoint = new FailoverEndpoint("east", new Uri($"http://{Host}:{port}/"), 1, 1, new Dictionary<string, string>(), null, guard, new SecureOpenAIFailoverOptions(), TimeProvider.System);
+        var table = new EndpointTable([endpoint], connector: null);
+        return new(new GuardHandler(table, new SocketsHttpHandler { ConnectCallback = table.ConnectAsync, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }));
+    }
 
     [Fact]
     public async Task Verify_WithinTtl_ResolvesOnce()
@@ -76,7 +84,7 @@ public sealed class EndpointGuardTests
     {
         await using var server = new LoopbackHttpServer();
         using var guard = CreateGuard();
-        using var http = CreateClient(guard);
+        using var http = CreateClient(guard, server.Port);
 
         // The host does not exist in any real DNS: only the guard's answer can have connected it.
         var body = await http.GetStringAsync(new Uri($"http://{Host}:{server.Port}/"));
@@ -91,7 +99,7 @@ public sealed class EndpointGuardTests
         await using var server = new LoopbackHttpServer();
         _resolver.Addresses = ["127.0.0.3", "127.0.0.1"];
         using var guard = CreateGuard();
-        using var http = CreateClient(guard);
+        using var http = CreateClient(guard, server.Port);
 
         // Nothing listens on 127.0.0.3 at the server's port, so that connect is refused.
         var body = await http.GetStringAsync(new Uri($"http://{Host}:{server.Port}/"));
@@ -104,7 +112,7 @@ public sealed class EndpointGuardTests
     {
         await using var server = new LoopbackHttpServer();
         using var guard = CreateGuard();
-        using var http = CreateClient(guard);
+        using var http = CreateClient(guard, server.Port);
         await http.GetStringAsync(new Uri($"http://{Host}:{server.Port}/"));
 
         _resolver.Addresses = ["20.1.2.3"];

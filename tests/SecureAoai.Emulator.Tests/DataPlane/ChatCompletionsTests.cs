@@ -39,7 +39,8 @@ public sealed class ChatCompletionsTests
         Assert.Equal(6, completion.Usage.InputTokenCount);
         Assert.Equal(9, completion.Usage.OutputTokenCount);
         Assert.Equal(15, completion.Usage.TotalTokenCount);
-        Assert.Equal("eastus", result.GetRawResponse().Headers.TryGetValue("x-ms-region", out string? region) ? region : null);
+        Assert.Equal("East US", result.GetRawResponse().Headers.TryGetValue("x-ms-region", out string? region) ? region : null);
+        Assert.Equal(EmulatorDeployment.DefaultChatModel, completion.Model);
         Assert.Equal(1, server["eastus"].RequestCount);
     }
 
@@ -137,7 +138,7 @@ public sealed class ChatCompletionsTests
     }
 
     [Fact]
-    public async Task ChatCompletions_DeploymentUrlWithoutApiVersion_Returns400()
+    public async Task ChatCompletions_DeploymentUrlWithoutApiVersion_Returns404ResourceNotFound()
     {
         await using EmulatorServer server = await EmulatorServer.StartAsync(new EmulatorOptions());
         using HttpClient http = TestTrust.CreateHttpClient(server.CaCertificate);
@@ -146,8 +147,8 @@ public sealed class ChatCompletionsTests
             http, server["eastus"].Endpoint, "openai/deployments/gpt-4o-mini/chat/completions",
             EmulatorRequests.ChatBody, bearer: server.CreateAccessToken(EmulatorOptions.DefaultClientId));
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("missing_api_version", (await EmulatorRequests.ReadErrorAsync(response)).Code);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(("404", "Resource not found"), await EmulatorRequests.ReadErrorAsync(response));
     }
 
     [Fact]

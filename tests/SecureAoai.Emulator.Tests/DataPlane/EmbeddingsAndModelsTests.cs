@@ -75,7 +75,7 @@ public sealed class EmbeddingsAndModelsTests
     }
 
     [Fact]
-    public async Task ListModels_BearerToken_ListsTheInstanceDeployments()
+    public async Task ListModels_BearerToken_ListsTheModelsBehindTheDeployments()
     {
         await using EmulatorServer server = await EmulatorServer.StartAsync(new EmulatorOptions());
         using HttpClient http = TestTrust.CreateHttpClient(server.CaCertificate);
@@ -88,7 +88,7 @@ public sealed class EmbeddingsAndModelsTests
         JsonElement body = await EmulatorRequests.ReadJsonAsync(response);
         Assert.Equal("list", body.GetProperty("object").GetString());
         string[] ids = [.. body.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()!)];
-        Assert.Equal(["gpt-4o-mini", "text-embedding-3-small"], ids);
+        Assert.Equal([EmulatorDeployment.DefaultChatModel, EmulatorDeployment.DefaultEmbeddingModel], ids);
         Assert.All(body.GetProperty("data").EnumerateArray(), m => Assert.Equal("model", m.GetProperty("object").GetString()));
     }
 

@@ -53,7 +53,7 @@ public sealed class FaultInjectionTests
         Assert.Equal("86400000", Header(throttled, "retry-after-ms"));
         Assert.Equal("86400000", Header(throttled, "x-ms-retry-after-ms"));
         Assert.Equal("0", Header(throttled, "x-ratelimit-remaining-requests"));
-        (string code, string message) = await EmulatorRequests.ReadErrorAsync(throttled);
+        (string? code, string message) = await EmulatorRequests.ReadErrorAsync(throttled);
         Assert.Equal("429", code);
         Assert.Contains("Please retry after 86400 seconds.", message, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);

@@ -54,7 +54,7 @@ public sealed class RateLimitTests
         Assert.Equal("5.5s", Header(refused, "x-ratelimit-reset-requests"));
         Assert.Equal("0", Header(refused, "x-ratelimit-remaining-requests"));
         Assert.Equal("2", Header(refused, "x-ratelimit-limit-requests"));
-        (string code, string message) = await EmulatorRequests.ReadErrorAsync(refused);
+        (string? code, string message) = await EmulatorRequests.ReadErrorAsync(refused);
         Assert.Equal("429", code);
         Assert.StartsWith("Requests to the ChatCompletions_Create Operation under Azure OpenAI API version v1 have exceeded call rate limit", message, StringComparison.Ordinal);
         Assert.Contains("Please retry after 6 seconds.", message, StringComparison.Ordinal);
@@ -86,7 +86,7 @@ public sealed class RateLimitTests
     }
 
     [Fact]
-    public async Task ChatCompletions_UnderLimit_ReportsLimitAndRemainingHeaders()
+    public async Task ChatCompletions_UnderLimit_ReportsLimitAndRemainingHeadersButNoReset()
     {
         var time = new FakeTimeProvider();
         await using EmulatorServer server = await StartAsync(time, TimeSpan.FromSeconds(60), new EmulatorRateLimit { RequestsPerMinute = 5, TokensPerMinute = 100 });
@@ -99,21 +99,25 @@ public sealed class RateLimitTests
         Assert.Equal("4", Header(response, "x-ratelimit-remaining-requests"));
         Assert.Equal("100", Header(response, "x-ratelimit-limit-tokens"));
         Assert.Equal((100 - ChatBodyTokens).ToString(System.Globalization.CultureInfo.InvariantCulture), Header(response, "x-ratelimit-remaining-tokens"));
-        Assert.Equal("1m0s", Header(response, "x-ratelimit-reset-requests"));
+        Assert.Equal("(absent)", Header(response, "x-ratelimit-reset-requests"));
+        Assert.Equal("(absent)", Header(response, "x-ratelimit-reset-tokens"));
         Assert.Equal("(absent)", Header(response, "Retry-After"));
     }
 
     [Fact]
-    public async Task ChatCompletions_DeploymentWithoutLimit_SendsNoQuotaHeaders()
+    public async Task ChatCompletions_DeploymentWithoutLimit_ReportsTheNotionalQuotaUnchanged()
     {
         await using EmulatorServer server = await StartAsync(new FakeTimeProvider(), TimeSpan.FromSeconds(60), limit: null);
         using HttpClient http = TestTrust.CreateHttpClient(server.CaCertificate);
 
         using HttpResponseMessage response = await ChatAsync(http, server["eastus"]);
 
+        using HttpResponseMessage again = await ChatAsync(http, server["eastus"]);
+
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("(absent)", Header(response, "x-ratelimit-remaining-requests"));
-        Assert.Equal("(absent)", Header(response, "x-ratelimit-remaining-tokens"));
+        Assert.Equal("10000", Header(again, "x-ratelimit-remaining-requests"));
+        Assert.Equal("1000000", Header(again, "x-ratelimit-remaining-tokens"));
+        Assert.Equal("(absent)", Header(again, "x-ratelimit-limit-requests"));
     }
 
     [Fact]

@@ -11,7 +11,7 @@ public sealed class BrowserTests(DarkSamplesFixture apps) : IClassFixture<DarkSa
     private const string ChromiumPath = "/usr/bin/chromium";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
-    private static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
+    internal static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
     {
         // Under CI a missing Chromium is a failure (.ci/run installs it); nothing is skipped.
         Assert.True(File.Exists(ChromiumPath), $"Chromium not found at {ChromiumPath}; ./test.sh installs the Debian package 'chromium'.");

@@ -35,8 +35,6 @@ public sealed class DarkSamplesFixture : IAsyncLifetime
         overlay.AllowBind("apps-bind", ["#apps"], ["#webapps"]);
         overlay.AllowDial("browsers-dial", ["#browsers"], ["#webapps"]);
         var options = new OverlayContextOptions { RouterAddress = overlay.RouterAddress };
-        await StartAppAsync("chatapp", await EnrollAsync(overlay, "chatapp", "apps"), options, ChatApp.ChatAppHost.ConfigureServices, app => ChatApp.ChatAppHost.MapEndpoints(app));
-        await StartAppAsync("docapp", await EnrollAsync(overlay, "docapp", "apps"), options, DocApp.DocAppHost.ConfigureServices, app => DocApp.DocAppHost.MapEndpoints(app));
         var browser = OverlayContext.Create(await EnrollAsync(overlay, "browser", "browsers"), options);
         _stopInReverse.Add(browser);
         var chat = OverlayTunnel.Start(browser, "chatapp", new IPEndPoint(IPAddress.Loopback, 0));
@@ -45,6 +43,10 @@ public sealed class DarkSamplesFixture : IAsyncLifetime
         _stopInReverse.Add(doc);
         ChatUrl = new Uri($"http://127.0.0.1:{chat.LocalEndPoint.Port}/");
         DocUrl = new Uri($"http://127.0.0.1:{doc.LocalEndPoint.Port}/");
+
+        // As the quick start hosts them: each app answers only to its own tunnel's address.
+        await StartAppAsync("chatapp", await EnrollAsync(overlay, "chatapp", "apps"), options, ChatUrl, ChatApp.ChatAppHost.ConfigureServices, app => ChatApp.ChatAppHost.MapEndpoints(app));
+        await StartAppAsync("docapp", await EnrollAsync(overlay, "docapp", "apps"), options, DocUrl, DocApp.DocAppHost.ConfigureServices, app => DocApp.DocAppHost.MapEndpoints(app));
     }
 
     public async Task DisposeAsync()
@@ -71,7 +73,7 @@ public sealed class DarkSamplesFixture : IAsyncLifetime
     }
 
     private async Task StartAppAsync(
-        string service, OverlayIdentity identity, OverlayContextOptions options, Func<WebApplicationBuilder, WebApplicationBuilder> configure, Action<WebApplication> map)
+        string service, OverlayIdentity identity, OverlayContextOptions options, Uri tunnel, Func<WebApplicationBuilder, WebApplicationBuilder> configure, Action<WebApplication> map)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ApplicationName = service, EnvironmentName = Environments.Production });
         builder.Configuration.AddInMemoryCollection(_emulator.Settings());
@@ -82,6 +84,8 @@ public sealed class DarkSamplesFixture : IAsyncLifetime
             o.Identity = identity;
             o.ContextOptions = options;
             o.Bind(service);
+            o.AllowedHosts.Clear();
+            o.AllowedHosts.Add(tunnel.Authority);
         });
         var app = builder.Build();
         app.UseOverlayIdentity();

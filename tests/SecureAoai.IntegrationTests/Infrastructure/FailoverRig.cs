@@ -67,7 +67,7 @@ internal sealed class FailoverRig : IAsyncDisposable
         return settings;
     }
 
-    public static ServiceProvider Build(Dictionary<string, string?> settings) => SecureClients.Build(settings);
+    public static ServiceProvider Build(Dictionary<string, string?> settings, TimeProvider? time = null) => SecureClients.Build(settings, time: time);
 
     public async ValueTask DisposeAsync()
     {

@@ -33,7 +33,17 @@ internal static class SecureClients
         return settings;
     }
 
-    public static ServiceProvider Build(Dictionary<string, string?> settings, ILoggerProvider? logs = null)
+    /// <summary>The app with its credential given in code (<c>UseCredential</c>) instead of configured.</summary>
+    public static ServiceProvider Build(Dictionary<string, string?> settings, Azure.Core.TokenCredential credential)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddSecureOpenAI(configuration.GetSection("SecureOpenAI")).UseCredential(credential);
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>The app's services; <paramref name="time"/> replaces the system clock for the SDK (cooldowns, timeouts, breaker).</summary>
+    public static ServiceProvider Build(Dictionary<string, string?> settings, ILoggerProvider? logs = null, TimeProvider? time = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
@@ -45,6 +55,11 @@ internal static class SecureClients
                 logging.AddProvider(logs);
             }
         });
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
         services.AddSecureOpenAI(configuration.GetSection("SecureOpenAI"));
         return services.BuildServiceProvider();
     }

@@ -22,7 +22,7 @@ public sealed class OverlayFixture : IAsyncDisposable
 
     public static string NewTempDirectory() => Path.Combine(Path.GetTempPath(), "secureaoai-ctl-" + Guid.NewGuid().ToString("N"));
 
-    internal static OverlayFixture Start(TimeProvider? time = null, bool serve = true)
+    internal static OverlayFixture Start(TimeProvider? time = null, bool serve = true, Func<TcpListener, CancellationToken, ValueTask<Socket>>? accept = null)
     {
         var directory = NewTempDirectory();
         var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -35,7 +35,7 @@ public sealed class OverlayFixture : IAsyncDisposable
             return new OverlayFixture(directory, controller, null);
         }
 
-        return new OverlayFixture(directory, controller, controller.StartServer(listener));
+        return new OverlayFixture(directory, controller, controller.StartServer(listener, accept: accept));
     }
 
     public string PathFor(string file) => Path.Combine(Directory, file);

@@ -43,11 +43,11 @@ public sealed class E2eHandshakeTests : IDisposable
         Task<SealedStream> binderSide = Task.Run(async () =>
         {
             MuxStream stream = await (await binderLeg.Acceptor.AcceptAsync())!.AcceptAsync();
-            return await E2eHandshake.RunAsync(stream, isDialer: false, _binder, _ca, Service, peer => peer.Subject == "CN=dialer-identity", CancellationToken.None);
+            return await E2eHandshake.RunAsync(stream, isDialer: false, _binder, _ca, Service, ReadOnlyMemory<byte>.Empty, RequireSubject("CN=dialer-identity"), CancellationToken.None);
         });
         MuxStream dialerStream = await dialerLeg.Initiator.OpenStreamAsync(Encoding.UTF8.GetBytes(Service));
 
-        await using SealedStream dialer = await E2eHandshake.RunAsync(dialerStream, isDialer: true, _dialer, _ca, Service, peer => peer.Subject == "CN=binder-identity", CancellationToken.None).WaitAsync(Timeout);
+        await using SealedStream dialer = await E2eHandshake.RunAsync(dialerStream, isDialer: true, _dialer, _ca, Service, ReadOnlyMemory<byte>.Empty, RequireSubject("CN=binder-identity"), CancellationToken.None).WaitAsync(Timeout);
         await using SealedStream binder = await binderSide.WaitAsync(Timeout);
         byte[] large = [.. Enumerable.Repeat(Secret, 2000).SelectMany(b => b)];
         Task write = Task.Run(async () =>
@@ -160,8 +160,8 @@ public sealed class E2eHandshakeTests : IDisposable
         using X509Certificate2 rogue = TestPki.CreateIdentity(_otherCa, "rogue-dialer");
         var (a, b) = DuplexPipeStream.CreatePair();
 
-        Task<SealedStream> dialer = E2eHandshake.RunAsync(a, isDialer: true, rogue, _ca, Service, null, CancellationToken.None);
-        var error = await Assert.ThrowsAsync<AuthenticationException>(() => E2eHandshake.RunAsync(b, isDialer: false, _binder, _ca, Service, null, CancellationToken.None).WaitAsync(Timeout));
+        Task<SealedStream> dialer = E2eHandshake.RunAsync(a, isDialer: true, rogue, _ca, Service, ReadOnlyMemory<byte>.Empty, null, CancellationToken.None);
+        var error = await Assert.ThrowsAsync<AuthenticationException>(() => E2eHandshake.RunAsync(b, isDialer: false, _binder, _ca, Service, ReadOnlyMemory<byte>.Empty, null, CancellationToken.None).WaitAsync(Timeout));
 
         Assert.Contains("does not chain", error.Message);
         b.Dispose();
@@ -172,12 +172,12 @@ public sealed class E2eHandshakeTests : IDisposable
     }
 
     [Fact]
-    public async Task RunAsync_AcceptPeerReturnsFalse_ThrowsAuthenticationException()
+    public async Task RunAsync_CheckPeerRefuses_ThrowsAuthenticationException()
     {
         var (a, b) = DuplexPipeStream.CreatePair();
 
-        Task<SealedStream> binder = E2eHandshake.RunAsync(b, isDialer: false, _binder, _ca, Service, null, CancellationToken.None);
-        await Assert.ThrowsAsync<AuthenticationException>(() => E2eHandshake.RunAsync(a, isDialer: true, _dialer, _ca, Service, _ => false, CancellationToken.None).WaitAsync(Timeout));
+        Task<SealedStream> binder = E2eHandshake.RunAsync(b, isDialer: false, _binder, _ca, Service, ReadOnlyMemory<byte>.Empty, null, CancellationToken.None);
+        await Assert.ThrowsAsync<AuthenticationException>(() => E2eHandshake.RunAsync(a, isDialer: true, _dialer, _ca, Service, ReadOnlyMemory<byte>.Empty, (_, _) => throw new AuthenticationException("not this one"), CancellationToken.None).WaitAsync(Timeout));
 
         (await binder.WaitAsync(Timeout)).Dispose();
     }
@@ -187,11 +187,58 @@ public sealed class E2eHandshakeTests : IDisposable
     {
         var (a, b) = DuplexPipeStream.CreatePair();
 
-        Task<SealedStream> dialer = E2eHandshake.RunAsync(a, isDialer: true, _dialer, _ca, "chatapp", null, CancellationToken.None);
-        Task<SealedStream> binder = E2eHandshake.RunAsync(b, isDialer: false, _binder, _ca, "other-service", null, CancellationToken.None);
+        Task<SealedStream> dialer = E2eHandshake.RunAsync(a, isDialer: true, _dialer, _ca, "chatapp", ReadOnlyMemory<byte>.Empty, null, CancellationToken.None);
+        Task<SealedStream> binder = E2eHandshake.RunAsync(b, isDialer: false, _binder, _ca, "other-service", ReadOnlyMemory<byte>.Empty, null, CancellationToken.None);
 
         await Assert.ThrowsAsync<AuthenticationException>(() => dialer.WaitAsync(Timeout));
         await Assert.ThrowsAsync<AuthenticationException>(() => binder.WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task RunAsync_BinderPresentsGrant_DialerCheckSeesExactlyThoseBytes()
+    {
+        var (a, b) = DuplexPipeStream.CreatePair();
+        byte[] grant = "a grant the binder holds"u8.ToArray();
+        byte[]? seen = null;
+
+        Task<SealedStream> binder = E2eHandshake.RunAsync(b, isDialer: false, _binder, _ca, Service, grant, null, CancellationToken.None);
+        await using SealedStream dialer = await E2eHandshake.RunAsync(a, isDialer: true, _dialer, _ca, Service, ReadOnlyMemory<byte>.Empty, (_, g) => seen = g.ToArray(), CancellationToken.None).WaitAsync(Timeout);
+        (await binder.WaitAsync(Timeout)).Dispose();
+
+        Assert.Equal(grant, seen);
+    }
+
+    [Fact]
+    public async Task RunAsync_GrantReplacedInTransit_SignatureDoesNotVerify()
+    {
+        // A router swapping the binder's grant for another one of the same length: the binder's
+        // signature covers the grant it sent, so the dialer refuses.
+        var (a, b) = DuplexPipeStream.CreatePair();
+        byte[] grant = "grant-number-one"u8.ToArray();
+        var swapping = new TapStream(b, (_, bytes) =>
+        {
+            int at = bytes.AsSpan().IndexOf(grant);
+            if (at >= 0)
+            {
+                "grant-number-two"u8.CopyTo(bytes.AsSpan(at));
+            }
+
+            return [bytes];
+        });
+
+        Task<SealedStream> binder = E2eHandshake.RunAsync(swapping, isDialer: false, _binder, _ca, Service, grant, null, CancellationToken.None);
+        var error = await Assert.ThrowsAsync<AuthenticationException>(() => E2eHandshake.RunAsync(a, isDialer: true, _dialer, _ca, Service, ReadOnlyMemory<byte>.Empty, null, CancellationToken.None).WaitAsync(Timeout));
+
+        Assert.Contains("does not verify", error.Message, StringComparison.Ordinal);
+        a.Dispose();
+        try
+        {
+            // The binder saw a genuine dialer; whether it finished before the dialer hung up does not matter.
+            (await binder.WaitAsync(Timeout)).Dispose();
+        }
+        catch (IOException)
+        {
+        }
     }
 
     public void Dispose()
@@ -202,6 +249,14 @@ public sealed class E2eHandshakeTests : IDisposable
         _otherCa.Dispose();
     }
 
+    private static Action<X509Certificate2, ReadOnlyMemory<byte>> RequireSubject(string subject) => (peer, _) =>
+    {
+        if (peer.Subject != subject)
+        {
+            throw new AuthenticationException($"expected {subject}, got {peer.Subject}");
+        }
+    };
+
     private async Task<(SealedStream Dialer, SealedStream Binder)> HandshakeOverTapAsync(Func<int, byte[], IEnumerable<byte[]>> transform)
     {
         var (a, b) = DuplexPipeStream.CreatePair();
@@ -210,8 +265,8 @@ public sealed class E2eHandshakeTests : IDisposable
 
     private async Task<(SealedStream Dialer, SealedStream Binder)> HandshakeAsync(Stream dialerInner, Stream binderInner)
     {
-        Task<SealedStream> dialer = E2eHandshake.RunAsync(dialerInner, isDialer: true, _dialer, _ca, Service, null, CancellationToken.None);
-        Task<SealedStream> binder = E2eHandshake.RunAsync(binderInner, isDialer: false, _binder, _ca, Service, null, CancellationToken.None);
+        Task<SealedStream> dialer = E2eHandshake.RunAsync(dialerInner, isDialer: true, _dialer, _ca, Service, ReadOnlyMemory<byte>.Empty, null, CancellationToken.None);
+        Task<SealedStream> binder = E2eHandshake.RunAsync(binderInner, isDialer: false, _binder, _ca, Service, ReadOnlyMemory<byte>.Empty, null, CancellationToken.None);
         return (await dialer.WaitAsync(Timeout), await binder.WaitAsync(Timeout));
     }
 

@@ -35,9 +35,9 @@ public sealed class FabricFixture : IAsyncDisposable
 
     public string RouterAddress => $"127.0.0.1:{Router.LocalEndPoint.Port}";
 
-    internal static FabricFixture Start(OverlayRouterOptions? routerOptions = null)
+    internal static FabricFixture Start(OverlayRouterOptions? routerOptions = null, TimeProvider? controllerTime = null)
     {
-        var fixture = new FabricFixture(OverlayFixture.Start(), routerOptions ?? new OverlayRouterOptions());
+        var fixture = new FabricFixture(OverlayFixture.Start(controllerTime), routerOptions ?? new OverlayRouterOptions());
         fixture.Router.Start(new IPEndPoint(IPAddress.Loopback, 0));
         fixture.Controller.RegisterRouter(fixture.RouterAddress);
         return fixture;

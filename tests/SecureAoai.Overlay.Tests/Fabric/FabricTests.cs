@@ -205,7 +205,9 @@ public sealed class FabricTests
 
         var error = await Assert.ThrowsAsync<OverlayDialException>(() => context.DialAsync("echo"));
 
-        Assert.Equal(OverlayDialFailure.RouterUnreachable, error.Reason);
+        // To the stranger, a router of another overlay is not a router it trusts.
+        Assert.Equal(OverlayDialFailure.RouterNotTrusted, error.Reason);
+        Assert.Contains("does not chain to the overlay CA", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, fabric.Router.SessionCount);
     }
 

@@ -34,7 +34,7 @@ public sealed class RouterMemoryHostileTests
         var streams = await Task.WhenAll(Enumerable.Range(0, AttackStreams).Select(async _ =>
         {
             var stream = await attacker.Mux!.OpenStreamAsync(RouterConnection.DialRequest("firehose"), cancel.Token);
-            return await E2eHandshake.RunAsync(stream, isDialer: true, mallory.Certificate, mallory.CaCertificate, "firehose", acceptPeer: null, cancel.Token);
+            return await E2eHandshake.RunAsync(stream, isDialer: true, mallory.Certificate, mallory.CaCertificate, "firehose", ReadOnlyMemory<byte>.Empty, checkPeer: null, cancel.Token);
         }));
         attacker.Transport.CloseReads();
         go.SetResult();

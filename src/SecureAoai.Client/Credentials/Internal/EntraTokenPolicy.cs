@@ -9,7 +9,8 @@ namespace SecureAoai.Client.Credentials.Internal;
 /// Bearer authentication with a cached Entra ID token. System.ClientModel's BearerTokenPolicy asks
 /// the credential on every request and ignores 401s; this one keeps the token, refreshes it ahead of
 /// expiry with one refresh in flight however many requests wait, and on a 401 refreshes once and
-/// sends the request again.
+/// sends the request again, except for a 401 <c>PermissionDenied</c>: the principal lacks the role,
+/// a new token would not have it either, so that answer goes to the caller as it is.
 /// </summary>
 internal sealed class EntraTokenPolicy : AuthenticationPolicy
 {
@@ -55,6 +56,14 @@ internal sealed class EntraTokenPolicy : AuthenticationPolicy
 
         if (message.Response?.Status != 401)
         {
+            return;
+        }
+
+        // Read by its code, never its words: Azure sends a missing role as 401 PermissionDenied.
+        var error = await AzureErrorBody.ReadAsync(message.Response, async, message.CancellationToken).ConfigureAwait(false);
+        if (error.IsPermissionDenied)
+        {
+            Log.NotRefreshingForMissingRole(_logger, message.Request.Uri?.GetLeftPart(UriPartial.Authority) ?? "");
             return;
         }
 

@@ -1,65 +1,98 @@
+using System.Net;
+using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Polly.CircuitBreaker;
-using Polly.Timeout;
+using Polly.Telemetry;
 using SecureAoai.Client.Networking.Internal;
 
 namespace SecureAoai.Client.Failover.Internal;
 
-/// <summary>One endpoint at run time: where it is, its deployment names, its cooldown and its circuit.</summary>
+/// <summary>
+/// One endpoint at run time: where it is (its base URI, with any path a gateway needs), its
+/// deployment names, how it is reached (its network guard, or the connector), its cooldown, and its
+/// circuit breaker and attempt timeout (Microsoft.Extensions.Http.Resilience's strategies).
+/// </summary>
 internal sealed class FailoverEndpoint
 {
+    /// <summary>
+    /// The share of failed attempts, over the sampling window, that opens the circuit once there were at
+    /// least <see cref="SecureOpenAIFailoverOptions.BreakerFailureThreshold"/> outcomes. A half: a
+    /// streamed answer cut after its headers counts as a success (its headers) and a failure (its
+    /// cut), so an endpoint that cuts every stream still opens its circuit.
+    /// </summary>
+    internal const double BreakerFailureRatio = 0.5;
+
+    /// <summary>The breaker's sampling window is at least this long, and at least one break duration.</summary>
+    internal static readonly TimeSpan MinimumBreakerSamplingDuration = TimeSpan.FromSeconds(30);
+
     private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
     private DateTimeOffset _coolUntil;
+    private DateTimeOffset _openUntil;
     private bool _waitable;
     private int _failuresInRow;
 
     public FailoverEndpoint(
         string name,
-        Uri root,
+        Uri baseUri,
         int priority,
         int weight,
         IReadOnlyDictionary<string, string> deploymentNames,
         string? apiKey,
-        EndpointGuard guard,
+        EndpointGuard? guard,
         SecureOpenAIFailoverOptions options,
-        TimeProvider time)
+        TimeProvider time,
+        TelemetryOptions? telemetry = null)
     {
         Name = name;
-        Root = root;
+        BaseUri = baseUri;
         Priority = priority;
         Weight = weight;
         DeploymentNames = deploymentNames;
         ApiKey = apiKey;
         Guard = guard;
+        _time = time;
         Circuit = new CircuitBreakerStateProvider();
 
-        // Polly's breaker counts the failure ratio over a window: a ratio of 1 with the threshold as
-        // minimum throughput opens after that many failures with no success between them.
-        Pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = PipelineName, InstanceName = name, TimeProvider = time };
+        if (telemetry is not null)
+        {
+            builder.ConfigureTelemetry(telemetry);
+        }
+
+        Pipeline = builder.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+        {
+            Name = "CircuitBreaker",
+            FailureRatio = BreakerFailureRatio,
+            MinimumThroughput = options.BreakerFailureThreshold,
+            SamplingDuration = options.BreakerBreakDuration > MinimumBreakerSamplingDuration ? options.BreakerBreakDuration : MinimumBreakerSamplingDuration,
+            BreakDuration = options.BreakerBreakDuration,
+            StateProvider = Circuit,
+            ShouldHandle = args => ValueTask.FromResult(CountsAgainstBreaker(args.Outcome)),
+            OnOpened = args =>
             {
-                FailureRatio = 1.0,
-                MinimumThroughput = options.BreakerFailureThreshold,
-                SamplingDuration = TimeSpan.FromSeconds(Math.Max(30, options.BreakerBreakDuration.TotalSeconds)),
-                BreakDuration = options.BreakerBreakDuration,
-                StateProvider = Circuit,
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
+                lock (_gate)
                 {
-                    { Exception: OperationCanceledException } => false,
-                    { Exception: not null } => true,
-                    // A throttle is the endpoint asking for a pause, which its cooldown honours; it is not a fault.
-                    { Result: { } response } => FailoverHandler.IsEndpointFailure((int)response.StatusCode) && response.StatusCode != System.Net.HttpStatusCode.TooManyRequests,
-                    _ => false,
-                }),
-            })
-            .AddTimeout(new TimeoutStrategyOptions { Timeout = options.AttemptTimeout })
+                    _openUntil = _time.GetUtcNow() + args.BreakDuration;
+                }
+
+                return ValueTask.CompletedTask;
+            },
+        })
+            .AddTimeout(new HttpTimeoutStrategyOptions { Name = "AttemptTimeout", Timeout = options.AttemptTimeout })
             .Build();
     }
 
+    /// <summary>The name of the per-endpoint pipelines in the resilience telemetry; the instance is the endpoint's name.</summary>
+    public const string PipelineName = "SecureAoai.Endpoint";
+
     public string Name { get; }
 
-    /// <summary>The resource root, <c>https://NAME.openai.azure.com/</c>.</summary>
-    public Uri Root { get; }
+    /// <summary>
+    /// Where the endpoint's paths start: <c>https://NAME.openai.azure.com/</c>, or for a gateway its
+    /// prefix (<c>https://contoso-apim.azure-api.net/aoai/</c>). Always ends with a slash.
+    /// </summary>
+    public Uri BaseUri { get; }
 
     public int Priority { get; }
 
@@ -70,18 +103,35 @@ internal sealed class FailoverEndpoint
 
     public string? ApiKey { get; }
 
-    public EndpointGuard Guard { get; }
+    /// <summary>The endpoint's resolver and network policy, or <see langword="null"/> when the connector reaches it.</summary>
+    public EndpointGuard? Guard { get; }
 
     public CircuitBreakerStateProvider Circuit { get; }
 
-    /// <summary>Breaker, then the attempt timeout, around one attempt.</summary>
+    /// <summary>Around one attempt: the circuit breaker, then the attempt timeout (until response headers).</summary>
     public ResiliencePipeline<HttpResponseMessage> Pipeline { get; }
 
+    /// <summary>Whether the circuit counts an attempt's outcome as the endpoint's failure: 5xx and 408 answers, and every exception but a cancellation. A throttle is the endpoint asking for a pause, which its cooldown honours.</summary>
+    internal static bool CountsAgainstBreaker(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Exception: OperationCanceledException } => false,
+        { Exception: not null } => true,
+        { Result: { } response } => FailoverRules.IsEndpointFailure((int)response.StatusCode) && response.StatusCode != HttpStatusCode.TooManyRequests,
+        _ => false,
+    };
+
+    /// <summary>Free for an attempt: not cooling, and its circuit closed or at the end of its break (the next attempt is the probe).</summary>
     public bool IsAvailable(DateTimeOffset now)
     {
         lock (_gate)
         {
-            return now >= _coolUntil && Circuit.CircuitState is not (CircuitState.Open or CircuitState.Isolated);
+            return now >= _coolUntil && Circuit.CircuitState switch
+            {
+                CircuitState.Closed => true,
+                // Polly reports Open until an execution finds the break over; that execution is the probe.
+                CircuitState.Open => now >= _openUntil,
+                _ => false,
+            };
         }
     }
 
@@ -90,7 +140,7 @@ internal sealed class FailoverEndpoint
     {
         lock (_gate)
         {
-            return _waitable && _coolUntil > now ? _coolUntil : null;
+            return _waitable && _coolUntil > now && Circuit.CircuitState == CircuitState.Closed ? _coolUntil : null;
         }
     }
 
@@ -108,8 +158,32 @@ internal sealed class FailoverEndpoint
 
             // Waiting for this endpoint is worth it only when it asked for no more than the cap.
             _waitable = requested is null || requested <= maxRetryAfter;
-            _coolUntil = now + cooldown;
+            var until = now + cooldown;
+            _coolUntil = until > _coolUntil ? until : _coolUntil;
             return cooldown;
+        }
+    }
+
+    /// <summary>
+    /// A response that had passed as a success failed later (a stream cut after its headers): the
+    /// circuit breaker counts the failure, as it would have at the headers.
+    /// </summary>
+    public async ValueTask CountFailureAsync(Exception failure)
+    {
+        // An execution whose outcome is the failure: the breaker's own bookkeeping (ratio, window,
+        // opening, telemetry) applies; the attempt timeout around it has nothing to time. An open
+        // circuit just refuses it.
+        var context = ResilienceContextPool.Shared.Get();
+        try
+        {
+            await Pipeline.ExecuteOutcomeAsync(
+                static (_, failure) => ValueTask.FromResult(Outcome.FromException<HttpResponseMessage>(failure)),
+                context,
+                failure).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 
@@ -118,7 +192,7 @@ internal sealed class FailoverEndpoint
     {
         lock (_gate)
         {
-            if (Circuit.CircuitState is CircuitState.Open or CircuitState.Isolated)
+            if (Circuit.CircuitState is CircuitState.Open or CircuitState.HalfOpen or CircuitState.Isolated)
             {
                 return "skipped: circuit open after repeated failures";
             }

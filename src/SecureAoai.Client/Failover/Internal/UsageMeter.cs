@@ -5,7 +5,8 @@ namespace SecureAoai.Client.Failover.Internal;
 
 /// <summary>
 /// Counts the tokens a response reports in its <c>usage</c>: read from a JSON body, or picked from
-/// a stream's events as the caller reads them, without changing a byte the caller sees.
+/// a stream's events as the caller reads them, without changing a byte the caller sees. A stream is
+/// also watched for a break after its headers, which is reported to its endpoint.
 /// </summary>
 internal static class UsageMeter
 {
@@ -15,21 +16,31 @@ internal static class UsageMeter
     /// <summary>The largest JSON body examined for usage.</summary>
     internal const int MaxJsonBodyBytes = 64 * 1024 * 1024;
 
-    public static async Task AttachAsync(HttpResponseMessage response, string endpoint, Func<string> deploymentName, CancellationToken cancellationToken)
+    /// <param name="response">A response that passed as a success.</param>
+    /// <param name="endpoint">Its endpoint's name, for the metric.</param>
+    /// <param name="deploymentName">Its deployment's name at that endpoint, asked only when tokens are counted.</param>
+    /// <param name="onBroken">Called once if a streamed body fails while the caller reads it.</param>
+    /// <param name="cancellationToken">Cancels buffering a JSON body.</param>
+    public static async Task AttachAsync(HttpResponseMessage response, string endpoint, Func<string> deploymentName, Action<Exception> onBroken, CancellationToken cancellationToken)
     {
-        // Nobody listening to the tokens counter: no reason to read a single byte.
-        if (!FailoverMetrics.Tokens.Enabled || !response.IsSuccessStatusCode || response.Content is not { } content)
+        if (!response.IsSuccessStatusCode || response.Content is not { } content)
         {
             return;
         }
 
-        var deployment = deploymentName();
-
+        var counting = FailoverMetrics.Tokens.Enabled;
         var media = content.Headers.ContentType?.MediaType;
         if (string.Equals(media, "text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
+            EventStreamTap.LineHandler? onData = null;
+            if (counting)
+            {
+                var deployment = deploymentName();
+                onData = line => Record(line, endpoint, deployment);
+            }
+
             var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            var tapped = new StreamContent(new EventStreamTap(stream, line => Record(line, endpoint, deployment)));
+            var tapped = new StreamContent(new EventStreamTap(stream, onData, onBroken));
             foreach (var header in content.Headers)
             {
                 tapped.Headers.TryAddWithoutValidation(header.Key, header.Value);
@@ -39,10 +50,11 @@ internal static class UsageMeter
             return;
         }
 
-        if (media is not null && media.EndsWith("json", StringComparison.OrdinalIgnoreCase) && content.Headers.ContentLength is null or <= MaxJsonBodyBytes)
+        // Nobody listening to the tokens counter: no reason to read a single byte.
+        if (counting && media is not null && media.EndsWith("json", StringComparison.OrdinalIgnoreCase) && content.Headers.ContentLength is null or <= MaxJsonBodyBytes)
         {
             await content.LoadIntoBufferAsync(MaxJsonBodyBytes, cancellationToken).ConfigureAwait(false);
-            Record(await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false), endpoint, deployment);
+            Record(await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false), endpoint, deploymentName());
         }
     }
 
@@ -71,13 +83,17 @@ internal static class UsageMeter
         }
     }
 
-    /// <summary>Passes a server-sent event stream through, handing each complete <c>data:</c> line's JSON to a callback.</summary>
-    private sealed class EventStreamTap(Stream inner, EventStreamTap.LineHandler onData) : Stream
+    /// <summary>
+    /// Passes a server-sent event stream through, handing each complete <c>data:</c> line's JSON to a
+    /// callback (when counting), and reporting the first read error (a cut after the headers).
+    /// </summary>
+    private sealed class EventStreamTap(Stream inner, EventStreamTap.LineHandler? onData, Action<Exception> onBroken) : Stream
     {
         private readonly byte[] _line = ArrayPool<byte>.Shared.Rent(MaxEventLineBytes);
         private int _length;
         private bool _overflow;
         private bool _disposed;
+        private int _broken;
 
         public delegate void LineHandler(ReadOnlySpan<byte> json);
 
@@ -95,7 +111,17 @@ internal static class UsageMeter
 
         public override int Read(Span<byte> buffer)
         {
-            var read = inner.Read(buffer);
+            int read;
+            try
+            {
+                read = inner.Read(buffer);
+            }
+            catch (IOException ex)
+            {
+                Broken(ex);
+                throw;
+            }
+
             Scan(buffer[..read]);
             return read;
         }
@@ -105,7 +131,17 @@ internal static class UsageMeter
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            int read;
+            try
+            {
+                read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                Broken(ex);
+                throw;
+            }
+
             Scan(buffer.Span[..read]);
             return read;
         }
@@ -132,9 +168,17 @@ internal static class UsageMeter
             base.Dispose(disposing);
         }
 
+        private void Broken(IOException error)
+        {
+            if (!_disposed && Interlocked.Exchange(ref _broken, 1) == 0)
+            {
+                onBroken(error);
+            }
+        }
+
         private void Scan(ReadOnlySpan<byte> chunk)
         {
-            if (_disposed)
+            if (_disposed || onData is null)
             {
                 return;
             }

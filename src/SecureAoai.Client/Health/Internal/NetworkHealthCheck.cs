@@ -5,16 +5,16 @@ using SecureAoai.Client.Networking;
 namespace SecureAoai.Client.Health.Internal;
 
 /// <summary>Healthy when every endpoint's name resolves to addresses its network policy allows (the verdict the SDK would use).</summary>
-internal sealed class NetworkHealthCheck(SecureOpenAIClientFactory factory) : IHealthCheck
+internal sealed class NetworkHealthCheck(EndpointTable table) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var lines = new List<string>();
         var data = new Dictionary<string, object>(StringComparer.Ordinal);
         var failed = false;
-        foreach (var endpoint in factory.Endpoints)
+        foreach (var endpoint in table.Endpoints)
         {
-            if (factory.UsesConnector(endpoint))
+            if (endpoint.Guard is not { } guard)
             {
                 lines.Add($"{endpoint.Name}: reached through a connector (no DNS, no network policy).");
                 data[endpoint.Name] = "connector";
@@ -23,7 +23,7 @@ internal sealed class NetworkHealthCheck(SecureOpenAIClientFactory factory) : IH
 
             try
             {
-                var verdict = await endpoint.Guard.VerifyAsync(endpoint.Root.IdnHost, cancellationToken).ConfigureAwait(false);
+                var verdict = await guard.VerifyAsync(endpoint.BaseUri.IdnHost, cancellationToken).ConfigureAwait(false);
                 lines.Add($"{endpoint.Name}: {verdict.ChainText}{(verdict.PublicFallback ? " (public fallback)" : "")}");
                 data[endpoint.Name] = "allowed";
             }

@@ -13,9 +13,6 @@ namespace SecureAoai.Client.Networking.Internal;
 /// </summary>
 internal sealed class EndpointGuard : IDisposable
 {
-    /// <summary>The request option carrying the verdict from <see cref="GuardHandler"/> to the connect callback.</summary>
-    public static readonly HttpRequestOptionsKey<PolicyVerdict> VerdictKey = new("SecureAoai.PolicyVerdict");
-
     private readonly IHostResolver _resolver;
     private readonly NetworkPolicy _policy;
     private readonly TimeSpan _connectTimeout;
@@ -33,15 +30,6 @@ internal sealed class EndpointGuard : IDisposable
     }
 
     public NetworkPolicy Policy => _policy;
-
-    /// <summary>
-    /// Whether every connection to <paramref name="host"/> goes to loopback: its current verdict
-    /// allows loopback addresses only. The emulator's CA is honoured on such connections.
-    /// </summary>
-    public bool IsPinnedToLoopback(string host) =>
-        _hosts.TryGetValue(host, out var state)
-        && state.Verdict is { } verdict
-        && verdict.Allowed.All(IPAddress.IsLoopback);
 
     /// <summary>The allowed addresses of <paramref name="host"/>, from a verdict still within its TTL or a new one.</summary>
     /// <exception cref="EndpointNetworkException">The name did not resolve or the policy refused its addresses.</exception>
@@ -64,18 +52,13 @@ internal sealed class EndpointGuard : IDisposable
     }
 
     /// <summary>
-    /// The connect callback: connects to the addresses the request's verdict allowed, in order,
-    /// each with its own timeout. No second lookup; TLS above still checks the host name.
+    /// Connects to the addresses the host's verdict allows, in order, each with its own timeout: the
+    /// verdict the request was checked against, unless its TTL ran out since (then a new one). No
+    /// lookup outside the verdict; TLS above still checks the host name.
     /// </summary>
-    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    public async ValueTask<Stream> ConnectAsync(string host, int port, CancellationToken cancellationToken)
     {
-        var host = context.DnsEndPoint.Host;
-        if (!context.InitialRequestMessage.Options.TryGetValue(VerdictKey, out var verdict)
-            || !string.Equals(verdict.Resolution.Host, host, StringComparison.OrdinalIgnoreCase))
-        {
-            verdict = await VerifyAsync(host, cancellationToken).ConfigureAwait(false);
-        }
-
+        var verdict = await VerifyAsync(host, cancellationToken).ConfigureAwait(false);
         var state = _hosts.GetOrAdd(host, static h => new HostState(h));
         var failures = new List<string>();
         foreach (var address in verdict.Allowed)
@@ -85,7 +68,7 @@ internal sealed class EndpointGuard : IDisposable
             timeout.CancelAfter(_connectTimeout);
             try
             {
-                await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), timeout.Token).ConfigureAwait(false);
+                await socket.ConnectAsync(new IPEndPoint(address, port), timeout.Token).ConfigureAwait(false);
                 return state.Track(new GuardedStream(socket, address, state));
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -105,7 +88,7 @@ internal sealed class EndpointGuard : IDisposable
             }
         }
 
-        throw new IOException($"Could not connect to {host}:{context.DnsEndPoint.Port} at any verified address ({string.Join("; ", failures)}).");
+        throw new IOException($"Could not connect to {host}:{port} at any verified address ({string.Join("; ", failures)}).");
     }
 
     public void Dispose()

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 
@@ -6,7 +8,7 @@ namespace SecureAoai.Client.Networking.Internal;
 
 /// <summary>
 /// Certificate validation for the client's connections: the system trust store for every host,
-/// plus one extra CA (the emulator's) for loopback connections only. Validation is never switched off.
+/// plus one extra CA (the emulator's) for connections that reach a loopback address. Validation is never switched off.
 /// </summary>
 internal sealed class EndpointTrust : IDisposable
 {
@@ -40,19 +42,19 @@ internal sealed class EndpointTrust : IDisposable
         return new EndpointTrust(ca);
     }
 
-    /// <summary>
-    /// Tells whether connections to a host name are pinned to loopback addresses (set by the
-    /// endpoint guard). The default value is <see langword="null"/>: only loopback host names count.
-    /// </summary>
-    public Func<string, bool>? PinnedToLoopback { get; set; }
-
     public static bool IsLoopback(Uri uri) =>
         uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out var ip) && IPAddress.IsLoopback(ip));
 
-    /// <summary>Creates the handler every client connection goes through.</summary>
+    /// <summary>
+    /// Creates the handler every client connection goes through. Redirects are not followed: the
+    /// request's <c>api-key</c> header would go with them. No proxy: a connection goes to the
+    /// address the network policy verified, and the trust decision reads that connection's peer.
+    /// </summary>
     public SocketsHttpHandler CreateHandler() => new()
     {
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        AllowAutoRedirect = false,
+        UseProxy = false,
         SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = Validate },
     };
 
@@ -63,29 +65,14 @@ internal sealed class EndpointTrust : IDisposable
             return true;
         }
 
-        // Only a chain that ends in our one extra CA is forgiven, and only for a loopback host;
-        // a name mismatch or a missing certificate never is.
+        // Only a chain that ends in our one extra CA is forgiven, and only on a connection that
+        // reaches loopback; a name mismatch or a missing certificate never is.
         if (_loopbackCa is null || errors != SslPolicyErrors.RemoteCertificateChainErrors || certificate is null)
         {
             return false;
         }
 
-        var host = sender switch
-        {
-            SslStream stream => stream.TargetHostName,
-            HttpRequestMessage request => request.RequestUri?.DnsSafeHost,
-            _ => null,
-        };
-
-        // A loopback host name, or a name whose connections the guard pinned to loopback addresses.
-        if (host is null)
-        {
-            return false;
-        }
-
-        var loopbackHost = host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
-        var loopbackPinned = PinnedToLoopback?.Invoke(host) ?? false;
-        if (!loopbackHost && !loopbackPinned)
+        if (!ReachesLoopback(sender))
         {
             return false;
         }
@@ -97,6 +84,41 @@ internal sealed class EndpointTrust : IDisposable
         using var leaf = new X509Certificate2(certificate);
         return custom.Build(leaf);
     }
+
+    /// <summary>
+    /// Whether the connection being validated reaches a loopback address: for a TCP connection, the
+    /// address its socket is connected to, never a DNS answer (which can change between the connect
+    /// and this check); for a stream a connector opened, only when the host name itself is loopback.
+    /// </summary>
+    internal static bool ReachesLoopback(object sender)
+    {
+        if (sender is not SslStream tls)
+        {
+            return false;
+        }
+
+        if (InnerStream(tls) is NetworkStream network)
+        {
+            try
+            {
+                return network.Socket.RemoteEndPoint is IPEndPoint peer && IPAddress.IsLoopback(peer.Address);
+            }
+            catch (ObjectDisposedException)
+            {
+                return false;
+            }
+        }
+
+        var host = tls.TargetHostName;
+        return string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+    }
+
+    /// <summary>
+    /// The stream the TLS stream runs on: the one the connect callback returned. Protected API of a
+    /// public framework type, read without reflection; the validation callback gets only the TLS stream.
+    /// </summary>
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_InnerStream")]
+    private static extern Stream InnerStream(AuthenticatedStream stream);
 
     public void Dispose()
     {

@@ -1,22 +1,17 @@
+using SecureAoai.Client.Internal;
+
 namespace SecureAoai.Client.Networking.Internal;
 
 /// <summary>
-/// Checks the endpoint's verdict before every request, so a request on a pooled connection is
-/// refused too once a new answer fails the policy; hands the verdict to the connect callback.
-/// <c>guardFor</c> gives the guard of a host and port, <see langword="null"/> for one a connector reaches, and throws for one that is not an endpoint.
+/// Asks the endpoint table to check the request's host against its network verdict before every
+/// request, so a request on a pooled connection is refused too once a new answer fails the policy.
 /// </summary>
-internal sealed class GuardHandler(Func<string, int, EndpointGuard?> guardFor, HttpMessageHandler inner) : DelegatingHandler(inner)
+internal sealed class GuardHandler(EndpointTable table, HttpMessageHandler inner) : DelegatingHandler(inner)
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
-        var host = uri.IdnHost;
-        if (guardFor(host, uri.Port) is { } guard)
-        {
-            var verdict = await guard.VerifyAsync(host, cancellationToken).ConfigureAwait(false);
-            request.Options.Set(EndpointGuard.VerdictKey, verdict);
-        }
-
+        await table.VerifyAsync(uri, cancellationToken).ConfigureAwait(false);
         return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
     }
 

@@ -5,24 +5,51 @@ using Microsoft.AspNetCore.WebUtilities;
 
 namespace SecureAoai.Emulator.Internal.DataPlane;
 
-/// <summary>An Azure OpenAI style error: <c>{"error":{"code":"...","message":"..."}}</c>.</summary>
+/// <summary>
+/// An Azure OpenAI error in one of the two shapes the service sends: the resource's
+/// <c>{"error":{"code":"...","message":"..."}}</c>, or the gateway's bare
+/// <c>{"statusCode":401,"message":"..."}</c> for a token it does not accept (<see cref="Bare"/>).
+/// </summary>
 internal sealed record AzureError(int Status, string Code, string Message)
 {
+    /// <summary>Azure's words for every bearer token it does not accept: bad, expired, or for another audience.</summary>
+    public const string TokenRejectedMessage =
+        "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.";
+
+    /// <summary>Azure's words for an API key it does not accept (recorded: ChatCompletionBadKeyGivesHelpfulError.json).</summary>
+    public const string KeyRejectedMessage =
+        "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.";
+
     /// <summary>
-    /// The <c>WWW-Authenticate</c> value of a 401. The default names the token as invalid; a revoked
-    /// token's adds a claims challenge, as resources with continuous access evaluation send.
+    /// The <c>WWW-Authenticate</c> value of a 401, or <see langword="null"/> for none (Azure's key
+    /// refusal carries none). A revoked token's names a claims challenge, as resources with
+    /// continuous access evaluation send.
     /// </summary>
-    public string Challenge { get; init; } = "Bearer error=\"invalid_token\"";
+    public string? Challenge { get; init; }
 
     /// <summary>Members of the <c>error</c> object beyond code and message, such as a content filter's results.</summary>
     public JsonObject? Details { get; init; }
 
-    public const string KeyRejectedMessage =
-        "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.";
+    /// <summary>Whether the body is the gateway's bare <c>{"statusCode","message"}</c> rather than <c>{"error":{...}}</c>.</summary>
+    public bool Bare { get; init; }
 
     public static AzureError BadRequest(string message) => new(StatusCodes.Status400BadRequest, "BadRequest", message);
 
-    public static AzureError Unauthorized(string message) => new(StatusCodes.Status401Unauthorized, "401", message);
+    /// <summary>An <c>api-version</c> the service does not know: 400, as Azure answers it.</summary>
+    public static AzureError ApiVersionNotSupported() => BadRequest("API version not supported");
+
+    public static AzureError Unauthorized(string message) => new(StatusCodes.Status401Unauthorized, "401", message) { Challenge = InvalidTokenChallenge };
+
+    /// <summary>A wrong API key: Azure's body, with no <c>WWW-Authenticate</c> header (as recorded).</summary>
+    public static AzureError KeyRejected() => new(StatusCodes.Status401Unauthorized, "401", KeyRejectedMessage);
+
+    /// <summary>A bearer token that is malformed, badly signed, expired, not yet valid or for another audience or issuer: Azure says the same for all.</summary>
+    public static AzureError TokenRejected() => new(StatusCodes.Status401Unauthorized, "401", TokenRejectedMessage) { Bare = true, Challenge = InvalidTokenChallenge };
+
+    /// <summary>A valid token whose principal lacks the data-plane role: 401, not 403, with code <c>PermissionDenied</c>.</summary>
+    public static AzureError PermissionDenied() => new(StatusCodes.Status401Unauthorized, "PermissionDenied", "Principal does not have access to API/Operation.");
+
+    private const string InvalidTokenChallenge = "Bearer error=\"invalid_token\"";
 
     /// <summary>
     /// A revoked token: 401 with a claims challenge asking for a token issued from now on, in the
@@ -38,8 +65,9 @@ internal sealed record AzureError(int Status, string Code, string Message)
             },
         }.ToJsonString();
         string encoded = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(claims));
-        return new AzureError(StatusCodes.Status401Unauthorized, "401", "Unauthorized. Access token has been revoked; get a new one.")
+        return new AzureError(StatusCodes.Status401Unauthorized, "401", TokenRejectedMessage)
         {
+            Bare = true,
             Challenge = $"Bearer authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", error=\"insufficient_claims\", claims=\"{encoded}\"",
         };
     }
@@ -116,9 +144,14 @@ internal sealed record AzureError(int Status, string Code, string Message)
     public Task WriteAsync(HttpContext context)
     {
         context.Response.StatusCode = Status;
-        if (Status == StatusCodes.Status401Unauthorized)
+        if (Challenge is not null)
         {
             context.Response.Headers.WWWAuthenticate = Challenge;
+        }
+
+        if (Bare)
+        {
+            return context.Response.WriteJsonAsync(new JsonObject { ["statusCode"] = Status, ["message"] = Message });
         }
 
         var error = new JsonObject { ["code"] = Code, ["message"] = Message };

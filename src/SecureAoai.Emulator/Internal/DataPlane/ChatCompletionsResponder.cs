@@ -7,8 +7,10 @@ namespace SecureAoai.Emulator.Internal.DataPlane;
 
 /// <summary>
 /// Answers chat completions deterministically: "Echo from {instance}: {last user message}", whole
-/// or streamed one word per event, with usage counted as words. A prompt containing
-/// <see cref="ContentFilterMarker"/> is refused as the content filter would.
+/// or streamed one word per event, with usage counted as words, in the shapes Azure sends (content
+/// filter annotations, the model version in <c>model</c>). A prompt containing
+/// <see cref="ContentFilterMarker"/> is refused as the prompt filter would; an answer reaching one of
+/// the deployment's <see cref="EmulatorDeployment.OutputFilterTriggers"/> is stopped by the output filter.
 /// </summary>
 internal sealed class ChatCompletionsResponder(EmulatorInstance instance)
 {
@@ -46,68 +48,126 @@ internal sealed class ChatCompletionsResponder(EmulatorInstance instance)
             return AzureError.ContentFiltered().WriteAsync(context);
         }
 
-        string answer = Answer(texts);
-        string finishReason = "stop";
-
-        int? maxTokens = MaxTokens(request);
-        IReadOnlyList<string> pieces = TextMetrics.SplitIntoTokenPieces(answer);
-        if (maxTokens is int max && max >= 0 && max < pieces.Count)
-        {
-            pieces = [.. pieces.Take(max)];
-            answer = string.Concat(pieces).TrimEnd();
-            finishReason = "length";
-        }
-
-        var completion = new Completion(
-            "chatcmpl-" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", CompletionIdRandomChars),
-            DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-            request.Deployment,
-            texts.Sum(m => TextMetrics.CountTokens(m.Text)),
-            pieces.Count,
-            finishReason);
-
+        Completion completion = Complete(request, texts);
         if (request.GetBoolean("stream"))
         {
             bool includeUsage = request.Body.TryGetProperty("stream_options", out JsonElement streamOptions)
                 && streamOptions.ValueKind == JsonValueKind.Object
                 && streamOptions.TryGetProperty("include_usage", out JsonElement include)
                 && include.ValueKind == JsonValueKind.True;
-            return StreamAsync(context, completion, pieces, includeUsage, new EventStreamWriter(context, instance));
+            return StreamAsync(context, completion, includeUsage, new EventStreamWriter(context, instance));
         }
 
-        var body = completion.Header("chat.completion");
+        JsonObject message = new() { ["content"] = completion.Filtered ? null : completion.Text, ["role"] = "assistant" };
+        if (completion.NewerShape)
+        {
+            message["refusal"] = null;
+        }
+
+        JsonObject body = completion.Header("chat.completion");
         body["choices"] = new JsonArray(new JsonObject
         {
+            ["content_filter_results"] = ContentFilterResults.Choice(completion.Filtered),
+            ["finish_reason"] = completion.FinishReason,
             ["index"] = 0,
-            ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = answer, ["refusal"] = null },
             ["logprobs"] = null,
-            ["finish_reason"] = finishReason,
+            ["message"] = message,
         });
+        body["prompt_filter_results"] = ContentFilterResults.Prompt();
         body["usage"] = completion.Usage();
         return context.Response.WriteJsonAsync(body, context.RequestAborted);
     }
 
-    private static async Task StreamAsync(HttpContext context, Completion completion, IReadOnlyList<string> pieces, bool includeUsage, EventStreamWriter events)
+    /// <summary>
+    /// The answer: the echo, cut at <c>max_tokens</c> (finish <c>length</c>) or before an output
+    /// filter trigger (finish <c>content_filter</c>; only the words before it are generated).
+    /// </summary>
+    private Completion Complete(DataPlaneRequest request, List<(string? Role, string Text)> texts)
     {
-        HttpResponse response = context.Response;
-        response.ContentType = "text/event-stream; charset=utf-8";
-        response.Headers.CacheControl = "no-cache";
+        string answer = Answer(texts);
+        string finishReason = "stop";
+        bool filtered = false;
+        IReadOnlyList<string> pieces = TextMetrics.SplitIntoTokenPieces(answer);
+        if (request.Deployment.OutputFilterIndex(answer) is int cut)
+        {
+            // Whole words only: the word holding the trigger is never sent.
+            int kept = 0;
+            for (int length = 0; kept < pieces.Count && length + pieces[kept].Length <= cut; kept++)
+            {
+                length += pieces[kept].Length;
+            }
+
+            pieces = [.. pieces.Take(kept)];
+            finishReason = "content_filter";
+            filtered = true;
+        }
+
+        int? maxTokens = MaxTokens(request);
+        if (maxTokens is int max && max >= 0 && max < pieces.Count)
+        {
+            pieces = [.. pieces.Take(max)];
+            finishReason = "length";
+            filtered = false;
+        }
+
+        return new Completion(
+            "chatcmpl-" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", CompletionIdRandomChars),
+            DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            request.Deployment.Model,
+            texts.Sum(m => TextMetrics.CountTokens(m.Text)),
+            pieces,
+            finishReason,
+            filtered,
+            request.HasUsageDetails);
+    }
+
+    /// <summary>
+    /// Streams as Azure does with the default content filter: the prompt filter results in an event
+    /// of their own (empty id, model and object, created 0, no choices), the role, one chunk per
+    /// word with its filter results, the finish, the usage when asked for, then <c>[DONE]</c>.
+    /// </summary>
+    private static async Task StreamAsync(HttpContext context, Completion completion, bool includeUsage, EventStreamWriter events)
+    {
+        context.Response.ContentType = "text/event-stream; charset=utf-8";
+
+        var promptResults = new JsonObject
+        {
+            ["choices"] = new JsonArray(),
+            ["created"] = 0,
+            ["id"] = string.Empty,
+            ["model"] = string.Empty,
+            ["object"] = string.Empty,
+            ["prompt_filter_results"] = ContentFilterResults.Prompt(),
+        };
 
         // Each write returns false once an injected cut has aborted the connection.
-        if (!await events.WriteEventAsync(completion.Chunk(new JsonObject { ["role"] = "assistant", ["content"] = string.Empty }, null, includeUsage)).ConfigureAwait(false))
+        if (!await events.WriteEventAsync(promptResults).ConfigureAwait(false))
         {
             return;
         }
 
-        foreach (string piece in pieces)
+        JsonObject role = new() { ["content"] = string.Empty, ["role"] = "assistant" };
+        if (completion.NewerShape)
         {
-            if (!await events.WriteEventAsync(completion.Chunk(new JsonObject { ["content"] = piece }, null, includeUsage)).ConfigureAwait(false))
+            role["refusal"] = null;
+        }
+
+        if (!await events.WriteEventAsync(completion.Chunk(role, [], null, includeUsage)).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        foreach (string piece in completion.Pieces)
+        {
+            if (!await events.WriteEventAsync(completion.Chunk(new JsonObject { ["content"] = piece }, ContentFilterResults.Chunk(), null, includeUsage)).ConfigureAwait(false))
             {
                 return;
             }
         }
 
-        if (!await events.WriteEventAsync(completion.Chunk(new JsonObject(), completion.FinishReason, includeUsage)).ConfigureAwait(false))
+        // A filtered answer's last chunk names the category that stopped it.
+        JsonObject finishResults = completion.Filtered ? ContentFilterResults.Chunk(filtered: true) : [];
+        if (!await events.WriteEventAsync(completion.Chunk([], finishResults, completion.FinishReason, includeUsage)).ConfigureAwait(false))
         {
             return;
         }
@@ -164,37 +224,65 @@ internal sealed class ChatCompletionsResponder(EmulatorInstance instance)
         };
     }
 
-    private sealed record Completion(string Id, long Created, string Model, int PromptTokens, int CompletionTokens, string FinishReason)
+    private sealed record Completion(
+        string Id,
+        long Created,
+        string Model,
+        int PromptTokens,
+        IReadOnlyList<string> Pieces,
+        string FinishReason,
+        bool Filtered,
+        bool NewerShape)
     {
+        /// <summary>The text sent: a cut answer loses the space before the cut, a whole one is sent as is.</summary>
+        public string Text => FinishReason == "stop" ? string.Concat(Pieces) : string.Concat(Pieces).TrimEnd();
+
         public JsonObject Header(string objectType) => new()
         {
-            ["id"] = Id,
-            ["object"] = objectType,
             ["created"] = Created,
+            ["id"] = Id,
             ["model"] = Model,
+            ["object"] = objectType,
             ["system_fingerprint"] = SystemFingerprint,
         };
 
-        public JsonObject Usage() => new()
+        public JsonObject Usage()
         {
-            ["prompt_tokens"] = PromptTokens,
-            ["completion_tokens"] = CompletionTokens,
-            ["total_tokens"] = PromptTokens + CompletionTokens,
-        };
+            var usage = new JsonObject
+            {
+                ["completion_tokens"] = Pieces.Count,
+                ["prompt_tokens"] = PromptTokens,
+                ["total_tokens"] = PromptTokens + Pieces.Count,
+            };
+            if (NewerShape)
+            {
+                usage["completion_tokens_details"] = new JsonObject
+                {
+                    ["accepted_prediction_tokens"] = 0,
+                    ["audio_tokens"] = 0,
+                    ["reasoning_tokens"] = 0,
+                    ["rejected_prediction_tokens"] = 0,
+                };
+                usage["prompt_tokens_details"] = new JsonObject { ["audio_tokens"] = 0, ["cached_tokens"] = 0 };
+            }
 
-        public JsonObject Chunk(JsonObject delta, string? finishReason, bool includeUsage)
+            return usage;
+        }
+
+        public JsonObject Chunk(JsonObject delta, JsonObject contentFilterResults, string? finishReason, bool includeUsage)
         {
             JsonObject chunk = Header("chat.completion.chunk");
             chunk["choices"] = new JsonArray(new JsonObject
             {
-                ["index"] = 0,
+                ["content_filter_results"] = contentFilterResults,
                 ["delta"] = delta,
-                ["logprobs"] = null,
                 ["finish_reason"] = finishReason,
+                ["index"] = 0,
+                ["logprobs"] = null,
             });
             if (includeUsage)
             {
-                // OpenAI sends "usage": null on every chunk but the last when usage is requested.
+                // Azure sends "usage": null on every chunk but the last when usage is requested.
                 chunk["usage"] = null;
             }
 

@@ -9,6 +9,8 @@ namespace SecureAoai.Emulator.Internal.DataPlane;
 /// <summary>
 /// Decides whether a data-plane request may proceed, in Azure's order: credentials (an Entra access
 /// token or an API key), then the RBAC role. The firewall is checked before this, by the pipeline.
+/// Refusals carry Azure's bodies: the bare 401 for any token not accepted, 401
+/// <c>PermissionDenied</c> for a principal without the role, the recorded 401 for a wrong key.
 /// </summary>
 internal sealed class DataPlaneAuthorizer(TokenAuthority tokens)
 {
@@ -16,7 +18,7 @@ internal sealed class DataPlaneAuthorizer(TokenAuthority tokens)
     private const string ApiKeyHeader = "api-key";
 
     /// <summary>Returns the error to answer with, or <see langword="null"/> when the request is allowed.</summary>
-    public async Task<AzureError?> AuthorizeAsync(HttpContext context, EmulatorInstance instance, DataAction action)
+    public async Task<AzureError?> AuthorizeAsync(HttpContext context, EmulatorInstance instance)
     {
         string authorization = context.Request.Headers.Authorization.ToString();
         if (authorization.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
@@ -26,7 +28,7 @@ internal sealed class DataPlaneAuthorizer(TokenAuthority tokens)
             // The OpenAI client sends an ApiKeyCredential as a bearer value, and the v1 API takes it
             // that way; a JWT always has three dot-separated parts, a key never does.
             return credential.Count(c => c == '.') == 2
-                ? await AuthorizeTokenAsync(credential, action).ConfigureAwait(false)
+                ? await AuthorizeTokenAsync(credential).ConfigureAwait(false)
                 : AuthorizeKey(credential, instance);
         }
 
@@ -49,15 +51,17 @@ internal sealed class DataPlaneAuthorizer(TokenAuthority tokens)
         }
 
         bool matches = CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(instance.ApiKey));
-        return matches ? null : AzureError.Unauthorized(AzureError.KeyRejectedMessage);
+        return matches ? null : AzureError.KeyRejected();
     }
 
-    private async Task<AzureError?> AuthorizeTokenAsync(string token, DataAction action)
+    private async Task<AzureError?> AuthorizeTokenAsync(string token)
     {
+        // Azure gives one answer for every token it does not accept, whatever the reason; the
+        // client, which knows its own token's claims, is the one to say which claim is wrong.
         TokenValidationResult result = await tokens.ValidateAccessTokenAsync(token).ConfigureAwait(false);
         if (!result.IsValid)
         {
-            return AzureError.Unauthorized(DescribeFailure(result.Exception, token));
+            return AzureError.TokenRejected();
         }
 
         var jwt = (JsonWebToken)result.SecurityToken;
@@ -67,34 +71,6 @@ internal sealed class DataPlaneAuthorizer(TokenAuthority tokens)
         }
 
         bool hasRole = jwt.Claims.Any(c => c.Type == "roles" && c.Value == TokenAuthority.OpenAIUserRole);
-        if (hasRole)
-        {
-            return null;
-        }
-
-        string principal = jwt.TryGetPayloadValue("oid", out string? oid) && oid is not null ? oid : jwt.Subject;
-        return new AzureError(
-            StatusCodes.Status403Forbidden,
-            "PermissionDenied",
-            $"The principal `{principal}` lacks the required data action `{action.Action}` to perform `{action.Operation}` operation. " +
-            $"Assign the role '{TokenAuthority.OpenAIUserRole}' on this resource.");
+        return hasRole ? null : AzureError.PermissionDenied();
     }
-
-    // Each message names the one check that failed, so a misconfigured client can be fixed from the
-    // error alone; none of them quotes the token.
-    private string DescribeFailure(Exception? failure, string token) => failure switch
-    {
-        SecurityTokenExpiredException => "Unauthorized. Access token is expired.",
-        SecurityTokenNotYetValidException => "Unauthorized. Access token is not yet valid.",
-        SecurityTokenNoExpirationException => "Unauthorized. Access token has no expiry.",
-        SecurityTokenInvalidAudienceException =>
-            $"Unauthorized. Access token audience is incorrect: expected {TokenAuthority.CognitiveServicesAudience}, got {string.Join(", ", tokens.TryRead(token)?.Audiences ?? [])}.",
-        SecurityTokenInvalidIssuerException =>
-            $"Unauthorized. Access token issuer is incorrect: expected {tokens.Issuer}, got {tokens.TryRead(token)?.Issuer}.",
-        SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException =>
-            "Unauthorized. Access token signature is invalid.",
-        SecurityTokenInvalidAlgorithmException => "Unauthorized. Access token is signed with an unsupported algorithm.",
-        SecurityTokenMalformedException or ArgumentException => "Unauthorized. Access token is malformed.",
-        _ => "Unauthorized. Access token is invalid.",
-    };
 }

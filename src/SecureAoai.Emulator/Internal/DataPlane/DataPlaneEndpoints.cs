@@ -3,18 +3,20 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Net.Http.Headers;
 
 namespace SecureAoai.Emulator.Internal.DataPlane;
 
 /// <summary>
 /// The routes of one emulated resource and the checks every request passes in Azure's order:
 /// firewall, injected faults (latency, forced throttle, error statuses), api-version, credentials
-/// and role, body, deployment, the deployment's rate limit.
+/// and role, body, deployment, the deployment's rate limit. Each stage adds the headers Azure's does
+/// (<see cref="ResponseHeaders"/>).
 /// </summary>
 internal sealed class DataPlaneEndpoints
 {
-    private const string V1ApiVersion = "v1";
     private static readonly DateTimeOffset ModelsCreated = new(2024, 7, 18, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset ModelsDeprecated = new(2026, 7, 18, 0, 0, 0, TimeSpan.Zero);
 
     private readonly EmulatorInstance _instance;
     private readonly DataPlaneAuthorizer _authorizer;
@@ -40,18 +42,19 @@ internal sealed class DataPlaneEndpoints
         app.MapPost("/openai/deployments/{deployment}/chat/completions", context => endpoints.HandleAsync(context, chat));
         app.MapPost("/openai/v1/embeddings", context => endpoints.HandleAsync(context, embeddings));
         app.MapPost("/openai/deployments/{deployment}/embeddings", context => endpoints.HandleAsync(context, embeddings));
-        app.MapGet("/openai/v1/models", endpoints.ListModelsAsync);
-        app.MapFallback(context => AzureError.NotFound().WriteAsync(context));
+        app.MapGet("/openai/v1/models", context => endpoints.ListModelsAsync(context, v1: true));
+        app.MapGet("/openai/models", context => endpoints.ListModelsAsync(context, v1: false));
+        app.MapFallback(context =>
+        {
+            ResponseHeaders.Security(context.Response);
+            return AzureError.NotFound().WriteAsync(context);
+        });
     }
 
     private async Task ApplyNetworkRulesAsync(HttpContext context, RequestDelegate next)
     {
         _instance.CountRequest();
-        IHeaderDictionary headers = context.Response.Headers;
-        string requestId = Guid.NewGuid().ToString();
-        headers["x-ms-region"] = _instance.Name;
-        headers["x-request-id"] = requestId;
-        headers["apim-request-id"] = requestId;
+        ResponseHeaders.Gateway(context.Response);
 
         System.Net.IPAddress? source = context.Connection.RemoteIpAddress;
         if (source is null || !_instance.SourceNetworks.Allows(source))
@@ -103,21 +106,9 @@ internal sealed class DataPlaneEndpoints
     private async Task HandleAsync(HttpContext context, Route route)
     {
         string? routeDeployment = context.Request.RouteValues["deployment"] as string;
-        string? apiVersion = context.Request.Query["api-version"];
-        if (routeDeployment is not null && string.IsNullOrEmpty(apiVersion))
+        if (await RefuseApiVersionAsync(context, required: routeDeployment is not null).ConfigureAwait(false) is not string apiVersion
+            || !await AuthorizeAsync(context).ConfigureAwait(false))
         {
-            await new AzureError(
-                    StatusCodes.Status400BadRequest,
-                    "missing_api_version",
-                    "Missing required query parameter 'api-version'. Add ?api-version=2024-10-21 (or another supported version) to the URL, or use the /openai/v1/ API, which needs none.")
-                .WriteAsync(context).ConfigureAwait(false);
-            return;
-        }
-
-        AzureError? denied = await _authorizer.AuthorizeAsync(context, _instance, route.Action).ConfigureAwait(false);
-        if (denied is not null)
-        {
-            await denied.WriteAsync(context).ConfigureAwait(false);
             return;
         }
 
@@ -128,24 +119,25 @@ internal sealed class DataPlaneEndpoints
             return;
         }
 
-        string? deployment = routeDeployment;
-        if (deployment is null && body.RootElement.TryGetProperty("model", out JsonElement model) && model.ValueKind == JsonValueKind.String)
+        string? name = routeDeployment;
+        if (name is null && body.RootElement.TryGetProperty("model", out JsonElement model) && model.ValueKind == JsonValueKind.String)
         {
-            deployment = model.GetString();
+            name = model.GetString();
         }
 
+        EmulatedDeployment? deployment = null;
         AzureError? deploymentError = null;
-        if (string.IsNullOrEmpty(deployment))
+        if (string.IsNullOrEmpty(name))
         {
             deploymentError = AzureError.BadRequest("'model' is a required property: set it to the deployment name.");
         }
-        else if (!_instance.Deployments.TryGetValue(deployment, out EmulatorDeploymentKind actual))
+        else if (!_instance.Deployments.TryGetValue(name, out deployment))
         {
             deploymentError = AzureError.DeploymentNotFound();
         }
-        else if (actual != route.Kind)
+        else if (deployment.Kind != route.Kind)
         {
-            deploymentError = AzureError.OperationNotSupported(route.Kind == EmulatorDeploymentKind.Chat ? "chatCompletion" : "embeddings", deployment);
+            deploymentError = AzureError.OperationNotSupported(route.Kind == EmulatorDeploymentKind.Chat ? "chatCompletion" : "embeddings", name);
         }
 
         if (deploymentError is not null)
@@ -154,19 +146,63 @@ internal sealed class DataPlaneEndpoints
             return;
         }
 
-        var request = new DataPlaneRequest(deployment!, body.RootElement);
-        if (await RefuseOverQuotaAsync(context, route, request, string.IsNullOrEmpty(apiVersion) ? V1ApiVersion : apiVersion).ConfigureAwait(false))
+        var request = new DataPlaneRequest(deployment!, body.RootElement, apiVersion);
+        if (await RefuseOverQuotaAsync(context, route, request).ConfigureAwait(false))
         {
             return;
         }
 
+        ResponseHeaders.Deployment(context, deployment!);
         await route.Respond(context, request).ConfigureAwait(false);
     }
 
-    /// <summary>Writes the deployment's quota headers; answers 429 and returns <see langword="true"/> when the request does not fit.</summary>
-    private async Task<bool> RefuseOverQuotaAsync(HttpContext context, Route route, DataPlaneRequest request, string apiVersion)
+    /// <summary>
+    /// Returns the api-version to answer in (<see cref="ApiVersions.V1"/> where none is taken), or
+    /// answers as Azure does and returns <see langword="null"/>: a missing one where it is required
+    /// is 404 <c>Resource not found</c>, an unknown one 400 "API version not supported".
+    /// </summary>
+    private static async Task<string?> RefuseApiVersionAsync(HttpContext context, bool required)
     {
-        RateLimitDecision? quota = _instance.RateLimiter.TryAdmit(request.Deployment, route.EstimateTokens(request));
+        string? apiVersion = context.Request.Query["api-version"];
+        if (!required)
+        {
+            return ApiVersions.V1;
+        }
+
+        ResponseHeaders.Security(context.Response);
+        AzureError? error = string.IsNullOrEmpty(apiVersion) ? AzureError.NotFound()
+            : !ApiVersions.IsKnown(apiVersion) ? AzureError.ApiVersionNotSupported()
+            : null;
+        if (error is null)
+        {
+            return apiVersion;
+        }
+
+        await error.WriteAsync(context).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Checks credentials and role; on success adds the headers of an authenticated answer, else answers the refusal.</summary>
+    private async Task<bool> AuthorizeAsync(HttpContext context)
+    {
+        AzureError? denied = await _authorizer.AuthorizeAsync(context, _instance).ConfigureAwait(false);
+        if (denied is not null)
+        {
+            // The gateway refuses a credential before the resource adds its headers (recorded 401s carry none).
+            context.Response.Headers.Remove(HeaderNames.StrictTransportSecurity);
+            context.Response.Headers.Remove(HeaderNames.XContentTypeOptions);
+            await denied.WriteAsync(context).ConfigureAwait(false);
+            return false;
+        }
+
+        ResponseHeaders.Resource(context.Response, _instance);
+        return true;
+    }
+
+    /// <summary>Writes the deployment's quota headers; answers 429 and returns <see langword="true"/> when the request does not fit.</summary>
+    private async Task<bool> RefuseOverQuotaAsync(HttpContext context, Route route, DataPlaneRequest request)
+    {
+        RateLimitDecision? quota = _instance.RateLimiter.TryAdmit(request.Deployment.Name, route.EstimateTokens(request));
         if (quota is null)
         {
             return false;
@@ -180,32 +216,53 @@ internal sealed class DataPlaneEndpoints
 
         _instance.CountThrottled();
         long seconds = RateLimitHeaders.WriteRetryAfter(context.Response, quota.RetryAfter);
-        await AzureError.RateLimited(route.Action.OperationId, apiVersion, seconds, quota.TokensExceeded).WriteAsync(context).ConfigureAwait(false);
+        await AzureError.RateLimited(route.Action.OperationId, request.ApiVersion, seconds, quota.TokensExceeded).WriteAsync(context).ConfigureAwait(false);
         return true;
     }
 
-    private async Task ListModelsAsync(HttpContext context)
+    /// <summary>
+    /// The models behind the resource's deployments (not the deployments), in the item shape of
+    /// Azure's Models - List (https://learn.microsoft.com/rest/api/azureopenai/models/list); the v1
+    /// list adds OpenAI's <c>created</c> and <c>owned_by</c> so OpenAI clients can read it.
+    /// </summary>
+    private async Task ListModelsAsync(HttpContext context, bool v1)
     {
-        AzureError? denied = await _authorizer.AuthorizeAsync(context, _instance, DataAction.ListModels).ConfigureAwait(false);
-        if (denied is not null)
+        if (await RefuseApiVersionAsync(context, required: !v1).ConfigureAwait(false) is null || !await AuthorizeAsync(context).ConfigureAwait(false))
         {
-            await denied.WriteAsync(context).ConfigureAwait(false);
             return;
         }
 
         var data = new JsonArray();
-        foreach (string deployment in _instance.Deployments.Keys.Order(StringComparer.Ordinal))
+        foreach (IGrouping<string, EmulatedDeployment> model in _instance.Deployments.Values.GroupBy(d => d.Model, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            data.Add(new JsonObject
+            EmulatorDeploymentKind kind = model.First().Kind;
+            var item = new JsonObject
             {
-                ["id"] = deployment,
+                ["status"] = "succeeded",
+                ["capabilities"] = new JsonObject
+                {
+                    ["fine_tune"] = false,
+                    ["inference"] = true,
+                    ["completion"] = false,
+                    ["chat_completion"] = kind == EmulatorDeploymentKind.Chat,
+                    ["embeddings"] = kind == EmulatorDeploymentKind.Embedding,
+                },
+                ["lifecycle_status"] = "generally-available",
+                ["deprecation"] = new JsonObject { ["inference"] = ModelsDeprecated.ToUnixTimeSeconds() },
+                ["id"] = model.Key,
+                ["created_at"] = ModelsCreated.ToUnixTimeSeconds(),
                 ["object"] = "model",
-                ["created"] = ModelsCreated.ToUnixTimeSeconds(),
-                ["owned_by"] = "system",
-            });
+            };
+            if (v1)
+            {
+                item["created"] = ModelsCreated.ToUnixTimeSeconds();
+                item["owned_by"] = "system";
+            }
+
+            data.Add(item);
         }
 
-        await context.Response.WriteJsonAsync(new JsonObject { ["object"] = "list", ["data"] = data }, context.RequestAborted)
+        await context.Response.WriteJsonAsync(new JsonObject { ["data"] = data, ["object"] = "list" }, context.RequestAborted)
             .ConfigureAwait(false);
     }
 

@@ -56,7 +56,7 @@ internal static class EmbeddingsResponder
         {
             ["object"] = "list",
             ["data"] = data,
-            ["model"] = request.Deployment,
+            ["model"] = request.Deployment.Model,
             ["usage"] = new JsonObject { ["prompt_tokens"] = tokens, ["total_tokens"] = tokens },
         };
         return context.Response.WriteJsonAsync(body, context.RequestAborted);

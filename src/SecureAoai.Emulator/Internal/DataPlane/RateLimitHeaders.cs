@@ -4,9 +4,10 @@ using Microsoft.AspNetCore.Http;
 namespace SecureAoai.Emulator.Internal.DataPlane;
 
 /// <summary>
-/// Writes the quota and retry headers Azure OpenAI sends: <c>x-ratelimit-*</c> on answers from a
-/// limited deployment, and <c>retry-after-ms</c>, <c>x-ms-retry-after-ms</c> and <c>Retry-After</c>
-/// on a 429.
+/// Writes the quota and retry headers Azure OpenAI sends: <c>x-ratelimit-limit-*</c> and
+/// <c>-remaining-*</c> on answers from a limited deployment, <c>x-ratelimit-reset-*</c> only on a 429
+/// (the recorded successes carry none), and <c>retry-after-ms</c>, <c>x-ms-retry-after-ms</c> and
+/// <c>Retry-After</c> on a 429.
 /// </summary>
 internal static class RateLimitHeaders
 {
@@ -19,7 +20,7 @@ internal static class RateLimitHeaders
     public const string ResetRequests = "x-ratelimit-reset-requests";
     public const string ResetTokens = "x-ratelimit-reset-tokens";
 
-    /// <summary>Writes the limit, remaining and reset headers of each dimension the deployment limits.</summary>
+    /// <summary>Writes the limit and remaining headers of each dimension the deployment limits, and the reset headers of a refusal.</summary>
     public static void WriteQuota(HttpResponse response, RateLimitDecision decision)
     {
         IHeaderDictionary headers = response.Headers;
@@ -27,14 +28,20 @@ internal static class RateLimitHeaders
         {
             headers[LimitRequests] = Format(rpm);
             headers[RemainingRequests] = Format(decision.RemainingRequests ?? 0);
-            headers[ResetRequests] = FormatDuration(decision.ResetRequests);
+            if (!decision.Admitted)
+            {
+                headers[ResetRequests] = FormatDuration(decision.ResetRequests);
+            }
         }
 
         if (decision.Limit.TokensPerMinute is int tpm)
         {
             headers[LimitTokens] = Format(tpm);
             headers[RemainingTokens] = Format(decision.RemainingTokens ?? 0);
-            headers[ResetTokens] = FormatDuration(decision.ResetTokens);
+            if (!decision.Admitted)
+            {
+                headers[ResetTokens] = FormatDuration(decision.ResetTokens);
+            }
         }
     }
 

@@ -66,6 +66,15 @@ internal static class DnsResponseBuilder
         return [.. bytes];
     }
 
+    /// <summary>A response to <paramref name="question"/> with one A record whose owner name is a compression pointer to <paramref name="pointer"/>.</summary>
+    public static byte[] AnswerNamedByPointer(ushort id, DnsQuestion question, int pointer)
+    {
+        var head = Response(id, question, []);
+        BinaryPrimitives.WriteUInt16BigEndian(head.AsSpan(6), 1);
+        byte[] record = [(byte)(0xC0 | (pointer >> 8)), (byte)pointer, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 10, 0, 0, 7];
+        return [.. head, .. record];
+    }
+
     /// <summary>The question of a query written by <see cref="DnsMessageWriter"/>, and its id.</summary>
     public static (ushort Id, DnsQuestion Question) ReadQuery(ReadOnlySpan<byte> query)
     {

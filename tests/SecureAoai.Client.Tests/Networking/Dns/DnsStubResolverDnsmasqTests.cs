@@ -1,24 +1,34 @@
-using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.Time.Testing;
 using SecureAoai.Client.Networking.Internal;
 using SecureAoai.Client.Networking.Internal.Dns;
 
 namespace SecureAoai.Client.Tests.Networking.Dns;
 
-/// <summary>The stub resolver against a real dnsmasq.</summary>
+/// <summary>
+/// The stub resolver against a real dnsmasq. Attempt timeouts run on a <see cref="FakeTimeProvider"/>, so a busy machine
+/// never turns dnsmasq's answer into a timeout; <see cref="HangGuard"/> only guards against a hang.
+/// </summary>
 public sealed class DnsStubResolverDnsmasqTests(DnsmasqFixture dns) : IClassFixture<DnsmasqFixture>
 {
+    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(30);
+
+    private readonly FakeTimeProvider _time = new();
+
     private DnsStubResolver Resolver(Action<DnsStubResolverOptions>? configure = null, params string[] servers)
     {
         var options = DnsStubResolverOptions.ForServers(servers.Length > 0 ? servers : [dns.Address]);
         configure?.Invoke(options);
-        return new DnsStubResolver(options);
+        return new DnsStubResolver(options, _time);
     }
+
+    private static Task<HostResolution> ResolveAsync(DnsStubResolver resolver, string host) =>
+        resolver.ResolveAsync(host, default).AsTask().WaitAsync(HangGuard);
 
     [Fact]
     public async Task ResolveAsync_PrivateEndpointCname_ReturnsChainAddressTtlAndServer()
     {
-        var resolution = await Resolver().ResolveAsync("aoai-east.openai.azure.com", default);
+        var resolution = await ResolveAsync(Resolver(), "aoai-east.openai.azure.com");
 
         Assert.Equal("aoai-east.openai.azure.com", resolution.Host);
         Assert.Equal(["aoai-east.openai.azure.com", "aoai-east.privatelink.openai.azure.com"], resolution.Chain);
@@ -30,7 +40,7 @@ public sealed class DnsStubResolverDnsmasqTests(DnsmasqFixture dns) : IClassFixt
     [Fact]
     public async Task ResolveAsync_BothFamilies_ReturnsIpv4ThenIpv6()
     {
-        var resolution = await Resolver().ResolveAsync("dual.test", default);
+        var resolution = await ResolveAsync(Resolver(), "dual.test");
 
         Assert.Equal([IPAddress.Parse("10.0.0.1"), IPAddress.Parse("fd00::1")], resolution.Addresses);
     }
@@ -38,7 +48,7 @@ public sealed class DnsStubResolverDnsmasqTests(DnsmasqFixture dns) : IClassFixt
     [Fact]
     public async Task ResolveAsync_UnknownName_ThrowsNameNotFound()
     {
-        var error = await Assert.ThrowsAsync<HostResolutionException>(() => Resolver().ResolveAsync("missing.test", default).AsTask());
+        var error = await Assert.ThrowsAsync<HostResolutionException>(() => ResolveAsync(Resolver(), "missing.test"));
 
         Assert.Equal(HostResolutionFailure.NameNotFound, error.Failure);
         Assert.Equal("missing.test", error.Host);
@@ -48,7 +58,7 @@ public sealed class DnsStubResolverDnsmasqTests(DnsmasqFixture dns) : IClassFixt
     [Fact]
     public async Task ResolveAsync_NameWithOnlyTxt_ThrowsNoAddress()
     {
-        var error = await Assert.ThrowsAsync<HostResolutionException>(() => Resolver().ResolveAsync("txt-only.test", default).AsTask());
+        var error = await Assert.ThrowsAsync<HostResolutionException>(() => ResolveAsync(Resolver(), "txt-only.test"));
 
         Assert.Equal(HostResolutionFailure.NoAddress, error.Failure);
     }
@@ -56,7 +66,7 @@ public sealed class DnsStubResolverDnsmasqTests(DnsmasqFixture dns) : IClassFixt
     [Fact]
     public async Task ResolveAsync_AnswerOverEdnsSize_FallsBackToTcpAndGetsAllRecords()
     {
-        var resolution = await Resolver().ResolveAsync("big.test", default);
+        var resolution = await ResolveAsync(Resolver(), "big.test");
 
         // 100 A records take about 1.6 KB; only the TCP answer can carry them all.
         Assert.Equal(DnsmasqFixture.BigRecordCount, resolution.Addresses.Count);
@@ -65,7 +75,7 @@ public sealed class DnsStubResolverDnsmasqTests(DnsmasqFixture dns) : IClassFixt
     [Fact]
     public async Task ResolveAsync_WithoutEdnsOver512Bytes_FallsBackToTcpAndGetsAllRecords()
     {
-        var resolution = await Resolver(o => o.UseEdns = false).ResolveAsync("big.test", default);
+        var resolution = await ResolveAsync(Resolver(o => o.UseEdns = false), "big.test");
 
         Assert.Equal(DnsmasqFixture.BigRecordCount, resolution.Addresses.Count);
     }
@@ -74,15 +84,18 @@ public sealed class DnsStubResolverDnsmasqTests(DnsmasqFixture dns) : IClassFixt
     public async Task ResolveAsync_FirstServerSilent_TimesOutThenNextServerAnswers()
     {
         await using var silent = ScriptedDnsServer.Silent();
-        var resolver = Resolver(o => { o.AttemptTimeout = TimeSpan.FromMilliseconds(300); o.AttemptsPerServer = 1; }, silent.EndPoint.ToString(), dns.Address);
-        var stopwatch = Stopwatch.StartNew();
+        var attemptTimeout = TimeSpan.FromSeconds(2);
+        var resolver = Resolver(o => { o.AttemptTimeout = attemptTimeout; o.AttemptsPerServer = 1; }, silent.EndPoint.ToString(), dns.Address);
+        var lookup = ResolveAsync(resolver, "aoai-east.openai.azure.com");
 
-        var resolution = await resolver.ResolveAsync("aoai-east.openai.azure.com", default);
+        // Both queries (A and AAAA) reached the silent server; only the attempt timeout moves the lookup on.
+        await silent.WaitForUdpQueriesAsync(2, HangGuard);
+        _time.Advance(attemptTimeout);
+        var resolution = await lookup;
 
         Assert.Equal([IPAddress.Parse("10.1.2.3")], resolution.Addresses);
         Assert.Equal($"DNS {dns.Address}", resolution.Source);
-        Assert.True(silent.UdpQueries >= 1);
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"took {stopwatch.Elapsed}");
+        Assert.Equal(2, silent.UdpQueries);
     }
 
     [Fact]
@@ -91,11 +104,11 @@ public sealed class DnsStubResolverDnsmasqTests(DnsmasqFixture dns) : IClassFixt
         await using var flipping = await DnsmasqFixture.StartAsync(["--local-ttl=60", "--local=/test/", "--host-record=flip.test,10.0.0.1"]);
         var options = DnsStubResolverOptions.ForServers(flipping.Address);
         options.MaxTimeToLive = TimeSpan.Zero;
-        var resolver = new DnsStubResolver(options);
-        var before = await resolver.ResolveAsync("flip.test", default);
+        var resolver = new DnsStubResolver(options, _time);
+        var before = await ResolveAsync(resolver, "flip.test");
 
         await flipping.RestartAsync(["--local-ttl=60", "--local=/test/", "--host-record=flip.test,20.0.0.1"]);
-        var after = await resolver.ResolveAsync("flip.test", default);
+        var after = await ResolveAsync(resolver, "flip.test");
 
         Assert.Equal([IPAddress.Parse("10.0.0.1")], before.Addresses);
         Assert.Equal([IPAddress.Parse("20.0.0.1")], after.Addresses);

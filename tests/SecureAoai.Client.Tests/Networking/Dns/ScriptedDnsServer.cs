@@ -8,6 +8,7 @@ namespace SecureAoai.Client.Tests.Networking.Dns;
 /// <summary>
 /// A DNS server on 127.0.0.1 (UDP and TCP on one port) whose answers a test scripts: for each query the handler
 /// returns the datagrams to send back (none for silence, several for spoofed-then-real). Over TCP the first is sent.
+/// It records the id of every UDP query, and a test can await a count of UDP queries (then advance a fake clock).
 /// </summary>
 internal sealed class ScriptedDnsServer : IAsyncDisposable
 {
@@ -15,6 +16,9 @@ internal sealed class ScriptedDnsServer : IAsyncDisposable
 
     private readonly Func<ushort, DnsQuestion, bool, IEnumerable<byte[]>> _handler;
     private readonly Socket _udp;
+    private readonly Socket? _replyFrom;
+    private readonly List<ushort> _udpIds = [];
+    private readonly List<(int Count, TaskCompletionSource Reached)> _waiters = [];
     private readonly TcpListener _tcp;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _udpLoop;
@@ -22,9 +26,10 @@ internal sealed class ScriptedDnsServer : IAsyncDisposable
     private int _udpQueries;
     private int _tcpQueries;
 
-    private ScriptedDnsServer(Socket udp, TcpListener tcp, Func<ushort, DnsQuestion, bool, IEnumerable<byte[]>> handler)
+    private ScriptedDnsServer(Socket udp, TcpListener tcp, Func<ushort, DnsQuestion, bool, IEnumerable<byte[]>> handler, Socket? replyFrom)
     {
         _udp = udp;
+        _replyFrom = replyFrom;
         _tcp = tcp;
         _handler = handler;
         EndPoint = (IPEndPoint)udp.LocalEndPoint!;
@@ -36,10 +41,24 @@ internal sealed class ScriptedDnsServer : IAsyncDisposable
 
     public int UdpQueries => Volatile.Read(ref _udpQueries);
 
+    /// <summary>The ids of the UDP queries received so far, in order of arrival.</summary>
+    public IReadOnlyList<ushort> UdpQueryIds
+    {
+        get
+        {
+            lock (_waiters)
+            {
+                return [.. _udpIds];
+            }
+        }
+    }
+
     public int TcpQueries => Volatile.Read(ref _tcpQueries);
 
     /// <summary>Starts a server; <paramref name="handler"/> gets (id, question, overTcp) and returns the messages to send.</summary>
-    public static ScriptedDnsServer Start(Func<ushort, DnsQuestion, bool, IEnumerable<byte[]>> handler)
+    /// <param name="handler">The script.</param>
+    /// <param name="replyFromOtherPort">Whether UDP answers leave from a second socket on another port, as a spoofer's would.</param>
+    public static ScriptedDnsServer Start(Func<ushort, DnsQuestion, bool, IEnumerable<byte[]>> handler, bool replyFromOtherPort = false)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -49,7 +68,14 @@ internal sealed class ScriptedDnsServer : IAsyncDisposable
             try
             {
                 tcp.Start();
-                return new ScriptedDnsServer(udp, tcp, handler);
+                Socket? replyFrom = null;
+                if (replyFromOtherPort)
+                {
+                    replyFrom = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                    replyFrom.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                }
+
+                return new ScriptedDnsServer(udp, tcp, handler, replyFrom);
             }
             catch (SocketException) when (attempt < MaxBindAttempts)
             {
@@ -64,6 +90,27 @@ internal sealed class ScriptedDnsServer : IAsyncDisposable
 
     /// <summary>A server that never answers.</summary>
     public static ScriptedDnsServer Silent() => Start((_, _, _) => []);
+
+    /// <summary>
+    /// Completes once <paramref name="count"/> UDP queries have arrived and been answered (the answers are sent before
+    /// this completes). Fails after <paramref name="hangGuard"/>, which only guards against a hang.
+    /// </summary>
+    public Task WaitForUdpQueriesAsync(int count, TimeSpan hangGuard)
+    {
+        TaskCompletionSource reached;
+        lock (_waiters)
+        {
+            if (_udpIds.Count >= count)
+            {
+                return Task.CompletedTask;
+            }
+
+            reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((count, reached));
+        }
+
+        return reached.Task.WaitAsync(hangGuard);
+    }
 
     private async Task ServeUdpAsync()
     {
@@ -89,7 +136,29 @@ internal sealed class ScriptedDnsServer : IAsyncDisposable
             var (id, question) = DnsResponseBuilder.ReadQuery(buffer.AsSpan(0, received.ReceivedBytes));
             foreach (var response in _handler(id, question, false))
             {
-                await _udp.SendToAsync(response, SocketFlags.None, received.RemoteEndPoint);
+                try
+                {
+                    await (_replyFrom ?? _udp).SendToAsync(response, SocketFlags.None, received.RemoteEndPoint);
+                }
+                catch (SocketException)
+                {
+                    break; // the client already took an earlier datagram and closed its port
+                }
+            }
+
+            Answered(id);
+        }
+    }
+
+    private void Answered(ushort id)
+    {
+        lock (_waiters)
+        {
+            _udpIds.Add(id);
+            foreach (var waiter in _waiters.Where(w => _udpIds.Count >= w.Count).ToList())
+            {
+                waiter.Reached.TrySetResult();
+                _waiters.Remove(waiter);
             }
         }
     }
@@ -136,6 +205,7 @@ internal sealed class ScriptedDnsServer : IAsyncDisposable
     {
         await _stop.CancelAsync();
         _udp.Dispose();
+        _replyFrom?.Dispose();
         _tcp.Stop();
         await Task.WhenAll(_udpLoop, _tcpLoop).WaitAsync(TimeSpan.FromSeconds(5));
         _stop.Dispose();

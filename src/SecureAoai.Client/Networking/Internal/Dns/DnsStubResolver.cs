@@ -14,19 +14,20 @@ namespace SecureAoai.Client.Networking.Internal.Dns;
 /// <remarks>
 /// Positive answers are cached for the smallest TTL along the chain, capped by <see cref="DnsStubResolverOptions.MaxTimeToLive"/>;
 /// a TTL of 0 is not cached. Failures are not cached: the caller's failover and cooldown decide how soon to ask again.
-/// Concurrent lookups of one name share a single set of queries. Timeouts run on real time; the
-/// <see cref="TimeProvider"/> drives only cache expiry.
+/// Concurrent lookups of one name share a single set of queries. The <see cref="TimeProvider"/> drives both the
+/// attempt timeouts and cache expiry.
 /// </remarks>
 internal sealed class DnsStubResolver : IHostResolver
 {
     private readonly IPEndPoint[] _servers;
     private readonly DnsStubResolverOptions _options;
+    private readonly TimeProvider _time;
     private readonly HostResolutionCache _cache;
     private readonly ConcurrentDictionary<string, Lazy<Task<HostResolution>>> _inFlight = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Creates a resolver asking <see cref="DnsStubResolverOptions.Servers"/>.</summary>
     /// <param name="options">The servers and limits; validated here.</param>
-    /// <param name="timeProvider">The clock for cache expiry; the default is <see cref="TimeProvider.System"/>.</param>
+    /// <param name="timeProvider">The clock for attempt timeouts and cache expiry; the default is <see cref="TimeProvider.System"/>.</param>
     /// <exception cref="InvalidOperationException">An option is out of range.</exception>
     public DnsStubResolver(DnsStubResolverOptions options, TimeProvider? timeProvider = null)
     {
@@ -34,7 +35,8 @@ internal sealed class DnsStubResolver : IHostResolver
         options.Validate();
         _options = options;
         _servers = [.. options.Servers];
-        _cache = new HostResolutionCache(timeProvider ?? TimeProvider.System);
+        _time = timeProvider ?? TimeProvider.System;
+        _cache = new HostResolutionCache(_time);
     }
 
     /// <inheritdoc />
@@ -191,7 +193,7 @@ internal sealed class DnsStubResolver : IHostResolver
         DnsExchangeResult result = default;
         for (var attempt = 1; attempt <= _options.AttemptsPerServer; attempt++)
         {
-            result = await DnsTransport.ExchangeAsync(server, question, _options.UseEdns, _options.AttemptTimeout, CancellationToken.None)
+            result = await DnsTransport.ExchangeAsync(server, question, _options.UseEdns, _options.AttemptTimeout, _time, CancellationToken.None)
                 .ConfigureAwait(false);
             if (result.Status is DnsExchangeStatus.Answered or DnsExchangeStatus.Unreachable)
             {

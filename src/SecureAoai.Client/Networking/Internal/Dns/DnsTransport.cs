@@ -17,74 +17,52 @@ internal static class DnsTransport
     /// <param name="question">What to ask.</param>
     /// <param name="useEdns">Whether to advertise <see cref="DnsLimits.EdnsUdpPayloadBytes"/>; without it, UDP answers are at most 512 bytes.</param>
     /// <param name="timeout">How long to wait for the UDP answer, and again for the TCP answer when one is needed.</param>
+    /// <param name="timeProvider">The clock <paramref name="timeout"/> runs on.</param>
     /// <param name="cancellationToken">Cancels the exchange.</param>
     public static async Task<DnsExchangeResult> ExchangeAsync(
-        IPEndPoint server, DnsQuestion question, bool useEdns, TimeSpan timeout, CancellationToken cancellationToken)
+        IPEndPoint server, DnsQuestion question, bool useEdns, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
-        var udp = await ExchangeUdpAsync(server, question, useEdns, timeout, cancellationToken).ConfigureAwait(false);
+        var udp = await ExchangeUdpAsync(server, question, useEdns, timeout, timeProvider, cancellationToken).ConfigureAwait(false);
         if (udp.Message is not { IsTruncated: true })
         {
             return udp;
         }
 
-        return await ExchangeTcpAsync(server, question, useEdns, timeout, cancellationToken).ConfigureAwait(false);
+        return await ExchangeTcpAsync(server, question, useEdns, timeout, timeProvider, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<DnsExchangeResult> ExchangeUdpAsync(
-        IPEndPoint server, DnsQuestion question, bool useEdns, TimeSpan timeout, CancellationToken cancellationToken)
+        IPEndPoint server, DnsQuestion question, bool useEdns, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var id = DnsMessageWriter.NewId();
         var query = DnsMessageWriter.WriteQuery(id, question, useEdns);
-        var maxBytes = useEdns ? DnsLimits.EdnsUdpPayloadBytes : DnsLimits.MaxUdpMessageBytesWithoutEdns;
+        var screen = new UdpAnswerScreen(id, question, useEdns ? DnsLimits.EdnsUdpPayloadBytes : DnsLimits.MaxUdpMessageBytesWithoutEdns);
 
         // One byte more than allowed, so an oversized datagram shows up as one that filled the buffer.
-        var buffer = ArrayPool<byte>.Shared.Rent(maxBytes + 1);
-        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutSource.CancelAfter(timeout);
+        var buffer = ArrayPool<byte>.Shared.Rent(screen.MaxBytes + 1);
+        using var deadline = new CancellationTokenSource(timeout, timeProvider);
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         using var socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        var ignored = 0;
-        var lastProblem = "";
         try
         {
             await socket.ConnectAsync(server, timeoutSource.Token).ConfigureAwait(false);
             await socket.SendAsync(query, SocketFlags.None, timeoutSource.Token).ConfigureAwait(false);
-            while (ignored < DnsLimits.MaxIgnoredDatagramsPerAttempt)
+            while (screen.Ignored < DnsLimits.MaxIgnoredDatagramsPerAttempt)
             {
-                var received = await socket.ReceiveAsync(buffer.AsMemory(0, maxBytes + 1), SocketFlags.None, timeoutSource.Token)
+                var received = await socket.ReceiveAsync(buffer.AsMemory(0, screen.MaxBytes + 1), SocketFlags.None, timeoutSource.Token)
                     .ConfigureAwait(false);
-                ignored++;
-                if (received > maxBytes)
-                {
-                    lastProblem = $"a datagram over the {maxBytes} bytes we allow";
-                    continue;
-                }
-
-                DnsMessage message;
-                try
-                {
-                    message = DnsMessageReader.Read(buffer.AsSpan(0, received));
-                }
-                catch (DnsFormatException ex)
-                {
-                    lastProblem = $"a malformed answer ({ex.Message})";
-                    continue;
-                }
-
-                if (message.Matches(id, question))
+                if (screen.Accept(buffer.AsSpan(0, received)) is { } message)
                 {
                     return new DnsExchangeResult(DnsExchangeStatus.Answered, message, "answered");
                 }
-
-                lastProblem = "an answer with the wrong id or question";
             }
 
-            return Invalid(ignored, lastProblem);
+            return screen.Invalid();
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return ignored > 0
-                ? Invalid(ignored, lastProblem)
-                : new DnsExchangeResult(DnsExchangeStatus.TimedOut, null, $"timed out after {Describe(timeout)}");
+            return DrainAfterDeadline(socket, buffer, screen)
+                ?? (screen.Ignored > 0 ? screen.Invalid() : new DnsExchangeResult(DnsExchangeStatus.TimedOut, null, $"timed out after {Describe(timeout)}"));
         }
         catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset)
         {
@@ -92,7 +70,8 @@ internal static class DnsTransport
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.MessageSize)
         {
-            return Invalid(ignored + 1, $"a datagram over the {maxBytes} bytes we allow");
+            screen.IgnoreOversized();
+            return screen.Invalid();
         }
         finally
         {
@@ -100,8 +79,34 @@ internal static class DnsTransport
         }
     }
 
+    /// <summary>
+    /// Reads, without waiting, the datagrams already queued when the deadline fired: an answer that arrived in time
+    /// is not thrown away because this thread got to it late. Bounded like the receive loop.
+    /// </summary>
+    /// <returns>The exchange result if a queued datagram answered the query; otherwise null.</returns>
+    private static DnsExchangeResult? DrainAfterDeadline(Socket socket, byte[] buffer, UdpAnswerScreen screen)
+    {
+        try
+        {
+            while (screen.Ignored < DnsLimits.MaxIgnoredDatagramsPerAttempt && socket.Available > 0)
+            {
+                var received = socket.Receive(buffer, 0, screen.MaxBytes + 1, SocketFlags.None);
+                if (screen.Accept(buffer.AsSpan(0, received)) is { } message)
+                {
+                    return new DnsExchangeResult(DnsExchangeStatus.Answered, message, "answered");
+                }
+            }
+        }
+        catch (SocketException)
+        {
+            // An error queued behind the datagrams (e.g. ICMP) ends the drain; what was read so far stands.
+        }
+
+        return null;
+    }
+
     private static async Task<DnsExchangeResult> ExchangeTcpAsync(
-        IPEndPoint server, DnsQuestion question, bool useEdns, TimeSpan timeout, CancellationToken cancellationToken)
+        IPEndPoint server, DnsQuestion question, bool useEdns, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var id = DnsMessageWriter.NewId();
         var query = DnsMessageWriter.WriteQuery(id, question, useEdns);
@@ -109,8 +114,8 @@ internal static class DnsTransport
         BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)query.Length);
         query.CopyTo(framed, 2);
 
-        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutSource.CancelAfter(timeout);
+        using var deadline = new CancellationTokenSource(timeout, timeProvider);
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -178,6 +183,51 @@ internal static class DnsTransport
 
     private static DnsExchangeResult Invalid(int count, string lastProblem) =>
         new(DnsExchangeStatus.Invalid, null, count == 1 ? $"sent {lastProblem}" : $"sent {count} unusable messages, the last {lastProblem}");
+
+    /// <summary>Judges the datagrams of one UDP attempt: within size, well-formed, our id and our question.</summary>
+    private sealed class UdpAnswerScreen(ushort id, DnsQuestion question, int maxBytes)
+    {
+        private string _lastProblem = "";
+
+        /// <summary>The largest datagram accepted, in bytes.</summary>
+        public int MaxBytes => maxBytes;
+
+        /// <summary>How many datagrams were looked at and not accepted.</summary>
+        public int Ignored { get; private set; }
+
+        /// <summary>The answer in <paramref name="datagram"/>, or null (and one more ignored) when it is not one.</summary>
+        public DnsMessage? Accept(ReadOnlySpan<byte> datagram)
+        {
+            if (datagram.Length > maxBytes)
+            {
+                return IgnoreOversized();
+            }
+
+            DnsMessage message;
+            try
+            {
+                message = DnsMessageReader.Read(datagram);
+            }
+            catch (DnsFormatException ex)
+            {
+                return Ignore($"a malformed answer ({ex.Message})");
+            }
+
+            return message.Matches(id, question) ? message : Ignore("an answer with the wrong id or question");
+        }
+
+        /// <summary>Counts a datagram too big to look at.</summary>
+        public DnsMessage? IgnoreOversized() => Ignore($"a datagram over the {maxBytes} bytes we allow");
+
+        public DnsExchangeResult Invalid() => DnsTransport.Invalid(Ignored, _lastProblem);
+
+        private DnsMessage? Ignore(string problem)
+        {
+            Ignored++;
+            _lastProblem = problem;
+            return null;
+        }
+    }
 
     /// <summary>"2 s", "500 ms": a timeout the way a person reads it.</summary>
     public static string Describe(TimeSpan timeout) =>

@@ -1,0 +1,73 @@
+using Polly;
+using SecureAoai.Client.Networking;
+
+namespace SecureAoai.Client.Failover.Internal;
+
+/// <summary>
+/// One request's failover state, carried in its resilience context from the request handler to
+/// the hedging strategy's routing and to each attempt: the buffered request, the budget, every
+/// attempt so far and the endpoints left out for this request.
+/// </summary>
+/// <remarks>Attempts run one after the other (hedging with an infinite delay), so no lock is needed.</remarks>
+internal sealed class FailoverRequest(RequestTemplate template, DateTimeOffset deadline, int maxAttempts)
+{
+    public static readonly ResiliencePropertyKey<FailoverRequest> Key = new("SecureAoai.FailoverRequest");
+
+    private readonly List<FailoverAttempt> _attempts = [];
+    private readonly List<EndpointNetworkException> _networkRefusals = [];
+
+    public RequestTemplate Template { get; } = template;
+
+    /// <summary>When the total timeout runs out: no wait past it is started.</summary>
+    public DateTimeOffset Deadline { get; } = deadline;
+
+    public int MaxAttempts { get; } = maxAttempts;
+
+    /// <summary>Endpoints not tried again for this request: refused by network policy, circuit open, 404 with FailoverOnNotFound.</summary>
+    public HashSet<FailoverEndpoint> Excluded { get; } = [];
+
+    /// <summary>The endpoint of the last attempt sent.</summary>
+    public FailoverEndpoint? Previous { get; set; }
+
+    /// <summary>Attempts sent so far.</summary>
+    public int Sent { get; set; }
+
+    /// <summary>The error of the last failed attempt, if it threw.</summary>
+    public Exception? LastError { get; private set; }
+
+    public IReadOnlyList<FailoverAttempt> Attempts => _attempts;
+
+    public void Failed(FailoverAttempt attempt, Exception? error)
+    {
+        _attempts.Add(attempt);
+        LastError = error ?? LastError;
+        if (error is EndpointNetworkException refusal)
+        {
+            _networkRefusals.Add(refusal);
+        }
+    }
+
+    /// <summary>
+    /// The error for a request no endpoint could serve: when every attempt was refused by network
+    /// policy, that refusal itself (chain and cause); otherwise a <see cref="SecureOpenAIFailoverException"/>
+    /// listing every attempt, then every endpoint never tried and why.
+    /// </summary>
+    public Exception GiveUp(IEnumerable<FailoverEndpoint> endpoints, DateTimeOffset now, string? reason = null, Exception? cause = null)
+    {
+        if (_networkRefusals.Count > 0 && _attempts.Count == _networkRefusals.Count && reason is null)
+        {
+            return _networkRefusals[^1];
+        }
+
+        var listed = _attempts.ToList();
+        foreach (var skipped in endpoints.Where(e => listed.TrueForAll(a => a.Endpoint != e.Name)))
+        {
+            listed.Add(new FailoverAttempt(skipped.Name, null, skipped.SkipReason(now), null));
+        }
+
+        reason ??= Sent >= MaxAttempts
+            ? $"{Sent} attempt(s) failed (SecureOpenAI:MaxRetries is {MaxAttempts - 1})"
+            : "no endpoint can take the request within the budget: every one is failing, cooling for longer than SecureOpenAI:MaxRetryAfter, or past the total timeout";
+        return new SecureOpenAIFailoverException($"SecureOpenAI gave up on {Template.Method} {Template.PathForMessages}: {reason}.", listed, cause ?? LastError);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Time.Testing;
+using SecureAoai.Overlay.Controller;
+using SecureAoai.Overlay.Crypto;
+using SecureAoai.Overlay.Router;
+using SecureAoai.Overlay.Tests.Controller;
+
+namespace SecureAoai.Overlay.Tests.Fabric;
+
+/// <summary>A long-lived bind keeps a valid bind grant by renewing it through the router; one that may no longer bind loses it.</summary>
+public sealed class BindGrantRenewalTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Bind_HeldPastItsFirstGrantsExpiry_RenewsAndDialsStillSucceed()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var fabric = FabricFixture.Start(controllerTime: time);
+        using var cancel = new CancellationTokenSource(Timeout);
+        var (client, server) = await EnrollAsync(fabric, time);
+        var listener = await server.BindAsync("echo", cancel.Token);
+        _ = EchoServer.RunAsync(listener, cancel.Token);
+        var first = listener.BindGrant.ToArray();
+
+        var renewed = listener.NextGrantAsync();
+        time.Advance(GrantIssuer.BindGrantLifetime / 2);
+        var second = await renewed.WaitAsync(cancel.Token);
+        time.Advance((GrantIssuer.BindGrantLifetime / 2) + GrantVerifier.ClockSkew);
+        await using var connection = await client.DialAsync("echo", cancel.Token);
+        var echoed = await EchoServer.RoundTripAsync(connection, "still here"u8.ToArray(), cancel.Token);
+
+        Assert.Equal("still here"u8.ToArray(), echoed);
+        Assert.Equal(time.GetUtcNow() - GrantIssuer.BindGrantLifetime / 2 - GrantVerifier.ClockSkew, second.IssuedAt, TimeSpan.FromSeconds(1));
+        var stale = Assert.Throws<AuthenticationException>(() => new GrantVerifier(fabric.Controller.CertificateAuthority.Certificate, time).Verify(first, GrantKind.Bind, "echo"));
+        Assert.Contains("expired", stale.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bind_RightWithdrawn_RouterRenewsNothingAndUnbinds()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var overlay = OverlayFixture.Start(time);
+        using var cancel = new CancellationTokenSource(Timeout);
+        using var routerCertificate = overlay.Controller.IssueServerCertificate("router", ["localhost"], [IPAddress.Loopback]);
+        using var authority = new WithdrawableAuthority(new ControllerAuthority(overlay.Controller, "router"));
+        await using var router = new OverlayRouter(authority, routerCertificate);
+        router.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        overlay.Controller.CreateService("echo", ["demo"]);
+        overlay.Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
+        overlay.Controller.CreateIdentity("server", ["servers"]);
+        using var identity = await EnrollmentClient.EnrollAsync(overlay.Controller.CreateEnrollmentToken("server"), overlay.PathFor("server.json"));
+        await using var server = OverlayContext.Create(identity, new OverlayContextOptions { RouterAddress = $"127.0.0.1:{router.LocalEndPoint.Port}", TimeProvider = time });
+        var listener = await server.BindAsync("echo", cancel.Token);
+        Assert.Equal(1, router.TerminatorCount("echo"));
+
+        authority.BindWithdrawn = true;
+        time.Advance(GrantIssuer.BindGrantLifetime / 2);
+
+        for (var i = 0; i < 3000 && (router.TerminatorCount("echo") > 0 || listener.IsBound); i++)
+        {
+            await Task.Delay(10, cancel.Token);
+        }
+
+        Assert.Equal(0, router.TerminatorCount("echo"));
+        Assert.False(listener.IsBound);
+    }
+
+    private static async Task<(OverlayContext Client, OverlayContext Server)> EnrollAsync(FabricFixture fabric, TimeProvider time)
+    {
+        fabric.Controller.CreateService("echo", ["demo"]);
+        fabric.Controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
+        fabric.Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
+        var options = () => new OverlayContextOptions { TimeProvider = time, ReconnectMinDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(400) };
+        return (fabric.Context(await fabric.EnrollAsync("client", "clients"), options()), fabric.Context(await fabric.EnrollAsync("server", "servers"), options()));
+    }
+
+    /// <summary>The controller's answers, except that bind grants stop once the test withdraws them (as a policy change would).</summary>
+    private sealed class WithdrawableAuthority(ControllerAuthority inner) : IRouterAuthority, IDisposable
+    {
+        public bool BindWithdrawn { get; set; }
+
+        public X509Certificate2 CaCertificate => inner.CaCertificate;
+
+        public event Action<string>? IdentityRevoked
+        {
+            add => inner.IdentityRevoked += value;
+            remove => inner.IdentityRevoked -= value;
+        }
+
+        public RouterCaller? Authenticate(X509Certificate2 certificate) => inner.Authenticate(certificate);
+
+        public bool CanUseRouter(string identity) => inner.CanUseRouter(identity);
+
+        public byte[]? IssueBindGrant(RouterCaller caller, string service) => BindWithdrawn ? null : inner.IssueBindGrant(caller, service);
+
+        public byte[]? IssueDialGrant(RouterCaller caller, string service) => inner.IssueDialGrant(caller, service);
+
+        public bool IsRevoked(string identity) => inner.IsRevoked(identity);
+
+        public void Dispose() => inner.Dispose();
+    }
+}
