@@ -1,3 +1,5 @@
+using SecureAoai.Overlay.Internal;
+
 namespace SecureAoai.Overlay.Router;
 
 /// <summary>
@@ -7,8 +9,7 @@ namespace SecureAoai.Overlay.Router;
 /// </summary>
 internal sealed class SessionAdmission(OverlayRouterOptions options)
 {
-    private readonly Dictionary<string, int> _sessionsPerIdentity = new(StringComparer.Ordinal);
-    private readonly Lock _sync = new();
+    private readonly CountPerKey<string> _sessionsPerIdentity = new(options.MaxSessionsPerIdentity, StringComparer.Ordinal);
     private int _handshakes;
 
     /// <summary>Takes a handshake slot; <see langword="false"/> when <see cref="OverlayRouterOptions.MaxConcurrentHandshakes"/> are in progress.</summary>
@@ -27,37 +28,8 @@ internal sealed class SessionAdmission(OverlayRouterOptions options)
     public void EndHandshake() => Interlocked.Decrement(ref _handshakes);
 
     /// <summary>Counts a session of <paramref name="identity"/>; <see langword="false"/> when it already holds <see cref="OverlayRouterOptions.MaxSessionsPerIdentity"/>.</summary>
-    public bool TryAddSession(string identity)
-    {
-        lock (_sync)
-        {
-            _sessionsPerIdentity.TryGetValue(identity, out var count);
-            if (count >= options.MaxSessionsPerIdentity)
-            {
-                return false;
-            }
-
-            _sessionsPerIdentity[identity] = count + 1;
-            return true;
-        }
-    }
+    public bool TryAddSession(string identity) => _sessionsPerIdentity.TryAdd(identity);
 
     /// <summary>Gives back a session <see cref="TryAddSession"/> counted.</summary>
-    public void RemoveSession(string identity)
-    {
-        lock (_sync)
-        {
-            if (_sessionsPerIdentity.TryGetValue(identity, out var count))
-            {
-                if (count <= 1)
-                {
-                    _sessionsPerIdentity.Remove(identity);
-                }
-                else
-                {
-                    _sessionsPerIdentity[identity] = count - 1;
-                }
-            }
-        }
-    }
+    public void RemoveSession(string identity) => _sessionsPerIdentity.Remove(identity);
 }
