@@ -38,12 +38,7 @@ internal sealed class ExtensionsAIClientPath : IRecordedClientPath
 
     private static async Task<EmbeddingOutcome> EmbedAsync(IEmbeddingGenerator<string, Embedding<float>> generator, RecordedEntry entry, CancellationToken cancellationToken)
     {
-        string[] inputs = entry.RequestProperty("input") switch
-        {
-            { ValueKind: JsonValueKind.String } one => [one.GetString()!],
-            { ValueKind: JsonValueKind.Array } many => [.. many.EnumerateArray().Select(i => i.GetString()!)],
-            _ => ["no input was recorded"],
-        };
+        string[] inputs = RecordedExpectation.EmbeddingInputs(entry);
         var options = new EmbeddingGenerationOptions { Dimensions = entry.RequestProperty("dimensions")?.GetInt32() };
         GeneratedEmbeddings<Embedding<float>> result = await generator.GenerateAsync(inputs, options, cancellationToken);
         return new EmbeddingOutcome(

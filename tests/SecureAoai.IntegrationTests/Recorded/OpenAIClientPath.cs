@@ -48,13 +48,7 @@ internal sealed class OpenAIClientPath(
 
     private static async Task<EmbeddingOutcome> EmbedAsync(EmbeddingClient client, RecordedEntry entry, CancellationToken cancellationToken)
     {
-        // A request recorded without input (the Go SDK's missing-deployment test) still needs one here.
-        string[] inputs = entry.RequestProperty("input") switch
-        {
-            { ValueKind: JsonValueKind.String } one => [one.GetString()!],
-            { ValueKind: JsonValueKind.Array } many => [.. many.EnumerateArray().Select(i => i.GetString()!)],
-            _ => ["no input was recorded"],
-        };
+        string[] inputs = RecordedExpectation.EmbeddingInputs(entry);
         var options = new EmbeddingGenerationOptions { Dimensions = entry.RequestProperty("dimensions")?.GetInt32() };
         OpenAIEmbeddingCollection result = await client.GenerateEmbeddingsAsync(inputs, options, cancellationToken);
         return new EmbeddingOutcome(
