@@ -3,12 +3,29 @@ using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using SecureAoai.Benchmarks.Soak;
 
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- [--quick] [--filter *Client*]
+// dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- soak [--frames 1000000] (see RouterSoak)
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- --scenario stream-cuts [REQUESTS]: a count, not a timing.
 if (args is ["--scenario", "stream-cuts", ..])
 {
     return await SecureAoai.Benchmarks.StreamCutScenario.RunAsync(args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2000);
+}
+
+if (args is ["soak", .. var soakArgs])
+{
+    return await RouterSoak.RunAsync(soakArgs);
+}
+
+if (args is [SoakRouterProcess.Command, var overlayDirectory])
+{
+    return await SoakRouterProcess.RunAsync(overlayDirectory);
+}
+
+if (args is [SoakAttackProcess.Command, .. var attackArgs])
+{
+    return await SoakAttackProcess.RunAsync(attackArgs);
 }
 
 // --quick: few, short iterations (under 3 minutes for everything); without it, BenchmarkDotNet's defaults.

@@ -83,6 +83,25 @@ internal sealed class TransportRig : IAsyncDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
+    /// <summary>Echoes every dial of <paramref name="listener"/> until it is disposed or <paramref name="cancellationToken"/> fires.</summary>
+    public static async Task EchoEachAsync(OverlayListener listener, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            OverlayStream stream;
+            try
+            {
+                stream = await listener.AcceptAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = EchoAsync(stream, stream.CompleteWritesAsync, cancellationToken);
+        }
+    }
+
     /// <summary>Copies everything back until the peer half-closes, then half-closes too.</summary>
     public static async Task EchoAsync(Stream stream, Func<ValueTask> completeWrites, CancellationToken cancellationToken)
     {
@@ -118,23 +137,7 @@ internal sealed class TransportRig : IAsyncDisposable
         Dialer = OverlayContext.Create(_dialerIdentity);
         _binder = OverlayContext.Create(_binderIdentity);
         var listener = await _binder.BindAsync("echo");
-        _loops.Add(Task.Run(async () =>
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                OverlayStream stream;
-                try
-                {
-                    stream = await listener.AcceptAsync(_stop.Token);
-                }
-                catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-                {
-                    return;
-                }
-
-                _ = EchoAsync(stream, stream.CompleteWritesAsync, _stop.Token);
-            }
-        }));
+        _loops.Add(Task.Run(() => EchoEachAsync(listener, _stop.Token)));
 
         _tcp = new TcpListener(IPAddress.Loopback, 0);
         _tcp.Start(512);

@@ -18,7 +18,7 @@ internal static class CliApp
     {
         var root = new RootCommand("secureaoai: check and run the zero-trust path from an app to Azure OpenAI.")
         {
-            DoctorCommand.Create(output, error),
+            Doctor.DoctorCommand.Create(output, error),
             Overlay.OverlayCommand.Create(output, error),
             Overlay.RunCommands.Router(output, error),
             Overlay.RunCommands.Host(output, error),

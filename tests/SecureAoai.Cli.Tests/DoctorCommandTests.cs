@@ -15,9 +15,9 @@ public sealed class DoctorCommandTests(DnsmasqFixture dns) : IClassFixture<Dnsma
     }
 
     [Fact]
-    public async Task Doctor_PrivateAnswer_ExitsZeroAndPrintsChainAndClasses()
+    public async Task Doctor_NetworkOnlyPrivateAnswer_ExitsZeroAndPrintsChainAndClasses()
     {
-        var (exitCode, output, _) = await RunAsync("doctor", "--endpoint", "https://aoai-east.openai.azure.com/", "--dns-server", dns.Address);
+        var (exitCode, output, _) = await RunAsync("doctor", "--endpoint", "https://aoai-east.openai.azure.com/", "--dns-server", dns.Address, "--network-only");
 
         Assert.Equal(0, exitCode);
         Assert.Contains("aoai-east.openai.azure.com → aoai-east.privatelink.openai.azure.com", output, StringComparison.Ordinal);
@@ -39,9 +39,9 @@ public sealed class DoctorCommandTests(DnsmasqFixture dns) : IClassFixture<Dnsma
     }
 
     [Fact]
-    public async Task Doctor_PublicAnswerWithAllowPublic_ExitsZero()
+    public async Task Doctor_NetworkOnlyPublicAnswerWithAllowPublic_ExitsZero()
     {
-        var (exitCode, _, _) = await RunAsync("doctor", "--endpoint", "https://aoai-public.openai.azure.com/", "--dns-server", dns.Address, "--policy", "AllowPublic");
+        var (exitCode, _, _) = await RunAsync("doctor", "--endpoint", "https://aoai-public.openai.azure.com/", "--dns-server", dns.Address, "--policy", "AllowPublic", "--network-only");
 
         Assert.Equal(0, exitCode);
     }
@@ -72,10 +72,10 @@ public sealed class DoctorCommandTests(DnsmasqFixture dns) : IClassFixture<Dnsma
     }
 
     [Fact]
-    public async Task Doctor_HostOverride_UsesFixedAnswer()
+    public async Task Doctor_NetworkOnlyHostOverride_UsesFixedAnswer()
     {
         var (exitCode, output, _) = await RunAsync(
-            "doctor", "--endpoint", "https://partner.openai.azure.com/", "--dns-server", dns.Address, "--host-override", "partner.openai.azure.com=10.20.0.5");
+            "doctor", "--endpoint", "https://partner.openai.azure.com/", "--dns-server", dns.Address, "--host-override", "partner.openai.azure.com=10.20.0.5", "--network-only");
 
         Assert.Equal(0, exitCode);
         Assert.Contains("host override", output, StringComparison.Ordinal);
@@ -100,5 +100,34 @@ public sealed class DoctorCommandTests(DnsmasqFixture dns) : IClassFixture<Dnsma
 
         Assert.Equal(2, exitCode);
         Assert.Contains("--endpoint", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_ConfigFileMissing_ExitsTwoNamingTheFlagAndFile()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"secureaoai-missing-{Guid.NewGuid():N}.json");
+
+        var (exitCode, _, error) = await RunAsync("doctor", "--config", missing);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains($"--config '{missing}'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_ConfigSetsANetworkRuleBroken_ExitsTwoNamingTheSetting()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"secureaoai-doctor-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, """{ "SecureOpenAI": { "Endpoint": "https://aoai-east.openai.azure.com/", "Network": { "DnsServers": [ "not-an-address" ] } } }""");
+        try
+        {
+            var (exitCode, _, error) = await RunAsync("doctor", "--config", file);
+
+            Assert.Equal(2, exitCode);
+            Assert.Contains("SecureOpenAI:Network:DnsServers entry 'not-an-address'", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 }

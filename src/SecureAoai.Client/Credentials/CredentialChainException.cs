@@ -30,9 +30,12 @@ public sealed class CredentialChainException : AuthenticationFailedException
             + $"{Environment.NewLine}Fix the first credential you expect to work, or change SecureOpenAI:Credential:Sources.";
     }
 
-    // Azure.Identity wraps the identity provider's answer (the AADSTS code and its reason) in an
-    // inner exception and leaves its own message nearly empty, so both are reported.
-    private static string Describe(Exception error)
+    /// <summary>
+    /// One credential's error in one line. Azure.Identity wraps the identity provider's answer (the
+    /// AADSTS code and its reason) in an inner exception and leaves its own message nearly empty, so
+    /// both are reported.
+    /// </summary>
+    internal static string Describe(Exception error)
     {
         var outer = FirstLine(error.Message).Trim();
         var innermost = error;

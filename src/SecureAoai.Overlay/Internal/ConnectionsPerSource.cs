@@ -13,8 +13,7 @@ internal sealed class ConnectionsPerSource(int maxPerSource)
     private const int Ipv6PrefixBytes = 8;
     private static readonly IPAddress UnknownSource = IPAddress.None;
 
-    private readonly Dictionary<IPAddress, int> _open = [];
-    private readonly Lock _gate = new();
+    private readonly CountPerKey<IPAddress> _open = new(maxPerSource);
 
     /// <summary>The source a connection from <paramref name="remote"/> counts against.</summary>
     public static IPAddress SourceOf(EndPoint? remote)
@@ -41,37 +40,8 @@ internal sealed class ConnectionsPerSource(int maxPerSource)
     }
 
     /// <summary>Counts one more connection from <paramref name="source"/>, unless it already has the most allowed.</summary>
-    public bool TryAdd(IPAddress source)
-    {
-        lock (_gate)
-        {
-            _open.TryGetValue(source, out var count);
-            if (count >= maxPerSource)
-            {
-                return false;
-            }
-
-            _open[source] = count + 1;
-            return true;
-        }
-    }
+    public bool TryAdd(IPAddress source) => _open.TryAdd(source);
 
     /// <summary>Counts one connection from <paramref name="source"/> as closed.</summary>
-    public void Remove(IPAddress source)
-    {
-        lock (_gate)
-        {
-            if (_open.TryGetValue(source, out var count))
-            {
-                if (count <= 1)
-                {
-                    _open.Remove(source);
-                }
-                else
-                {
-                    _open[source] = count - 1;
-                }
-            }
-        }
-    }
+    public void Remove(IPAddress source) => _open.Remove(source);
 }

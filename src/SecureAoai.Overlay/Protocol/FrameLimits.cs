@@ -15,7 +15,19 @@ internal static class FrameLimits
     /// <summary>No option may raise the number of concurrent streams above this.</summary>
     public const int HardMaxStreamsPerSession = 65535;
 
-    /// <summary>Largest Reset or GoAway reason, in UTF-8 bytes.</summary>
+    /// <summary>Smallest stream window (InitialStreamWindowBytes) an option may set.</summary>
+    public const int MinStreamWindowBytes = 1024;
+
+    /// <summary>
+    /// Largest stream window: no option may set more, a larger window a peer announces is clamped to
+    /// it, and a peer's credit never lets a side have more than it outstanding on one stream.
+    /// </summary>
+    public const int MaxStreamWindowBytes = 16 * 1024 * 1024;
+
+    /// <summary>The reason code (big-endian uint16, see <see cref="ReasonCode"/>) that starts every Reset and GoAway payload.</summary>
+    public const int ReasonCodeBytes = 2;
+
+    /// <summary>Largest Reset or GoAway reason words, in UTF-8 bytes, after the reason code.</summary>
     public const int MaxReasonBytes = 1024;
 
     /// <summary>Hello payload: four big-endian uint32 limits.</summary>

@@ -23,7 +23,8 @@ namespace SecureAoai.Overlay.Protocol;
 /// <para>Payload rules: Hello exactly 16 bytes (uint32 max frame payload, max streams, initial stream
 /// window, max open metadata); Open at most MaxOpenMetadataBytes of opaque metadata; OpenAck and Close
 /// empty; Data 1 byte or more; Credit exactly 4 bytes, a non-zero window increment; Reset and GoAway a
-/// valid UTF-8 reason of at most 1 KiB; Ping and Pong exactly 8 bytes. Stream ids opened by the session
+/// uint16 reason code (<see cref="ReasonCode"/>) followed by a valid UTF-8 reason of at most 1 KiB;
+/// Ping and Pong exactly 8 bytes. Stream ids opened by the session
 /// initiator are odd, by the other side even.</para>
 /// <para>Any violation throws <see cref="OverlayProtocolException"/>; an over-long length is rejected
 /// from the header alone, before its payload is buffered.</para>
@@ -97,8 +98,15 @@ internal static class FrameReader
         return BinaryPrimitives.ReadUInt64BigEndian(bytes);
     }
 
-    /// <summary>Decodes the reason of a Reset or GoAway frame the parser accepted.</summary>
-    public static string ReadReason(in ReadOnlySequence<byte> payload) => System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, payload);
+    /// <summary>Decodes the reason code and words of a Reset or GoAway frame the parser accepted; a code this build does not know reads as <see cref="ReasonCode.Refused"/>.</summary>
+    public static (ReasonCode Code, string Words) ReadReason(in ReadOnlySequence<byte> payload)
+    {
+        Span<byte> code = stackalloc byte[FrameLimits.ReasonCodeBytes];
+        payload.Slice(0, FrameLimits.ReasonCodeBytes).CopyTo(code);
+        var value = (ReasonCode)BinaryPrimitives.ReadUInt16BigEndian(code);
+        string words = System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, payload.Slice(FrameLimits.ReasonCodeBytes));
+        return (Enum.IsDefined(value) ? value : ReasonCode.Refused, words);
+    }
 
     private static void ValidateHeader(FrameType type, uint streamId, uint length, int maxPayloadBytes, int maxOpenMetadataBytes)
     {
@@ -125,7 +133,7 @@ internal static class FrameReader
             FrameType.OpenAck or FrameType.Close => length == 0,
             FrameType.Data => length > 0,
             FrameType.Credit => length == FrameLimits.CreditPayloadBytes,
-            FrameType.Reset or FrameType.GoAway => length <= FrameLimits.MaxReasonBytes,
+            FrameType.Reset or FrameType.GoAway => length is >= FrameLimits.ReasonCodeBytes and <= FrameLimits.ReasonCodeBytes + FrameLimits.MaxReasonBytes,
             _ => length == FrameLimits.PingPayloadBytes,
         };
         if (!valid)
@@ -144,8 +152,9 @@ internal static class FrameReader
         if (type is FrameType.Reset or FrameType.GoAway)
         {
             Span<byte> reason = stackalloc byte[FrameLimits.MaxReasonBytes];
-            payload.CopyTo(reason);
-            if (!Utf8.IsValid(reason[..(int)payload.Length]))
+            ReadOnlySequence<byte> words = payload.Slice(FrameLimits.ReasonCodeBytes);
+            words.CopyTo(reason);
+            if (!Utf8.IsValid(reason[..(int)words.Length]))
             {
                 throw new OverlayProtocolException($"The reason of a {type} frame is not valid UTF-8.");
             }

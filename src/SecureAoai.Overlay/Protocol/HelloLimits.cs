@@ -12,7 +12,11 @@ internal readonly record struct HelloLimits(uint MaxFramePayloadBytes, uint MaxS
         (uint)options.InitialStreamWindowBytes,
         (uint)options.MaxOpenMetadataBytes);
 
-    /// <summary>Reads and checks the limits of a Hello payload the parser accepted.</summary>
+    /// <summary>
+    /// Reads and checks the limits of a Hello payload the parser accepted. A stream window above
+    /// <see cref="FrameLimits.MaxStreamWindowBytes"/> is clamped to it: a peer that claims to buffer more
+    /// would otherwise make this side queue that much per stream for a peer that may never read.
+    /// </summary>
     /// <exception cref="OverlayProtocolException">A limit is outside what the protocol allows.</exception>
     public static HelloLimits Read(in ReadOnlySequence<byte> payload)
     {
@@ -25,13 +29,13 @@ internal readonly record struct HelloLimits(uint MaxFramePayloadBytes, uint MaxS
             BinaryPrimitives.ReadUInt32BigEndian(bytes[12..]));
         if (limits.MaxFramePayloadBytes is < FrameLimits.MinFramePayloadBytes or > FrameLimits.HardMaxFramePayloadBytes
             || limits.MaxStreamsPerSession is 0 or > FrameLimits.HardMaxStreamsPerSession
-            || limits.InitialStreamWindowBytes is 0 or > int.MaxValue
+            || limits.InitialStreamWindowBytes is 0
             || limits.MaxOpenMetadataBytes > limits.MaxFramePayloadBytes)
         {
             throw new OverlayProtocolException($"The peer announced limits outside the protocol's range: {limits}.");
         }
 
-        return limits;
+        return limits with { InitialStreamWindowBytes = Math.Min(limits.InitialStreamWindowBytes, (uint)FrameLimits.MaxStreamWindowBytes) };
     }
 
     public void WriteTo(Span<byte> destination)

@@ -31,14 +31,20 @@ internal sealed class MuxIncomingStream
         return ValueTask.FromResult(_stream);
     }
 
-    /// <summary>Refuses the stream: the opener's OpenStreamAsync throws <see cref="MuxStreamRejectedException"/> carrying <paramref name="reason"/>.</summary>
-    public ValueTask RejectAsync(string reason)
+    /// <summary>Refuses the stream: the opener's OpenStreamAsync throws <see cref="MuxStreamRejectedException"/> carrying <paramref name="reason"/> and <see cref="ReasonCode.Refused"/>.</summary>
+    public ValueTask RejectAsync(string reason) => RejectAsync(ReasonCode.Refused, reason);
+
+    /// <summary>Refuses the stream with a reason code, which the opener decides by; <paramref name="reason"/> is for people.</summary>
+    public ValueTask RejectAsync(ReasonCode code, string reason)
     {
         ArgumentNullException.ThrowIfNull(reason);
         Decide();
-        _stream.Abort(reason);
+        _stream.Abort(code, reason);
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>Gets whether the opener already gave up (reset the Open) or the session ended: nothing left to decide for.</summary>
+    internal bool IsAbandoned => _stream.IsDead;
 
     private void Decide()
     {

@@ -34,6 +34,14 @@ public sealed class MuxOptions
     /// <value>The default value is 1,024 (as many as the session may have streams, so a burst of opens is queued, not refused). Allowed: 1 to 65,535.</value>
     public int MaxPendingAccepts { get; init; } = 1024;
 
+    /// <summary>
+    /// Gets how many bytes of frames the session may hold that the transport has not yet taken (queued,
+    /// or written and not yet flushed). A stream write waits while the session is at this limit, so a
+    /// peer that stops reading its connection holds back the writers instead of growing memory without bound.
+    /// </summary>
+    /// <value>The default value is 4 MiB (4,194,304). Allowed: 64 KiB to 1 GiB.</value>
+    public int MaxUnflushedSendBytes { get; init; } = 4 * 1024 * 1024;
+
     /// <summary>Gets how long the session may go without receiving anything before it sends a Ping.</summary>
     /// <value>The default value is 15 seconds.</value>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
@@ -52,8 +60,10 @@ public sealed class MuxOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxStreamsPerSession, FrameLimits.HardMaxStreamsPerSession, nameof(MaxStreamsPerSession));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxOpenMetadataBytes, nameof(MaxOpenMetadataBytes));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxOpenMetadataBytes, MaxFramePayloadBytes, nameof(MaxOpenMetadataBytes));
-        ArgumentOutOfRangeException.ThrowIfLessThan(InitialStreamWindowBytes, 1024, nameof(InitialStreamWindowBytes));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(InitialStreamWindowBytes, 16 * 1024 * 1024, nameof(InitialStreamWindowBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(InitialStreamWindowBytes, FrameLimits.MinStreamWindowBytes, nameof(InitialStreamWindowBytes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(InitialStreamWindowBytes, FrameLimits.MaxStreamWindowBytes, nameof(InitialStreamWindowBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxUnflushedSendBytes, 64 * 1024, nameof(MaxUnflushedSendBytes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxUnflushedSendBytes, 1024 * 1024 * 1024, nameof(MaxUnflushedSendBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPendingAccepts, 1, nameof(MaxPendingAccepts));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxPendingAccepts, FrameLimits.HardMaxStreamsPerSession, nameof(MaxPendingAccepts));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeepAliveInterval, TimeSpan.Zero, nameof(KeepAliveInterval));

@@ -38,6 +38,7 @@ internal sealed class MuxSession : IAsyncDisposable
     private ulong _pingCounter;
     private bool _closed;
     private Exception? _failure;
+    private (ReasonCode Code, string Words)? _peerRefusal;
     private int _started;
 
     public MuxSession(Stream transport, MuxOptions options, bool isInitiator, ILogger? logger = null, TimeProvider? time = null)
@@ -53,7 +54,7 @@ internal sealed class MuxSession : IAsyncDisposable
         _nextStreamId = isInitiator ? 1u : 2u;
         _input = PipeReader.Create(transport, new StreamPipeReaderOptions(leaveOpen: true));
         _output = PipeWriter.Create(transport, new StreamPipeWriterOptions(leaveOpen: true));
-        Send = new MuxSendQueue(HelloLimits.From(options));
+        Send = new MuxSendQueue(HelloLimits.From(options), options.MaxUnflushedSendBytes);
     }
 
     /// <summary>Gets a task that completes when the session has ended: successfully after a GoAway or dispose, faulted (with an <see cref="IOException"/>) on a protocol error, transport failure or idle timeout.</summary>
@@ -70,6 +71,18 @@ internal sealed class MuxSession : IAsyncDisposable
             lock (_sync)
             {
                 return _streams.Count;
+            }
+        }
+    }
+
+    /// <summary>Gets whether the session is closing or closed: no new stream can open on it, even while its loops still finish (<see cref="Completion"/>).</summary>
+    public bool IsClosed
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _closed;
             }
         }
     }
@@ -120,8 +133,8 @@ internal sealed class MuxSession : IAsyncDisposable
     }
 
     /// <summary>Opens a stream: sends Open with <paramref name="metadata"/> and waits for the peer's OpenAck.</summary>
-    /// <exception cref="MuxStreamRejectedException">The peer reset the Open; carries its reason.</exception>
-    /// <exception cref="IOException">The session ended or the stream limit is reached.</exception>
+    /// <exception cref="MuxStreamRejectedException">The peer reset the Open or closed the session with a reason code (carries both), or this session is at its stream limit (code <see cref="ReasonCode.Busy"/>).</exception>
+    /// <exception cref="IOException">The session ended.</exception>
     public async ValueTask<MuxStream> OpenStreamAsync(ReadOnlyMemory<byte> metadata, CancellationToken cancellationToken = default)
     {
         HelloLimits peer = await _peerHello.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -136,7 +149,8 @@ internal sealed class MuxSession : IAsyncDisposable
             ThrowIfClosed();
             if (_streams.Count >= Math.Min(_options.MaxStreamsPerSession, peer.MaxStreamsPerSession))
             {
-                throw new IOException($"The session already has {_streams.Count} open streams, its limit (MaxStreamsPerSession).");
+                // Busy, not broken: the session is fine and a stream will be free again soon.
+                throw new MuxStreamRejectedException($"the session already has {_streams.Count} open streams, its limit (MaxStreamsPerSession)", ReasonCode.Busy);
             }
 
             if (_nextStreamId > uint.MaxValue - 2)
@@ -256,7 +270,7 @@ internal sealed class MuxSession : IAsyncDisposable
         }
         catch (OverlayProtocolException ex)
         {
-            Close(new IOException($"Overlay protocol violation: {ex.Message}", ex), ex.Message, sendGoAway: true);
+            Close(new IOException($"Overlay protocol violation: {ex.Message}", ex), ex.Message, sendGoAway: true, ReasonCode.ProtocolViolation);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -290,7 +304,15 @@ internal sealed class MuxSession : IAsyncDisposable
             case FrameType.Pong:
                 return;
             case FrameType.GoAway:
-                string reason = FrameReader.ReadReason(frame.Payload);
+                (ReasonCode code, string reason) = FrameReader.ReadReason(frame.Payload);
+                if (code != ReasonCode.None)
+                {
+                    lock (_sync)
+                    {
+                        _peerRefusal ??= (code, reason);
+                    }
+                }
+
                 Close(null, $"The peer closed the session: {reason}", sendGoAway: false);
                 return;
             case FrameType.Open:
@@ -319,7 +341,8 @@ internal sealed class MuxSession : IAsyncDisposable
                 stream.OnPeerClose();
                 break;
             case FrameType.Reset:
-                stream.OnPeerReset(FrameReader.ReadReason(frame.Payload));
+                (ReasonCode resetCode, string resetReason) = FrameReader.ReadReason(frame.Payload);
+                stream.OnPeerReset(resetCode, resetReason);
                 break;
         }
     }
@@ -345,6 +368,7 @@ internal sealed class MuxSession : IAsyncDisposable
         uint id = frame.StreamId;
         bool peerParity = (id % 2 == 1) != _isInitiator;
         string? refusal = null;
+        ReasonCode refusalCode = ReasonCode.Busy;
         MuxStream? stream = null;
         lock (_sync)
         {
@@ -357,6 +381,7 @@ internal sealed class MuxSession : IAsyncDisposable
             if (_closed)
             {
                 refusal = "The session is closing.";
+                refusalCode = ReasonCode.Refused;
             }
             else if (_streams.Count >= _options.MaxStreamsPerSession)
             {
@@ -377,7 +402,7 @@ internal sealed class MuxSession : IAsyncDisposable
         if (stream is null)
         {
             Log.IncomingStreamRefused(_logger, id, refusal!);
-            Send.EnqueueReason(FrameType.Reset, id, refusal!, fromReadLoop: true);
+            Send.EnqueueReason(FrameType.Reset, id, refusalCode, refusal!, fromReadLoop: true);
             return;
         }
 
@@ -436,10 +461,17 @@ internal sealed class MuxSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Refuses the session: sends Hello then a GoAway carrying <paramref name="code"/> and <paramref name="reason"/>,
+    /// so the peer's opens fail with that code. <see cref="RunAsync"/> then only flushes them and ends.
+    /// </summary>
+    internal void Refuse(ReasonCode code, string reason) => Close(null, reason, sendGoAway: true, code);
+
     /// <summary>Ends the session once: fails every stream, stops accepting, and lets the write loop flush what is queued (plus a GoAway) within the grace period.</summary>
-    private void Close(Exception? failure, string reason, bool sendGoAway)
+    private void Close(Exception? failure, string reason, bool sendGoAway, ReasonCode code = ReasonCode.None)
     {
         List<MuxStream> streams;
+        MuxStreamRejectedException? refusal;
         lock (_sync)
         {
             if (_closed)
@@ -452,6 +484,7 @@ internal sealed class MuxSession : IAsyncDisposable
             ClosedReason = reason;
             streams = [.. _streams.Values];
             _streams.Clear();
+            refusal = PeerRefusal();
         }
 
         if (failure is null)
@@ -466,7 +499,7 @@ internal sealed class MuxSession : IAsyncDisposable
         var streamError = new IOException($"The overlay session ended: {reason}", failure);
         foreach (MuxStream stream in streams)
         {
-            stream.OnSessionEnded(streamError);
+            stream.OnSessionEnded(streamError, refusal);
         }
 
         _peerHello.TrySetException(streamError);
@@ -480,7 +513,7 @@ internal sealed class MuxSession : IAsyncDisposable
 
         if (sendGoAway)
         {
-            Send.EnqueueReason(FrameType.GoAway, 0, reason);
+            Send.EnqueueReason(FrameType.GoAway, 0, code, reason);
         }
 
         Send.Complete();
@@ -501,13 +534,18 @@ internal sealed class MuxSession : IAsyncDisposable
         }
     }
 
+    /// <summary>Must be called under <see cref="_sync"/>.</summary>
     private void ThrowIfClosed()
     {
         if (_closed)
         {
-            throw new IOException($"The overlay session has ended: {ClosedReason}", _failure);
+            throw PeerRefusal() ?? new IOException($"The overlay session has ended: {ClosedReason}", _failure);
         }
     }
+
+    /// <summary>The refusal the peer's GoAway carried, for opens it ended; must be called under <see cref="_sync"/>.</summary>
+    private MuxStreamRejectedException? PeerRefusal() =>
+        _peerRefusal is { } refused ? new MuxStreamRejectedException(refused.Words, refused.Code) : null;
 
     /// <summary>Releases the pipes and the transport. Never throws and never waits on the network: whatever the write loop did not flush is dropped.</summary>
     private async Task ReleaseTransportAsync()

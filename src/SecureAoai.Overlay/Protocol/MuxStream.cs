@@ -10,7 +10,7 @@ namespace SecureAoai.Overlay.Protocol;
 /// one read and one write may run at a time.
 /// </summary>
 /// <remarks>
-/// <see cref="CompleteWritesAsync"/> half-closes (the peer reads 0 after draining). <see cref="Abort"/>
+/// <see cref="CompleteWritesAsync"/> half-closes (the peer reads 0 after draining). <see cref="Abort(string)"/>
 /// resets the stream both ways with a reason the peer sees in the <see cref="IOException"/> its reads
 /// and writes then throw. Disposing is graceful when the peer has finished writing; otherwise, like a TCP
 /// close with unread data, it resets the stream.
@@ -23,8 +23,9 @@ internal sealed class MuxStream : Stream
     private readonly Pipe _receive = new(ReceivePipeOptions);
     private readonly TaskCompletionSource? _openAck;
     private readonly int _windowBytes;
+    private readonly int _peerWindowBytes;
     private readonly Lock _sync = new();
-    private TaskCompletionSource? _creditWaiter;
+    private TaskCompletionSource? _wake;
     private long _sendCredit;
     private int _receiveWindow;
     private int _consumedSinceCredit;
@@ -39,6 +40,7 @@ internal sealed class MuxStream : Stream
         _session = session;
         Id = id;
         _sendCredit = peerWindowBytes;
+        _peerWindowBytes = peerWindowBytes;
         _windowBytes = session.Options.InitialStreamWindowBytes;
         _receiveWindow = _windowBytes;
         if (awaitingOpenAck)
@@ -73,6 +75,18 @@ internal sealed class MuxStream : Stream
 
     internal Task OpenTask => _openAck?.Task ?? Task.CompletedTask;
 
+    /// <summary>Gets whether the stream was reset, aborted or its session ended.</summary>
+    internal bool IsDead
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _dead is not null;
+            }
+        }
+    }
+
     /// <inheritdoc/>
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -96,35 +110,47 @@ internal sealed class MuxStream : Stream
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Waits while the peer has granted no window on this stream, and while the session already holds
+    /// its MaxUnflushedSendBytes for the transport: a peer that stops reading holds its writers back.
+    /// </remarks>
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         int maxFrame = _session.SendFramePayloadBytes;
         while (!buffer.IsEmpty)
         {
-            int chunk = 0;
-            Task? creditArrives = null;
+            int chunk;
+            Task? wake = null;
             lock (_sync)
             {
                 ThrowIfCannotWrite();
-                if (_sendCredit > 0)
+                chunk = (int)Math.Min(Math.Min(_sendCredit, buffer.Length), maxFrame);
+                _sendCredit -= chunk;
+                if (chunk == 0)
                 {
-                    chunk = (int)Math.Min(Math.Min(_sendCredit, buffer.Length), maxFrame);
-                    _sendCredit -= chunk;
-                }
-                else
-                {
-                    _creditWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    creditArrives = _creditWaiter.Task;
+                    wake = Wake();
                 }
             }
 
-            if (creditArrives is not null)
+            if (wake is not null)
             {
-                await creditArrives.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await wake.WaitAsync(cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
-            _session.Send.EnqueueFrame(FrameType.Data, Id, buffer.Span[..chunk]);
+            if (!_session.Send.TryEnqueueData(Id, buffer.Span[..chunk], out Task room))
+            {
+                lock (_sync)
+                {
+                    // The credit was taken, not used: it goes back whole, so none is lost to a concurrent clamp.
+                    _sendCredit += chunk;
+                    wake = Wake();
+                }
+
+                await Task.WhenAny(room, wake).WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
             buffer = buffer[chunk..];
         }
     }
@@ -141,12 +167,15 @@ internal sealed class MuxStream : Stream
     }
 
     /// <summary>Resets the stream both ways; the peer's reads and writes fail with <paramref name="reason"/> (truncated to 1 KiB of UTF-8).</summary>
-    public void Abort(string reason)
+    public void Abort(string reason) => Abort(ReasonCode.None, reason);
+
+    /// <summary>Resets the stream both ways with a reason code; an opener still waiting for OpenAck gets a <see cref="MuxStreamRejectedException"/> carrying it.</summary>
+    internal void Abort(ReasonCode code, string reason)
     {
         ArgumentNullException.ThrowIfNull(reason);
         if (Fail(new IOException($"The stream was aborted: {reason}")))
         {
-            _session.Send.EnqueueReason(FrameType.Reset, Id, reason);
+            _session.Send.EnqueueReason(FrameType.Reset, Id, code, reason);
             _session.RemoveStream(Id);
         }
     }
@@ -241,14 +270,11 @@ internal sealed class MuxStream : Stream
         TaskCompletionSource? waiter;
         lock (_sync)
         {
-            _sendCredit += increment;
-            if (_sendCredit > int.MaxValue)
-            {
-                throw new OverlayProtocolException($"The peer granted more than {int.MaxValue} bytes of window on stream {Id}.");
-            }
-
-            waiter = _creditWaiter;
-            _creditWaiter = null;
+            // An honest peer never grants past the window it announced; more would let a peer that does
+            // not read make this side queue without bound, so the excess is ignored.
+            _sendCredit = Math.Min(_sendCredit + increment, _peerWindowBytes);
+            waiter = _wake;
+            _wake = null;
         }
 
         waiter?.TrySetResult();
@@ -273,14 +299,23 @@ internal sealed class MuxStream : Stream
         RemoveIfDone();
     }
 
-    internal void OnPeerReset(string reason)
+    internal void OnPeerReset(ReasonCode code, string reason)
     {
-        _openAck?.TrySetException(new MuxStreamRejectedException(reason));
+        _openAck?.TrySetException(new MuxStreamRejectedException(reason, code));
         Fail(new IOException($"The peer reset the stream: {reason}"));
         _session.RemoveStream(Id);
     }
 
-    internal void OnSessionEnded(IOException error) => Fail(error);
+    /// <summary>The session ended; an opener still waiting for OpenAck gets <paramref name="refusal"/> when the peer closed the session with a reason code.</summary>
+    internal void OnSessionEnded(IOException error, MuxStreamRejectedException? refusal)
+    {
+        if (refusal is not null)
+        {
+            _openAck?.TrySetException(refusal);
+        }
+
+        Fail(error);
+    }
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
@@ -320,8 +355,8 @@ internal sealed class MuxStream : Stream
 
             _dead = error;
             _receive.Writer.Complete(error);
-            waiter = _creditWaiter;
-            _creditWaiter = null;
+            waiter = _wake;
+            _wake = null;
         }
 
         _openAck?.TrySetException(error);
@@ -365,6 +400,9 @@ internal sealed class MuxStream : Stream
         _session.Send.EnqueueFrame(FrameType.Close, Id, []);
         RemoveIfDone();
     }
+
+    /// <summary>A task that completes when credit arrives or the stream fails. Must be called under <see cref="_sync"/>.</summary>
+    private Task Wake() => (_wake ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
     private void ThrowIfCannotWrite()
     {

@@ -20,6 +20,15 @@ public sealed class MuxStreamRejectedException : IOException
         Reason = reason;
     }
 
+    /// <summary>Initializes a new instance with the peer's reason code and words.</summary>
+    /// <param name="reason">The words the peer gave, as received.</param>
+    /// <param name="code">The peer's reason code.</param>
+    internal MuxStreamRejectedException(string reason, ReasonCode code)
+        : this(reason)
+    {
+        Code = code;
+    }
+
     /// <summary>Initializes a new instance with no reason.</summary>
     public MuxStreamRejectedException()
         : this(string.Empty)
@@ -28,4 +37,7 @@ public sealed class MuxStreamRejectedException : IOException
 
     /// <summary>Gets the reason the peer gave for refusing the stream, as it sent it (may be empty).</summary>
     public string Reason { get; }
+
+    /// <summary>Gets the peer's reason code, which decides what the refusal means (the words are for people).</summary>
+    internal ReasonCode Code { get; } = ReasonCode.Refused;
 }

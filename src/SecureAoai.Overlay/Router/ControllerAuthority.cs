@@ -28,13 +28,7 @@ internal sealed class ControllerAuthority : IRouterAuthority, IDisposable
 
     public bool CanUseRouter(string identity) => _controller.CanUseRouter(identity, _routerName, []);
 
-    public bool ServiceExists(string service) => _controller.ServiceExists(service);
-
     public bool IsRevoked(string identity) => _controller.IsIdentityRevoked(identity);
-
-    public bool CanDial(string identity, string service) => _controller.CanDial(identity, service);
-
-    public bool CanBind(string identity, string service) => _controller.CanBind(identity, service);
 
     public byte[]? IssueBindGrant(RouterCaller caller, string service) => _controller.IssueGrant(GrantKind.Bind, caller.Thumbprint, service);
 

@@ -14,26 +14,20 @@ internal interface IRouterAuthority
     /// <summary>Whether <paramref name="identity"/> may connect to this router at all (router policies).</summary>
     bool CanUseRouter(string identity);
 
-    /// <summary>Whether the service exists.</summary>
-    bool ServiceExists(string service);
-
-    /// <summary>Whether <paramref name="identity"/> may dial <paramref name="service"/>.</summary>
-    bool CanDial(string identity, string service);
-
-    /// <summary>Whether <paramref name="identity"/> may bind <paramref name="service"/>.</summary>
-    bool CanBind(string identity, string service);
-
     /// <summary>
     /// A controller-signed bind grant for the caller's certificate on <paramref name="service"/>,
-    /// handed to the binder to show dialers; <see langword="null"/> when it may not bind it. The router
-    /// relays grants; it cannot make them.
+    /// handed to the binder to show dialers; <see langword="null"/> when it may not bind it: no Bind
+    /// policy lets it, the service does not exist, or the identity is unknown or revoked (read from the
+    /// store, so a revocation by another process counts). This is the router's whole check of a bind.
+    /// The router relays grants; it cannot make them.
     /// </summary>
     byte[]? IssueBindGrant(RouterCaller caller, string service);
 
     /// <summary>
     /// A controller-signed dial grant for the caller's certificate on <paramref name="service"/>
     /// (its name and roles as the controller knows them), forwarded to the binder with the dial;
-    /// <see langword="null"/> when it may not dial it.
+    /// <see langword="null"/> when it may not dial it, on the same terms as <see cref="IssueBindGrant"/>.
+    /// This is the router's whole check of a dial.
     /// </summary>
     byte[]? IssueDialGrant(RouterCaller caller, string service);
 

@@ -19,12 +19,16 @@ namespace SecureAoai.Overlay.Router;
 /// </summary>
 internal sealed class OverlayRouter : IAsyncDisposable
 {
+    /// <summary>How many binders one dial asks before it is refused; each may take up to BinderOpenTimeout.</summary>
+    internal const int MaxTerminatorsTriedPerDial = 3;
+
     private readonly IRouterAuthority _authority;
     private readonly X509Certificate2 _serverCertificate;
     private readonly OverlayRouterOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Terminator, byte>> _terminators = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<RouterSession, byte> _sessions = new();
+    private readonly SessionAdmission _admission;
     private readonly CancellationTokenSource _stop = new();
     private TcpListener? _listener;
     private Task _acceptLoop = Task.CompletedTask;
@@ -37,6 +41,8 @@ internal sealed class OverlayRouter : IAsyncDisposable
         _authority = authority;
         _serverCertificate = serverCertificate;
         _options = options ?? new OverlayRouterOptions();
+        _options.Validate();
+        _admission = new SessionAdmission(_options);
         _logger = logger ?? NullLogger.Instance;
         _authority.IdentityRevoked += CloseSessionsOf;
     }
@@ -52,6 +58,14 @@ internal sealed class OverlayRouter : IAsyncDisposable
 
     /// <summary>Live terminators of <paramref name="service"/>.</summary>
     public int TerminatorCount(string service) => _terminators.TryGetValue(service, out var set) ? set.Count : 0;
+
+    /// <summary>The sessions of <paramref name="identity"/>, for tests that watch what the router holds for one party.</summary>
+    internal IReadOnlyList<MuxSession> SessionsOf(string identity) =>
+        [.. _sessions.Keys.Where(s => s.Caller.Name == identity).Select(s => s.Mux)];
+
+    /// <summary>The dials each live binder of <paramref name="service"/> counts (pending opens included), by binder identity.</summary>
+    internal IReadOnlyList<(string Binder, int ActiveDials)> TerminatorLoads(string service) =>
+        _terminators.TryGetValue(service, out var set) ? [.. set.Keys.Select(t => (t.Owner.Caller.Name, Volatile.Read(ref t.ActiveDials)))] : [];
 
     /// <summary>Observes every byte the router forwards, for tests that prove it only ever sees ciphertext.</summary>
     internal Action<ReadOnlyMemory<byte>>? ForwardTap { get; set; }
@@ -100,12 +114,49 @@ internal sealed class OverlayRouter : IAsyncDisposable
 
     private async Task ServeAsync(Socket socket, CancellationToken cancellationToken)
     {
-        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
-        RouterCaller? caller = null;
+        if (await HandshakeAsync(socket, cancellationToken).ConfigureAwait(false) is not { } accepted)
+        {
+            return;
+        }
+
+        var (ssl, caller) = accepted;
+        if (!_admission.TryAddSession(caller.Name))
+        {
+            RouterLog.Refused(_logger, caller.Name, $"it already has {_options.MaxSessionsPerIdentity} sessions (MaxSessionsPerIdentity)");
+            await RefuseAsync(ssl, ReasonCode.Busy, $"identity '{caller.Name}' already has {_options.MaxSessionsPerIdentity} sessions on this router, its limit (MaxSessionsPerIdentity)", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         try
         {
-            using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            await RunSessionAsync(ssl, caller, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _admission.RemoveSession(caller.Name);
+        }
+    }
+
+    /// <summary>
+    /// The TLS handshake (within HandshakeTimeout, at most MaxConcurrentHandshakes at once) and who the
+    /// certificate belongs to; <see langword="null"/>, with the connection closed, when either fails.
+    /// </summary>
+    private async Task<(SslStream Ssl, RouterCaller Caller)?> HandshakeAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        if (!_admission.TryStartHandshake())
+        {
+            // Closed before any TLS work: what an unauthenticated flood can make the router spend stays bounded.
+            RouterLog.HandshakeCapReached(_logger, _options.MaxConcurrentHandshakes);
+            socket.Dispose();
+            return null;
+        }
+
+        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        try
+        {
+            try
             {
+                using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 handshake.CancelAfter(_options.HandshakeTimeout);
                 await ssl.AuthenticateAsServerAsync(
                     new SslServerAuthenticationOptions
@@ -118,23 +169,42 @@ internal sealed class OverlayRouter : IAsyncDisposable
                     },
                     handshake.Token).ConfigureAwait(false);
             }
+            finally
+            {
+                _admission.EndHandshake();
+            }
 
             using var certificate = new X509Certificate2(ssl.RemoteCertificate!);
-            caller = _authority.Authenticate(certificate);
+            var caller = _authority.Authenticate(certificate);
             if (caller is null || !_authority.CanUseRouter(caller.Name))
             {
-                RouterLog.Refused(_logger, certificate.Subject, caller is null ? "unknown or revoked identity" : "no router policy admits it");
-                await ssl.DisposeAsync().ConfigureAwait(false);
-                return;
+                var why = caller is null ? "unknown or revoked identity" : "no router policy admits it";
+                RouterLog.Refused(_logger, certificate.Subject, why);
+                await RefuseAsync(ssl, ReasonCode.NotAuthorized, $"not authorized: {why}", cancellationToken).ConfigureAwait(false);
+                return null;
             }
+
+            return (ssl, caller);
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or SocketException or ObjectDisposedException)
         {
             RouterLog.HandshakeFailed(_logger, ex.Message);
             await ssl.DisposeAsync().ConfigureAwait(false);
-            return;
+            return null;
         }
+    }
 
+    /// <summary>Tells an authenticated party why it may not have a session (a GoAway with a reason code its dials fail with), then closes.</summary>
+    private async Task RefuseAsync(SslStream ssl, ReasonCode code, string reason, CancellationToken cancellationToken)
+    {
+        var mux = new MuxSession(ssl, _options.Mux, isInitiator: false, _logger);
+        mux.Refuse(code, reason);
+        await mux.RunAsync(cancellationToken).ConfigureAwait(false);
+        await mux.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task RunSessionAsync(SslStream ssl, RouterCaller caller, CancellationToken cancellationToken)
+    {
         var mux = new MuxSession(ssl, _options.Mux, isInitiator: false, _logger);
         var session = new RouterSession(caller, mux);
         _sessions.TryAdd(session, 0);
@@ -188,19 +258,29 @@ internal sealed class OverlayRouter : IAsyncDisposable
                 return;
             }
 
-            if (!_authority.ServiceExists(request.Service))
+            // The grant is the authorization: the controller issues one only to an identity that is known,
+            // not revoked, and allowed by policy to dial or bind this service, and never for a service
+            // that does not exist. So one lookup answers all of it, a missing name gets the same answer
+            // as a forbidden one (names cannot be probed), and revocation by another process applies at
+            // the next request (the controller re-reads its store when it changed), not at the sweep.
+            var caller = session.Caller.Name;
+            var grant = request.Op == RouterRequest.Bind
+                ? _authority.IssueBindGrant(session.Caller, request.Service)
+                : _authority.IssueDialGrant(session.Caller, request.Service);
+            if (grant is null)
             {
-                await incoming.RejectAsync($"no such service: '{request.Service}'").ConfigureAwait(false);
+                RouterLog.Denied(_logger, caller, request.Op, request.Service);
+                await incoming.RejectAsync(ReasonCode.NotAuthorized, $"not authorized: identity '{caller}' may not {request.Op} service '{request.Service}', or there is no such service").ConfigureAwait(false);
                 return;
             }
 
             if (request.Op == RouterRequest.Bind)
             {
-                await BindAsync(session, incoming, request).ConfigureAwait(false);
+                await BindAsync(session, incoming, request, grant).ConfigureAwait(false);
             }
             else
             {
-                await DialAsync(session, incoming, request, cancellationToken).ConfigureAwait(false);
+                await DialAsync(session, incoming, request, grant, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -219,24 +299,14 @@ internal sealed class OverlayRouter : IAsyncDisposable
         }
     }
 
-    private async Task BindAsync(RouterSession session, MuxIncomingStream incoming, RouterRequest request)
+    /// <summary>
+    /// Registers a terminator for as long as the binder holds its control stream open, after sending it
+    /// <paramref name="grant"/>. Policy was checked on this bind (its grant), not only at connect, so a
+    /// policy change applies at once; each renewal checks it again.
+    /// </summary>
+    private async Task BindAsync(RouterSession session, MuxIncomingStream incoming, RouterRequest request, byte[] grant)
     {
-        // Policy is checked on every bind, not only at connect: a policy change applies at once.
-        if (!_authority.CanBind(session.Caller.Name, request.Service))
-        {
-            RouterLog.Denied(_logger, session.Caller.Name, "bind", request.Service);
-            await incoming.RejectAsync($"not authorized: identity '{session.Caller.Name}' may not bind service '{request.Service}'").ConfigureAwait(false);
-            return;
-        }
-
         var control = await incoming.AcceptAsync().ConfigureAwait(false);
-        var grant = _authority.IssueBindGrant(session.Caller, request.Service);
-        if (grant is null)
-        {
-            control.Abort($"not authorized: identity '{session.Caller.Name}' may not bind service '{request.Service}'");
-            return;
-        }
-
         var terminator = new Terminator(request.Service, session, control, request.Weight);
         try
         {
@@ -245,14 +315,21 @@ internal sealed class OverlayRouter : IAsyncDisposable
             _terminators.GetOrAdd(request.Service, static _ => new()).TryAdd(terminator, 0);
             RouterLog.Bound(_logger, session.Caller.Name, request.Service);
 
-            // The binder holds its control stream open while it serves; it closes it to unbind. It asks
-            // for a fresh grant now and then; one that may no longer bind gets none and is unbound.
+            // The binder holds its control stream open while it serves; it closes it (or writes anything
+            // but a renewal request) to unbind. It asks for a fresh grant now and then; one that may no
+            // longer bind gets none, and its control stream is reset with NotAuthorized.
             var buffer = new byte[64];
             int read;
             while ((read = await control.ReadAsync(buffer).ConfigureAwait(false)) > 0
-                && !buffer.AsSpan(0, read).ContainsAnyExcept(BindControl.RenewRequest)
-                && _authority.IssueBindGrant(session.Caller, request.Service) is { } renewed)
+                && !buffer.AsSpan(0, read).ContainsAnyExcept(BindControl.RenewRequest))
             {
+                if (_authority.IssueBindGrant(session.Caller, request.Service) is not { } renewed)
+                {
+                    RouterLog.Denied(_logger, session.Caller.Name, RouterRequest.Bind, request.Service);
+                    control.Abort(ReasonCode.NotAuthorized, $"not authorized: identity '{session.Caller.Name}' may no longer bind service '{request.Service}'");
+                    break;
+                }
+
                 await BindControl.WriteGrantAsync(control, renewed).ConfigureAwait(false);
             }
         }
@@ -262,71 +339,129 @@ internal sealed class OverlayRouter : IAsyncDisposable
         }
         finally
         {
+            // The one place a terminator leaves, besides its session ending: never because a dial failed.
             RemoveTerminator(terminator);
             await control.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private async Task DialAsync(RouterSession session, MuxIncomingStream incoming, RouterRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Joins a dial to a binder: up to <see cref="MaxTerminatorsTriedPerDial"/> binders are asked in
+    /// turn, each counted as loaded (ActiveDials) from the moment it is asked. A binder at its limit or
+    /// slower than BinderOpenTimeout is busy, and the next is tried; none of this unbinds anyone. Every
+    /// binder asked gets the same <paramref name="grant"/>, the dialer's dial grant, and learns who
+    /// calls from it alone.
+    /// </summary>
+    private async Task DialAsync(RouterSession session, MuxIncomingStream incoming, RouterRequest request, byte[] grant, CancellationToken cancellationToken)
     {
-        if (!_authority.CanDial(session.Caller.Name, request.Service))
+        var metadata = new RouterRequest { Op = RouterRequest.Dial, Service = request.Service, Grant = grant }.ToBytes();
+        var tried = new List<Terminator>(MaxTerminatorsTriedPerDial);
+        string? busy = null;
+        string? refused = null;
+        while (tried.Count < MaxTerminatorsTriedPerDial && !incoming.IsAbandoned)
         {
-            RouterLog.Denied(_logger, session.Caller.Name, "dial", request.Service);
-            await incoming.RejectAsync($"not authorized: identity '{session.Caller.Name}' may not dial service '{request.Service}'").ConfigureAwait(false);
-            return;
-        }
-
-        // A binder that fails the open (gone a moment ago) is dropped and the next one tried.
-        for (var tries = 0; tries < 3; tries++)
-        {
-            var terminator = Choose(request.Service);
+            var terminator = Choose(request.Service, tried);
             if (terminator is null)
             {
-                await incoming.RejectAsync($"no terminator: service '{request.Service}' has no live binder").ConfigureAwait(false);
-                return;
+                break;
             }
 
-            var dialGrant = _authority.IssueDialGrant(session.Caller, request.Service);
-            if (dialGrant is null)
-            {
-                await incoming.RejectAsync($"not authorized: identity '{session.Caller.Name}' may not dial service '{request.Service}'").ConfigureAwait(false);
-                return;
-            }
-
-            MuxStream toBinder;
-            try
-            {
-                var forward = new RouterRequest { Op = RouterRequest.Dial, Service = request.Service, Grant = dialGrant };
-                toBinder = await terminator.Owner.Mux.OpenStreamAsync(forward.ToBytes(), cancellationToken).ConfigureAwait(false);
-            }
-            catch (MuxStreamRejectedException rejected)
-            {
-                await incoming.RejectAsync($"refused by the binder: {rejected.Reason}").ConfigureAwait(false);
-                return;
-            }
-            catch (IOException)
-            {
-                RemoveTerminator(terminator);
-                continue;
-            }
-
-            var fromDialer = await incoming.AcceptAsync().ConfigureAwait(false);
+            tried.Add(terminator);
             Interlocked.Increment(ref terminator.ActiveDials);
             try
             {
-                await Task.WhenAll(PumpAsync(fromDialer, toBinder), PumpAsync(toBinder, fromDialer)).ConfigureAwait(false);
+                MuxStream toBinder;
+                try
+                {
+                    toBinder = await OpenToBinderAsync(terminator, metadata, cancellationToken).ConfigureAwait(false);
+                }
+                catch (MuxStreamRejectedException rejected) when (rejected.Code == ReasonCode.Busy)
+                {
+                    busy = rejected.Reason;
+                    continue;
+                }
+                catch (MuxStreamRejectedException rejected)
+                {
+                    refused = rejected.Reason;
+                    continue;
+                }
+                catch (IOException)
+                {
+                    // The binder's session ended; its own cleanup removes its terminators.
+                    continue;
+                }
+
+                await ForwardAsync(incoming, toBinder).ConfigureAwait(false);
+                return;
             }
             finally
             {
                 Interlocked.Decrement(ref terminator.ActiveDials);
-                await fromDialer.DisposeAsync().ConfigureAwait(false);
-                await toBinder.DisposeAsync().ConfigureAwait(false);
             }
+        }
 
+        if (incoming.IsAbandoned)
+        {
             return;
         }
 
-        await incoming.RejectAsync($"no terminator: every binder of service '{request.Service}' went away").ConfigureAwait(false);
+        if (busy is not null)
+        {
+            await incoming.RejectAsync(ReasonCode.Busy, $"busy: no binder of service '{request.Service}' could take the dial now ({busy})").ConfigureAwait(false);
+        }
+        else if (refused is not null)
+        {
+            await incoming.RejectAsync(ReasonCode.Refused, $"refused by the binder: {refused}").ConfigureAwait(false);
+        }
+        else
+        {
+            await incoming.RejectAsync(ReasonCode.NoTerminator, $"no terminator: service '{request.Service}' has no live binder").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Opens the stream to a binder, waiting at most BinderOpenTimeout for its answer.</summary>
+    /// <exception cref="MuxStreamRejectedException">The binder refused, is at its stream limit, or did not answer in time (code Busy).</exception>
+    /// <exception cref="IOException">The binder's session ended.</exception>
+    private async Task<MuxStream> OpenToBinderAsync(Terminator terminator, byte[] metadata, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.BinderOpenTimeout);
+        try
+        {
+            return await terminator.Owner.Mux.OpenStreamAsync(metadata, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // OpenStreamAsync reset the open, so the binder's slot is freed when the reset reaches it.
+            RouterLog.BinderSlow(_logger, terminator.Owner.Caller.Name, terminator.Service, _options.BinderOpenTimeout.TotalSeconds);
+            throw new MuxStreamRejectedException($"a binder did not answer within {_options.BinderOpenTimeout.TotalSeconds:0.###} s (BinderOpenTimeout)", ReasonCode.Busy);
+        }
+    }
+
+    /// <summary>Accepts the dialer's stream and relays both ways; whatever fails, the binder's stream is released with it.</summary>
+    private async Task ForwardAsync(MuxIncomingStream incoming, MuxStream toBinder)
+    {
+        MuxStream fromDialer;
+        try
+        {
+            fromDialer = await incoming.AcceptAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            // The dialer gave up while the binder answered: the binder must not keep a stream nobody will use.
+            toBinder.Abort("the dialer went away");
+            return;
+        }
+
+        try
+        {
+            await Task.WhenAll(PumpAsync(fromDialer, toBinder), PumpAsync(toBinder, fromDialer)).ConfigureAwait(false);
+        }
+        finally
+        {
+            await fromDialer.DisposeAsync().ConfigureAwait(false);
+            await toBinder.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Copies one direction until its end, then half-closes the other side; an error aborts both.</summary>
@@ -356,14 +491,14 @@ internal sealed class OverlayRouter : IAsyncDisposable
         }
     }
 
-    private Terminator? Choose(string service)
+    private Terminator? Choose(string service, List<Terminator> exclude)
     {
         if (!_terminators.TryGetValue(service, out var set))
         {
             return null;
         }
 
-        var live = set.Keys.Where(t => !t.Owner.Mux.Completion.IsCompleted).ToArray();
+        var live = set.Keys.Where(t => !t.Owner.Mux.IsClosed && !exclude.Contains(t)).ToArray();
         if (live.Length == 0)
         {
             return null;

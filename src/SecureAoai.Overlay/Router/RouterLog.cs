@@ -34,4 +34,10 @@ internal static partial class RouterLog
 
     [LoggerMessage(110, LogLevel.Warning, "Identity '{Identity}' was revoked; its connections are closed.")]
     public static partial void ClosedRevoked(ILogger logger, string identity);
+
+    [LoggerMessage(111, LogLevel.Warning, "Closed a connection at once: {Limit} TLS handshakes are already in progress (MaxConcurrentHandshakes).")]
+    public static partial void HandshakeCapReached(ILogger logger, int limit);
+
+    [LoggerMessage(112, LogLevel.Warning, "Binder '{Identity}' of service '{Service}' did not answer a dial within {Seconds} s (BinderOpenTimeout); trying another.")]
+    public static partial void BinderSlow(ILogger logger, string identity, string service, double seconds);
 }

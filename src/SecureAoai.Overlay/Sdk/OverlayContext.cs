@@ -56,7 +56,7 @@ public sealed class OverlayContext : IAsyncDisposable
     internal ILogger Logger => _logger;
 
     /// <summary>Whether the context holds a live connection to the router.</summary>
-    public bool IsConnected => Volatile.Read(ref _session) is { Completion.IsCompleted: false };
+    public bool IsConnected => Volatile.Read(ref _session) is { IsClosed: false };
 
     /// <summary>Creates a context for an enrolled identity; it connects on the first dial or bind.</summary>
     /// <param name="identity">The identity (see <see cref="OverlayIdentity.Load"/>).</param>
@@ -87,7 +87,7 @@ public sealed class OverlayContext : IAsyncDisposable
     /// <param name="service">The service's name.</param>
     /// <param name="cancellationToken">Cancels the dial.</param>
     /// <returns>The connection.</returns>
-    /// <exception cref="OverlayDialException">Not authorized, no binder, no such service, router unreachable, or refused; <see cref="OverlayDialException.Reason"/> says which.</exception>
+    /// <exception cref="OverlayDialException">Not authorized (or no such service), no binder, busy, router unreachable, or refused; <see cref="OverlayDialException.Reason"/> says which.</exception>
     public async Task<OverlayStream> DialAsync(string service, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
@@ -100,14 +100,7 @@ public sealed class OverlayContext : IAsyncDisposable
         }
         catch (MuxStreamRejectedException rejected)
         {
-            var reason = rejected.Reason switch
-            {
-                var r when r.StartsWith("not authorized", StringComparison.Ordinal) => OverlayDialFailure.NotAuthorized,
-                var r when r.StartsWith("no terminator", StringComparison.Ordinal) => OverlayDialFailure.NoTerminator,
-                var r when r.StartsWith("no such service", StringComparison.Ordinal) => OverlayDialFailure.NoSuchService,
-                _ => OverlayDialFailure.Refused,
-            };
-            throw new OverlayDialException(service, reason, $"Dial of '{service}' as '{IdentityName}' failed: {rejected.Reason}.", rejected);
+            throw new OverlayDialException(service, FailureOf(rejected), $"Dial of '{service}' as '{IdentityName}' failed: {rejected.Reason}.", rejected);
         }
         catch (IOException ex) when (ex is not OverlayDialException)
         {
@@ -141,7 +134,7 @@ public sealed class OverlayContext : IAsyncDisposable
     /// <param name="service">The service's name.</param>
     /// <param name="cancellationToken">Cancels the bind.</param>
     /// <returns>The listener.</returns>
-    /// <exception cref="OverlayDialException">Not authorized to bind, no such service, or the router is unreachable.</exception>
+    /// <exception cref="OverlayDialException">Not authorized to bind (or no such service), busy, or the router is unreachable.</exception>
     public async Task<OverlayListener> BindAsync(string service, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
@@ -192,15 +185,16 @@ public sealed class OverlayContext : IAsyncDisposable
 
     internal void Forget(OverlayListener listener) => _listeners.TryRemove(listener, out _);
 
-    /// <summary>Runs the binder's side of the end-to-end handshake for one dial; <see langword="null"/> when it fails.</summary>
-    internal async Task<OverlayStream?> AcceptDialAsync(OverlayListener listener, MuxIncomingStream incoming, CancellationToken cancellationToken)
+    /// <summary>
+    /// Who calls, with which roles: the dial's controller-signed dial grant (signer, signature, kind,
+    /// service, validity), never the router's word. <see langword="null"/>, with the dial refused, when
+    /// it carries no valid one.
+    /// </summary>
+    internal async Task<OverlayGrant?> VerifyDialGrantAsync(OverlayListener listener, MuxIncomingStream incoming)
     {
-        // Who calls, with which roles, comes from the controller-signed dial grant, never from the
-        // router; the handshake then proves the caller holds the key of the certificate it names.
-        OverlayGrant caller;
         try
         {
-            caller = Grants.Verify(RouterRequest.TryParse(incoming.Metadata.Span)?.Grant, GrantKind.Dial, listener.Service);
+            return Grants.Verify(RouterRequest.TryParse(incoming.Metadata.Span)?.Grant, GrantKind.Dial, listener.Service);
         }
         catch (AuthenticationException ex)
         {
@@ -208,7 +202,15 @@ public sealed class OverlayContext : IAsyncDisposable
             await incoming.RejectAsync("refused: the dial carries no valid dial grant").ConfigureAwait(false);
             return null;
         }
+    }
 
+    /// <summary>
+    /// Runs the binder's side of the end-to-end handshake for one dial whose grant named
+    /// <paramref name="caller"/>; <see langword="null"/> when it fails.
+    /// </summary>
+    internal async Task<OverlayStream?> AcceptDialAsync(OverlayListener listener, MuxIncomingStream incoming, OverlayGrant caller, CancellationToken cancellationToken)
+    {
+        // The handshake proves the caller holds the key of the certificate its grant names.
         var stream = await incoming.AcceptAsync().ConfigureAwait(false);
         try
         {
@@ -237,10 +239,7 @@ public sealed class OverlayContext : IAsyncDisposable
         }
         catch (MuxStreamRejectedException rejected)
         {
-            var reason = rejected.Reason.StartsWith("not authorized", StringComparison.Ordinal) ? OverlayDialFailure.NotAuthorized
-                : rejected.Reason.StartsWith("no such service", StringComparison.Ordinal) ? OverlayDialFailure.NoSuchService
-                : OverlayDialFailure.Refused;
-            throw new OverlayDialException(listener.Service, reason, $"Bind of '{listener.Service}' as '{IdentityName}' failed: {rejected.Reason}.", rejected);
+            throw new OverlayDialException(listener.Service, FailureOf(rejected), $"Bind of '{listener.Service}' as '{IdentityName}' failed: {rejected.Reason}.", rejected);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -257,10 +256,20 @@ public sealed class OverlayContext : IAsyncDisposable
         }
     }
 
+    /// <summary>What a refusal means, from the reason code on the wire; the words are only shown.</summary>
+    private static OverlayDialFailure FailureOf(MuxStreamRejectedException rejected) => rejected.Code switch
+    {
+        ReasonCode.NotAuthorized => OverlayDialFailure.NotAuthorized,
+        ReasonCode.NoTerminator => OverlayDialFailure.NoTerminator,
+        ReasonCode.Busy => OverlayDialFailure.Busy,
+        _ => OverlayDialFailure.Refused,
+    };
+
     /// <summary>The live session, connecting first if there is none.</summary>
     private async Task<MuxSession> SessionAsync(string service, CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _session) is { Completion.IsCompleted: false } live)
+        // A session that got its GoAway is gone, even while its loops still finish: a dial then reconnects.
+        if (Volatile.Read(ref _session) is { IsClosed: false } live)
         {
             return live;
         }
@@ -268,7 +277,7 @@ public sealed class OverlayContext : IAsyncDisposable
         await _connectGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (Volatile.Read(ref _session) is { Completion.IsCompleted: false } connected)
+            if (Volatile.Read(ref _session) is { IsClosed: false } connected)
             {
                 return connected;
             }

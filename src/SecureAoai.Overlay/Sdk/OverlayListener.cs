@@ -2,6 +2,7 @@ using System.Security.Authentication;
 using System.Threading.Channels;
 using SecureAoai.Overlay.Crypto;
 using SecureAoai.Overlay.Protocol;
+using SecureAoai.Overlay.Router;
 
 namespace SecureAoai.Overlay;
 
@@ -11,19 +12,27 @@ namespace SecureAoai.Overlay;
 /// </summary>
 /// <remarks>
 /// Each dial's end-to-end handshake runs as soon as the dial arrives, at most
-/// <see cref="MaxConcurrentHandshakes"/> at a time, so one slow or vanished caller never holds up
-/// the others; <see cref="AcceptAsync"/> hands out the dials whose handshake succeeded. The listener
-/// holds the controller-signed bind grant it shows dialers, and asks the router for a fresh one when
-/// half of its lifetime has passed.
+/// <see cref="MaxConcurrentHandshakes"/> at a time and at most <see cref="MaxConcurrentHandshakesPerCaller"/>
+/// of them for one caller, so one slow, vanished or hostile caller never holds up the others;
+/// <see cref="AcceptAsync"/> hands out the dials whose handshake succeeded. The listener holds the
+/// controller-signed bind grant it shows dialers, and asks the router for a fresh one when half of
+/// its lifetime has passed.
 /// </remarks>
 public sealed class OverlayListener : IAsyncDisposable
 {
     /// <summary>The most end-to-end handshakes in progress at once; more dials wait for a slot.</summary>
     public const int MaxConcurrentHandshakes = 64;
 
+    /// <summary>
+    /// The most of those slots one caller (identity, as its dial grant names it) may hold; its further
+    /// dials wait for its own slots, so a caller whose dials never send their hello holds at most this many.
+    /// </summary>
+    public const int MaxConcurrentHandshakesPerCaller = 16;
+
     private readonly OverlayContext _context;
     private readonly Channel<OverlayStream> _ready;
     private readonly SemaphoreSlim _handshakes = new(MaxConcurrentHandshakes, MaxConcurrentHandshakes);
+    private readonly CallerSlots _callerSlots = new(MaxConcurrentHandshakesPerCaller);
     private readonly CancellationTokenSource _stop = new();
     private readonly int _maxPending;
     private MuxStream? _control;
@@ -183,7 +192,7 @@ public sealed class OverlayListener : IAsyncDisposable
         if (Interlocked.Increment(ref _pending) > _maxPending)
         {
             Interlocked.Decrement(ref _pending);
-            await incoming.RejectAsync($"busy: '{Service}' has too many dials waiting").ConfigureAwait(false);
+            await incoming.RejectAsync(ReasonCode.Busy, $"busy: '{Service}' has too many dials waiting").ConfigureAwait(false);
             return;
         }
 
@@ -195,19 +204,42 @@ public sealed class OverlayListener : IAsyncDisposable
         OverlayStream? stream = null;
         try
         {
-            await _handshakes.WaitAsync(_stop.Token).ConfigureAwait(false);
-            try
+            // Per-caller slots are keyed by the identity in the dial's grant, verified here before the
+            // dial waits for anything. Verifying it is local work (one signature check, cached per grant),
+            // not a wait on the caller; what the slot bounds is the wait for a hello that may never come,
+            // so the slot must be held before the handshake starts, and the grant is all that names the
+            // caller by then (the handshake proves later that the caller holds its certificate's key). A
+            // forged or missing grant is refused here and takes no slot. Through an honest router a
+            // caller's grant is its own, so no caller can use another's slots; a compromised router could
+            // replay a victim's grant to hold the victim's slots, but such a router can drop its dials anyway.
+            if (await _context.VerifyDialGrantAsync(this, incoming).ConfigureAwait(false) is { } caller)
             {
-                stream = await _context.AcceptDialAsync(this, incoming, _stop.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                _handshakes.Release();
+                // A dial waits for one of its caller's slots, then a shared one. The router gives up on a dial
+                // the binder has not taken within its BinderOpenTimeout (a reset); such a dial is dropped
+                // here without a handshake once its turn comes.
+                using var callerSlot = await _callerSlots.AcquireAsync(caller.IdentityId, _stop.Token).ConfigureAwait(false);
+                await _handshakes.WaitAsync(_stop.Token).ConfigureAwait(false);
+                try
+                {
+                    stream = incoming.IsAbandoned ? null : await _context.AcceptDialAsync(this, incoming, caller, _stop.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _handshakes.Release();
+                }
             }
         }
         catch (OperationCanceledException)
         {
             // The listener was disposed while the dial waited.
+        }
+        catch (IOException)
+        {
+            // The caller gave up before its dial could be taken.
+        }
+        finally
+        {
+            await RejectIfUndecidedAsync(incoming, ReasonCode.Refused, $"service '{Service}' is no longer bound here").ConfigureAwait(false);
         }
 
         if (stream is null || !_ready.Writer.TryWrite(stream))
@@ -217,6 +249,19 @@ public sealed class OverlayListener : IAsyncDisposable
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Refuses a dial nobody took or refused yet, so its stream never lingers at the router or here.</summary>
+    private static async Task RejectIfUndecidedAsync(MuxIncomingStream incoming, ReasonCode code, string reason)
+    {
+        try
+        {
+            await incoming.RejectAsync(code, reason).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already accepted or refused: that answer stands.
         }
     }
 }

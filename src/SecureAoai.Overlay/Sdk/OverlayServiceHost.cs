@@ -82,6 +82,9 @@ public sealed class OverlayServiceHost : IAsyncDisposable
         {
             OverlayLog.ForwardFailed(_logger, _listener.Service, _forwardTo.ToString() ?? "", ex.Message);
             socket.Dispose();
+
+            // The dialer must see a failure, not an empty reply that ends cleanly.
+            connection.Abort();
             await connection.DisposeAsync().ConfigureAwait(false);
             return;
         }

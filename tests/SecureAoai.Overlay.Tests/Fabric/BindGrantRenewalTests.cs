@@ -94,12 +94,6 @@ public sealed class BindGrantRenewalTests
 
         public bool CanUseRouter(string identity) => inner.CanUseRouter(identity);
 
-        public bool ServiceExists(string service) => inner.ServiceExists(service);
-
-        public bool CanDial(string identity, string service) => inner.CanDial(identity, service);
-
-        public bool CanBind(string identity, string service) => inner.CanBind(identity, service);
-
         public byte[]? IssueBindGrant(RouterCaller caller, string service) => BindWithdrawn ? null : inner.IssueBindGrant(caller, service);
 
         public byte[]? IssueDialGrant(RouterCaller caller, string service) => inner.IssueDialGrant(caller, service);

@@ -3,7 +3,15 @@ namespace SecureAoai.Overlay.Tests.Fabric;
 /// <summary>Serves a bound service by echoing every connection back, half-closing when the caller does.</summary>
 internal static class EchoServer
 {
-    public static async Task RunAsync(OverlayListener listener, CancellationToken cancellationToken, Action<OverlayStream>? onAccept = null)
+    public static Task RunAsync(OverlayListener listener, CancellationToken cancellationToken, Action<OverlayStream>? onAccept = null) =>
+        ServeEachAsync(listener, connection =>
+        {
+            onAccept?.Invoke(connection);
+            return EchoAsync(connection, cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>Accepts every dial of <paramref name="listener"/> and runs <paramref name="serve"/> on it, without waiting for it, until the listener is disposed or <paramref name="cancellationToken"/> fires.</summary>
+    public static async Task ServeEachAsync(OverlayListener listener, Func<OverlayStream, Task> serve, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -17,8 +25,7 @@ internal static class EchoServer
                 return;
             }
 
-            onAccept?.Invoke(connection);
-            _ = EchoAsync(connection, cancellationToken);
+            _ = serve(connection);
         }
     }
 

@@ -43,6 +43,21 @@ public sealed class FabricFixture : IAsyncDisposable
         return fixture;
     }
 
+    /// <summary>
+    /// A fabric with the service <c>echo</c> (role <c>demo</c>), a Dial policy for <c>#clients</c> and a
+    /// Bind policy for <c>#servers</c>, and contexts for the identities <c>client</c> and <c>server</c>.
+    /// </summary>
+    internal static async Task<(FabricFixture Fabric, OverlayContext Client, OverlayContext Server)> StartEchoAsync(OverlayRouterOptions? routerOptions = null)
+    {
+        var fabric = Start(routerOptions);
+        fabric.Controller.CreateService("echo", ["demo"]);
+        fabric.Controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
+        fabric.Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
+        var client = fabric.Context(await fabric.EnrollAsync("client", "clients"));
+        var server = fabric.Context(await fabric.EnrollAsync("server", "servers"));
+        return (fabric, client, server);
+    }
+
     /// <summary>Creates an identity, enrolls it over the controller's network API, and returns its file's identity.</summary>
     public async Task<OverlayIdentity> EnrollAsync(string name, params string[] roles)
     {

@@ -23,10 +23,11 @@ public sealed class FrameReaderTests
             { (byte)FrameType.Data, 5, new byte[MaxPayload] },
             { (byte)FrameType.Credit, 7, [0, 0, 0x10, 0] },
             { (byte)FrameType.Close, 9, [] },
-            { (byte)FrameType.Reset, 11, "busy ✓"u8.ToArray() },
+            { (byte)FrameType.Reset, 11, RawPeer.Reason(ReasonCode.Busy, "busy ✓") },
+            { (byte)FrameType.Reset, 13, RawPeer.Reason(ReasonCode.None, "") },
             { (byte)FrameType.Ping, 0, [1, 2, 3, 4, 5, 6, 7, 8] },
             { (byte)FrameType.Pong, 0, [8, 7, 6, 5, 4, 3, 2, 1] },
-            { (byte)FrameType.GoAway, 0, "shutting down"u8.ToArray() },
+            { (byte)FrameType.GoAway, 0, RawPeer.Reason(ReasonCode.None, "shutting down") },
         };
     }
 
@@ -50,8 +51,10 @@ public sealed class FrameReaderTests
         { "open ack with payload", [.. Header(1, FrameType.OpenAck, 0, 1, 1), 0] },
         { "close with payload", [.. Header(1, FrameType.Close, 0, 1, 1), 0] },
         { "open metadata over limit", [.. Header(1, FrameType.Open, 0, 1, MaxMetadata + 1), .. new byte[MaxMetadata + 1]] },
-        { "reset reason over 1 KiB", [.. Header(1, FrameType.Reset, 0, 1, 1025), .. new byte[1025]] },
-        { "reset reason not UTF-8", [.. Header(1, FrameType.Reset, 0, 1, 2), 0xC3, 0x28] },
+        { "reset reason over 1 KiB", [.. Header(1, FrameType.Reset, 0, 1, 2 + 1025), .. new byte[2 + 1025]] },
+        { "reset reason not UTF-8", [.. Header(1, FrameType.Reset, 0, 1, 4), 0, 1, 0xC3, 0x28] },
+        { "reset without its reason code", [.. Header(1, FrameType.Reset, 0, 1, 1), 0] },
+        { "goaway without its reason code", Header(1, FrameType.GoAway, 0, 0, 0) },
         { "goaway on a stream", Header(1, FrameType.GoAway, 0, 1, 0) },
     };
 
@@ -125,6 +128,26 @@ public sealed class FrameReaderTests
 
         Assert.Contains("version 2", error.Message);
         Assert.Contains("version 1", error.Message);
+    }
+
+    [Fact]
+    public void ReadReason_CodeThisBuildDoesNotKnow_ReadsAsRefusedWithItsWords()
+    {
+        var payload = new ReadOnlySequence<byte>([0x12, 0x34, .. "from a newer peer"u8]);
+
+        var (code, words) = FrameReader.ReadReason(payload);
+
+        Assert.Equal(ReasonCode.Refused, code);
+        Assert.Equal("from a newer peer", words);
+    }
+
+    [Fact]
+    public void Read_HelloAnnouncingWindowOverTheMaximum_ClampedToTheMaximum()
+    {
+        byte[] payload = new byte[16];
+        new HelloLimits(64 * 1024, 1024, uint.MaxValue, 1024).WriteTo(payload);
+
+        Assert.Equal((uint)FrameLimits.MaxStreamWindowBytes, HelloLimits.Read(new ReadOnlySequence<byte>(payload)).InitialStreamWindowBytes);
     }
 
     [Fact]

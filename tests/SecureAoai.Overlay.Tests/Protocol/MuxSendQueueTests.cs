@@ -9,7 +9,7 @@ public sealed class MuxSendQueueTests
     [Fact]
     public async Task WriteLoopAsync_PongQueuedBehindData_WrittenRightAfterHello()
     {
-        var queue = new MuxSendQueue(HelloLimits.From(new MuxOptions()));
+        var queue = new MuxSendQueue(HelloLimits.From(new MuxOptions()), new MuxOptions().MaxUnflushedSendBytes);
         for (int i = 0; i < 10; i++)
         {
             queue.EnqueueFrame(FrameType.Data, 1, new byte[1000]);
@@ -30,7 +30,7 @@ public sealed class MuxSendQueueTests
     [Fact]
     public void EnqueueValue_ReadLoopFloodsControlFrames_ThrowsProtocolExceptionPastTheLimit()
     {
-        var queue = new MuxSendQueue(HelloLimits.From(new MuxOptions()));
+        var queue = new MuxSendQueue(HelloLimits.From(new MuxOptions()), new MuxOptions().MaxUnflushedSendBytes);
         for (int i = 0; i < MuxSendQueue.MaxQueuedControlFrames; i++)
         {
             queue.EnqueueValue(FrameType.Pong, 0, (ulong)i, fromReadLoop: true);

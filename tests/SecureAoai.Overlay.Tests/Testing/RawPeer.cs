@@ -16,6 +16,21 @@ internal sealed class RawPeer(Stream stream) : IAsyncDisposable
         await _writer.FlushAsync();
     }
 
+    public async Task SendHelloAsync(HelloLimits limits)
+    {
+        FrameWriter.WriteHello(_writer, limits);
+        await _writer.FlushAsync();
+    }
+
+    /// <summary>Queues a frame without flushing, so a burst goes out in few writes.</summary>
+    public void Write(FrameType type, uint streamId, ReadOnlySpan<byte> payload) => FrameWriter.Write(_writer, type, streamId, payload);
+
+    public async Task FlushAsync() => await _writer.FlushAsync();
+
+    /// <summary>A Reset or GoAway payload: the reason code (big-endian), then the words.</summary>
+    public static byte[] Reason(ReasonCode code, string words) =>
+        [(byte)((ushort)code >> 8), (byte)code, .. System.Text.Encoding.UTF8.GetBytes(words)];
+
     public async Task SendAsync(FrameType type, uint streamId, byte[] payload)
     {
         FrameWriter.Write(_writer, type, streamId, payload);

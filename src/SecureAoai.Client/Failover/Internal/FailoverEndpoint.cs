@@ -65,11 +65,7 @@ internal sealed class FailoverEndpoint
         DeploymentNames = deploymentNames;
         Credential = credential;
         Guard = guard;
-        IsGateway = baseUri.AbsolutePath != "/"
-            || AzureHostNames.IsApiManagement(baseUri.IdnHost)
-            || AzureHostNames.IsFrontDoor(baseUri.IdnHost)
-            || credential?.Kind == EndpointCredentialKind.SubscriptionKey
-            || (credential?.Scope is { } scope && !AccessTokenClaims.IsAzureOpenAIScope(scope));
+        IsGateway = IsGatewayAt(baseUri, credential?.Kind, credential?.Scope);
         _time = time;
         Circuit = new CircuitBreakerStateProvider();
 
@@ -132,6 +128,14 @@ internal sealed class FailoverEndpoint
     /// token scope that is not Azure OpenAI's. Refusals speak of a gateway's settings and policies.
     /// </summary>
     public bool IsGateway { get; }
+
+    /// <summary>The rule of <see cref="IsGateway"/>, for an endpoint at <paramref name="baseUri"/> that authenticates with <paramref name="kind"/> (and <paramref name="scope"/>, for a token).</summary>
+    internal static bool IsGatewayAt(Uri baseUri, EndpointCredentialKind? kind, string? scope) =>
+        baseUri.AbsolutePath != "/"
+        || AzureHostNames.IsApiManagement(baseUri.IdnHost)
+        || AzureHostNames.IsFrontDoor(baseUri.IdnHost)
+        || kind == EndpointCredentialKind.SubscriptionKey
+        || (kind == EndpointCredentialKind.EntraToken && scope is not null && !AccessTokenClaims.IsAzureOpenAIScope(scope));
 
     /// <summary>The endpoint in words: <c>https://x.openai.azure.com/</c>, or <c>gateway 'apim' (https://contoso-apim.azure-api.net/aoai/)</c>.</summary>
     public string Description => IsGateway ? $"gateway '{Name}' ({BaseUri})" : BaseUri.ToString();
