@@ -27,9 +27,6 @@ internal sealed class CredentialProbe(Lazy<CredentialChain> chain, string scope,
 
     private AccessToken? _token;
 
-    /// <summary>The scope this probe asks a token for.</summary>
-    public string Scope => scope;
-
     /// <summary>The token the credential step obtained, or <see langword="null"/> before it succeeded.</summary>
     public string? Token => _token?.Token;
 
