@@ -10,8 +10,9 @@ public static class SecureOpenAIAzureOpenAIExtensions
 {
     /// <summary>
     /// Registers an <see cref="AzureOpenAIClient"/> (a singleton) that sends through the same secured
-    /// path as the OpenAI clients <c>AddSecureOpenAI</c> registers: the configured credential chain
-    /// and its one token cache (or the allowed API key), the network policy and connection pinning,
+    /// path as the OpenAI clients <c>AddSecureOpenAI</c> registers: each attempt authenticated for the
+    /// endpoint failover chose (a token from the one cache of its scope, or its allowed API or
+    /// subscription key; the client fetches no credential of its own), the network policy and connection pinning,
     /// the connector, failover between the configured endpoints (with each endpoint's deployment
     /// names), and refusals explained as <see cref="SecureOpenAIException"/>. It addresses the
     /// first endpoint of the best priority; call <c>GetChatClient("DEPLOYMENT")</c> with the
@@ -22,7 +23,7 @@ public static class SecureOpenAIAzureOpenAIExtensions
     /// Changes the client's options, such as <c>UserAgentApplicationId</c> or policies to add.
     /// Applied before the pipeline is made, which then sets <c>Transport</c>, <c>RetryPolicy</c>
     /// (none: failover is the only layer that retries) and <c>NetworkTimeout</c> and ignores
-    /// <c>Audience</c> (the token's scope is <c>SecureOpenAI:Credential:Scope</c>). The default
+    /// <c>Audience</c> (a token's scope is the endpoint's <c>Scope</c>, else <c>SecureOpenAI:Credential:Scope</c>). The default
     /// value is <see langword="null"/>: Azure.AI.OpenAI's defaults.
     /// </param>
     /// <returns><paramref name="builder"/>.</returns>

@@ -8,8 +8,9 @@ namespace SecureAoai.Client;
 /// System.ClientModel other than the OpenAI client (such as Azure.AI.OpenAI's
 /// <c>AzureOpenAIClient</c>, which the SecureAoai.Client.AzureOpenAI package wires with it). A
 /// pipeline made here sends through the same transport as the OpenAI clients (failover, the
-/// network policy, certificate checks, the connector), authenticates with the same policy (one
-/// token cache, refreshed ahead of expiry), explains refusals with a <see cref="SecureOpenAIException"/>,
+/// network policy, certificate checks, the connector, and authentication of each attempt with the
+/// credential of the endpoint failover chose: a token from the one cache of that endpoint's scope,
+/// refreshed ahead of expiry, or its key), explains refusals with a <see cref="SecureOpenAIException"/>,
 /// and has no retry policy of its own, so no request is retried by two layers.
 /// </summary>
 /// <remarks>
@@ -27,15 +28,13 @@ namespace SecureAoai.Client;
 public sealed class SecureOpenAIPipeline
 {
     private readonly PipelineTransport _transport;
-    private readonly PipelinePolicy _authentication;
     private readonly PipelinePolicy _refusals;
     private readonly TimeSpan _networkTimeout;
 
-    internal SecureOpenAIPipeline(Uri endpoint, PipelineTransport transport, PipelinePolicy authentication, PipelinePolicy refusals, TimeSpan networkTimeout)
+    internal SecureOpenAIPipeline(Uri endpoint, PipelineTransport transport, PipelinePolicy refusals, TimeSpan networkTimeout)
     {
         Endpoint = endpoint;
         _transport = transport;
-        _authentication = authentication;
         _refusals = refusals;
         _networkTimeout = networkTimeout;
     }
@@ -51,8 +50,10 @@ public sealed class SecureOpenAIPipeline
     /// <see cref="ClientPipelineOptions.Transport"/> (the shared one, owned by the service provider),
     /// <see cref="ClientPipelineOptions.RetryPolicy"/> (none: failover is the only layer that
     /// retries) and <see cref="ClientPipelineOptions.NetworkTimeout"/> (<c>SecureOpenAI:NetworkTimeout</c>,
-    /// never shorter than the failover budget); then adds the refusal explanations per call and the
-    /// authentication per try, around the policies already added to <paramref name="options"/>.
+    /// never shorter than the failover budget); then adds the refusal explanations per call, around
+    /// the policies already added to <paramref name="options"/>. It adds no authentication policy:
+    /// the transport authenticates each attempt for the endpoint failover chose, and drops any
+    /// <c>Authorization</c>, <c>api-key</c> or subscription key header a policy of the client's set.
     /// </summary>
     /// <param name="options">The client's options; frozen by the call, so pass the same instance to the client.</param>
     /// <returns>The pipeline, to hand to the client's constructor.</returns>
@@ -61,16 +62,16 @@ public sealed class SecureOpenAIPipeline
     {
         ArgumentNullException.ThrowIfNull(options);
         Apply(options);
-        return ClientPipeline.Create(options, perCallPolicies: [], perTryPolicies: [_authentication], beforeTransportPolicies: []);
+        return ClientPipeline.Create(options, perCallPolicies: [], perTryPolicies: [], beforeTransportPolicies: []);
     }
 
-    /// <summary>Everything but authentication, for the OpenAI clients, which place their authentication policy themselves.</summary>
+    /// <summary>The same, for the OpenAI clients, which make their pipeline themselves (with an authentication policy that adds nothing).</summary>
     internal void Apply(ClientPipelineOptions options)
     {
         options.Transport = _transport;
         options.RetryPolicy = SecureOpenAITransport.RetryPolicy;
         options.NetworkTimeout = _networkTimeout;
-        // Per call, outside retries and the token policy's own 401 retry: it sees the final answer.
+        // Per call, outside failover and the per-attempt 401 refresh: it sees the final answer.
         options.AddPolicy(_refusals, PipelinePosition.PerCall);
     }
 }

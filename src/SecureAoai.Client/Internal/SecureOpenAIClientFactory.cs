@@ -1,6 +1,5 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -9,17 +8,18 @@ using OpenAI.Chat;
 using OpenAI.Embeddings;
 using SecureAoai.Client.Credentials.Internal;
 
-// The AuthenticationPolicy constructors are the OpenAI library's way to plug in token
-// authentication, marked as evaluation API (OPENAI001). The alternative, an ApiKeyCredential whose
-// header a later policy overwrites, would put a fake secret on the wire path; a signature change
-// in a future OpenAI version is the smaller risk and is caught by the build.
+// The AuthenticationPolicy constructors are the OpenAI library's way to plug in authentication,
+// marked as evaluation API (OPENAI001). Ours adds nothing: the transport authenticates each attempt
+// for the endpoint failover chose. The alternative, an ApiKeyCredential whose header the transport
+// replaces, would put a fake secret on the wire path; a signature change in a future OpenAI version
+// is the smaller risk and is caught by the build.
 #pragma warning disable OPENAI001
 
 namespace SecureAoai.Client.Internal;
 
 /// <summary>
-/// Hands out the OpenAI clients, all on one secured transport (<see cref="SecureOpenAITransport"/>)
-/// and one authentication policy (so one token cache).
+/// Hands out the OpenAI clients, all on one secured transport (<see cref="SecureOpenAITransport"/>),
+/// which authenticates each attempt with the chosen endpoint's own credential (so one token cache per scope).
 /// </summary>
 internal sealed class SecureOpenAIClientFactory
 {
@@ -33,35 +33,20 @@ internal sealed class SecureOpenAIClientFactory
     public SecureOpenAIClientFactory(
         IOptions<SecureOpenAIOptions> options,
         SecureOpenAITransport transport,
-        ILoggerFactory? loggerFactory = null,
-        IHostEnvironment? environment = null)
+        ILoggerFactory? loggerFactory = null)
     {
         _options = options.Value;
         _transport = transport;
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureAoai.Client");
         _resourceRoot = transport.Endpoints.Primary.BaseUri;
 
-        if (_options.ApiKey is { Length: > 0 } key)
-        {
-            Authentication = "api-key";
-            AuthenticationPolicy = ApiKeyAuthenticationPolicy.CreateHeaderApiKeyPolicy(new ApiKeyCredential(key), "api-key");
-        }
-        else
-        {
-            var isDevelopment = environment?.IsDevelopment() ?? false;
-            var credentials = _options.Credential.TokenCredential is { } custom
-                ? [new NamedCredential(custom.GetType().Name, custom)]
-                : CredentialChainFactory.Create(_options.Credential, transport.Trust, isDevelopment);
-            Chain = new CredentialChain(credentials, logger);
-            Authentication = "Entra ID (" + string.Join(" → ", Chain.Names) + ")";
-            TokenPolicy = new EntraTokenPolicy(Chain, _options.Credential.Scope, logger);
-            AuthenticationPolicy = TokenPolicy;
-        }
-
-        var refusals = new RefusalPolicy(_options.Credential.Scope, usesApiKey: TokenPolicy is null, logger);
+        Chain = transport.Authentication.Chain;
+        Authentication = transport.Endpoints.DescribeAuthentication(Chain);
+        AuthenticationPolicy = TransportAuthenticationPolicy.Instance;
+        var refusals = new RefusalPolicy(logger);
         // Never shorter than the failover budget, or the pipeline would cut failover short.
         var networkTimeout = _options.NetworkTimeout > _options.Failover.TotalTimeout ? _options.NetworkTimeout : _options.Failover.TotalTimeout;
-        Pipeline = new SecureOpenAIPipeline(_resourceRoot, transport.PipelineTransport, AuthenticationPolicy, refusals, networkTimeout);
+        Pipeline = new SecureOpenAIPipeline(_resourceRoot, transport.PipelineTransport, refusals, networkTimeout);
         _apiVersionPolicy = _options.ApiVersion is { Length: > 0 } version ? new ApiVersionPolicy(version) : null;
         OpenAIClient = new OpenAIClient(AuthenticationPolicy, ClientOptions(V1Endpoint));
 
@@ -80,15 +65,16 @@ internal sealed class SecureOpenAIClientFactory
 
     public OpenAIClient OpenAIClient { get; }
 
+    /// <summary>The OpenAI clients' authentication policy: adds nothing, since the transport authenticates each attempt.</summary>
     public AuthenticationPolicy AuthenticationPolicy { get; }
 
     /// <summary>The secured path for other System.ClientModel clients; the OpenAI clients are built on it too.</summary>
     public SecureOpenAIPipeline Pipeline { get; }
 
-    /// <summary>The cached-token policy, or <see langword="null"/> with an API key.</summary>
-    internal EntraTokenPolicy? TokenPolicy { get; }
+    /// <summary>The token caches, one per scope in use, shared by every client; empty when every endpoint uses a key.</summary>
+    internal IReadOnlyCollection<EntraTokenCache> TokenCaches => _transport.Authentication.TokenCaches;
 
-    /// <summary>The credential chain, or <see langword="null"/> with an API key.</summary>
+    /// <summary>The credential chain, or <see langword="null"/> when every endpoint uses a key.</summary>
     public CredentialChain? Chain { get; }
 
     /// <summary>How requests authenticate, for the start-up log; never the secret itself.</summary>
@@ -114,8 +100,9 @@ internal sealed class SecureOpenAIClientFactory
     public string EmbeddingKey(string? key, string type) => Key(_embeddingClients, key, "embedding", type);
 
     /// <summary>
-    /// Options for one client. Every client shares the transport, the retry policy and the
-    /// authentication policy (so one token cache), which the OpenAI client places per try.
+    /// Options for one client, on <see cref="Pipeline"/>: every client shares the transport (and so
+    /// the per-attempt authentication with one token cache per scope), no retry of its own, the
+    /// network timeout and the refusal policy.
     /// </summary>
     private OpenAIClientOptions ClientOptions(Uri endpoint)
     {
