@@ -54,7 +54,7 @@ public sealed class BrowserTunnelHostileTests
         await using var overlay = await DarkApp.StartAsync();
         await using var app = overlay.BuildApp(o =>
         {
-            o.Context = overlay.Fabric.Context(overlay.Server);
+            o.Transport = overlay.Server;
             o.AllowedHosts.Clear();
             o.AllowedHosts.Add("127.0.0.1:8080");
         });
@@ -108,7 +108,7 @@ public sealed class BrowserTunnelHostileTests
     public async Task Post_CrossSiteAllowedByOption_Served()
     {
         await using var overlay = await DarkApp.StartAsync();
-        await using var app = overlay.BuildApp(o => { o.Context = overlay.Fabric.Context(overlay.Server); o.RefuseCrossSiteRequests = false; });
+        await using var app = overlay.BuildApp(o => { o.Transport = overlay.Server; o.RefuseCrossSiteRequests = false; });
         app.MapPost("/upload", () => "stored");
         await app.StartAsync();
         using var client = DarkApp.Client(overlay.Alice);

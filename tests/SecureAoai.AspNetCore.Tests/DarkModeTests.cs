@@ -154,7 +154,7 @@ public sealed class DarkModeTests
         await using var overlay = await DarkApp.StartAsync();
         var port = FreePort();
         await using var app = overlay.BuildApp(
-            o => { o.Context = overlay.Fabric.Context(overlay.Server); o.DarkMode = false; },
+            o => { o.Transport = overlay.Server; o.DarkMode = false; },
             b =>
             {
                 b.WebHost.UseUrls("http://127.0.0.1:0");
