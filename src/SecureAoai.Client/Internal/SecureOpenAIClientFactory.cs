@@ -25,7 +25,6 @@ internal sealed class SecureOpenAIClientFactory
 {
     private readonly SecureOpenAIOptions _options;
     private readonly SecureOpenAITransport _transport;
-    private readonly RefusalPolicy _refusalPolicy;
     private readonly ApiVersionPolicy? _apiVersionPolicy;
     private readonly Uri _resourceRoot;
     private readonly Dictionary<string, ChatClient> _chatClients = new(StringComparer.OrdinalIgnoreCase);
@@ -59,7 +58,10 @@ internal sealed class SecureOpenAIClientFactory
             AuthenticationPolicy = TokenPolicy;
         }
 
-        _refusalPolicy = new RefusalPolicy(_options.Credential.Scope, usesApiKey: TokenPolicy is null, logger);
+        var refusals = new RefusalPolicy(_options.Credential.Scope, usesApiKey: TokenPolicy is null, logger);
+        // Never shorter than the failover budget, or the pipeline would cut failover short.
+        var networkTimeout = _options.NetworkTimeout > _options.Failover.TotalTimeout ? _options.NetworkTimeout : _options.Failover.TotalTimeout;
+        Pipeline = new SecureOpenAIPipeline(_resourceRoot, transport.PipelineTransport, AuthenticationPolicy, refusals, networkTimeout);
         _apiVersionPolicy = _options.ApiVersion is { Length: > 0 } version ? new ApiVersionPolicy(version) : null;
         OpenAIClient = new OpenAIClient(AuthenticationPolicy, ClientOptions(V1Endpoint));
 
@@ -80,6 +82,9 @@ internal sealed class SecureOpenAIClientFactory
 
     public AuthenticationPolicy AuthenticationPolicy { get; }
 
+    /// <summary>The secured path for other System.ClientModel clients; the OpenAI clients are built on it too.</summary>
+    public SecureOpenAIPipeline Pipeline { get; }
+
     /// <summary>The cached-token policy, or <see langword="null"/> with an API key.</summary>
     internal EntraTokenPolicy? TokenPolicy { get; }
 
@@ -95,9 +100,18 @@ internal sealed class SecureOpenAIClientFactory
 
     private Uri V1Endpoint => new(_resourceRoot, "openai/v1/");
 
-    public ChatClient GetChatClient(string? key) => Get(_chatClients, key, "chat", "ChatClient");
+    public ChatClient GetChatClient(string? key) => _chatClients[ChatKey(key, nameof(ChatClient))];
 
-    public EmbeddingClient GetEmbeddingClient(string? key) => Get(_embeddingClients, key, "embedding", "EmbeddingClient");
+    public EmbeddingClient GetEmbeddingClient(string? key) => _embeddingClients[EmbeddingKey(key, nameof(EmbeddingClient))];
+
+    /// <summary>The configured key of the chat deployment <paramref name="key"/> names, or of the only one when it is <see langword="null"/>.</summary>
+    /// <param name="key">A deployment key, or <see langword="null"/> for the only chat deployment.</param>
+    /// <param name="type">The type being injected, for the error message.</param>
+    /// <exception cref="InvalidOperationException">No such chat deployment, or none or several when <paramref name="key"/> is <see langword="null"/>.</exception>
+    public string ChatKey(string? key, string type) => Key(_chatClients, key, "chat", type);
+
+    /// <summary>As <see cref="ChatKey"/>, for embedding deployments.</summary>
+    public string EmbeddingKey(string? key, string type) => Key(_embeddingClients, key, "embedding", type);
 
     /// <summary>
     /// Options for one client. Every client shares the transport, the retry policy and the
@@ -105,17 +119,8 @@ internal sealed class SecureOpenAIClientFactory
     /// </summary>
     private OpenAIClientOptions ClientOptions(Uri endpoint)
     {
-        var options = new OpenAIClientOptions
-        {
-            Endpoint = endpoint,
-            Transport = _transport.PipelineTransport,
-            RetryPolicy = SecureOpenAITransport.RetryPolicy,
-            // Never shorter than the failover budget, or the pipeline would cut failover short.
-            NetworkTimeout = _options.NetworkTimeout > _options.Failover.TotalTimeout ? _options.NetworkTimeout : _options.Failover.TotalTimeout,
-        };
-
-        // Per call, outside retries and the token policy's own 401 retry: it sees the final answer.
-        options.AddPolicy(_refusalPolicy, PipelinePosition.PerCall);
+        var options = new OpenAIClientOptions { Endpoint = endpoint };
+        Pipeline.Apply(options);
         if (_apiVersionPolicy is not null)
         {
             options.AddPolicy(_apiVersionPolicy, PipelinePosition.PerCall);
@@ -128,19 +133,19 @@ internal sealed class SecureOpenAIClientFactory
     private Uri DeploymentEndpoint(string deployment) =>
         _apiVersionPolicy is null ? V1Endpoint : new Uri(_resourceRoot, $"openai/deployments/{Uri.EscapeDataString(deployment)}/");
 
-    private static T Get<T>(Dictionary<string, T> clients, string? key, string kind, string type)
+    private static string Key<T>(Dictionary<string, T> clients, string? key, string kind, string type)
     {
         if (key is not null)
         {
-            return clients.TryGetValue(key, out var client)
-                ? client
+            return clients.ContainsKey(key)
+                ? key
                 : throw new InvalidOperationException(
                     $"No {kind} deployment named '{key}' is configured. Configured: {Names(clients)}. Add it under SecureOpenAI:Deployments:{key} with its Name and \"Kind\": \"{(kind == "chat" ? "Chat" : "Embedding")}\".");
         }
 
         return clients.Count switch
         {
-            1 => clients.Values.First(),
+            1 => clients.Keys.First(),
             0 => throw new InvalidOperationException(
                 $"No {kind} deployment is configured, so there is no {type} to inject. Add one under SecureOpenAI:Deployments, for example \"{kind}\": {{ \"Name\": \"DEPLOYMENT\", \"Kind\": \"{(kind == "chat" ? "Chat" : "Embedding")}\" }}."),
             _ => throw new InvalidOperationException(

@@ -63,7 +63,7 @@ public sealed class EntraTokenPolicyTests
     [Fact]
     public async Task GetToken_RefreshOnGiven_RefreshesAtThatInstant()
     {
-        var credential = new CountingCredential(_time, TimeSpan.FromHours(24)) { RefreshOn = _time.GetUtcNow().AddHours(12) };
+        var credential = new CountingCredential(_time, TimeSpan.FromHours(24)) { RefreshAfter = TimeSpan.FromHours(12) };
         var policy = CreatePolicy(credential);
         await policy.GetTokenAsync(null, null, default);
 

@@ -15,15 +15,20 @@ public sealed class StreamPumpHostileTests
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var app = new TcpListener(IPAddress.Loopback, 0);
         app.Start();
+        // The app resets only once the dial is complete: a reset overtakes bytes still in flight (as a
+        // TCP reset does), so one that raced the end-to-end handshake would fail the dial instead.
+        var dialed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _ = Task.Run(async () =>
         {
             using var accepted = await app.AcceptSocketAsync(cancel.Token);
+            await dialed.Task.WaitAsync(cancel.Token);
             await accepted.SendAsync("half a rep"u8.ToArray(), cancel.Token);
             ResetAndClose(accepted);
         });
         await using var host = await OverlayServiceHost.StartAsync(server, "echo", app.LocalEndpoint, cancellationToken: cancel.Token);
 
         await using var stream = await client.DialAsync("echo", cancel.Token);
+        dialed.SetResult();
 
         await Assert.ThrowsAnyAsync<IOException>(() => EchoServer.ReadToEndAsync(stream, cancel.Token));
     }
