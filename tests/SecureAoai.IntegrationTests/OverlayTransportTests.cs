@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
@@ -6,6 +7,7 @@ using SecureAoai.Client.Networking;
 using SecureAoai.IntegrationTests.Infrastructure;
 using SecureAoai.Overlay;
 using SecureAoai.Testing.Overlay;
+using ChatFinishReason = OpenAI.Chat.ChatFinishReason;
 
 namespace SecureAoai.IntegrationTests;
 
@@ -38,5 +40,34 @@ public abstract class OverlayTransportTests(WorkloadIdentityEmulator fixture, Ov
 
         Assert.Equal(ChatFinishReason.Stop, answer.Value.FinishReason);
         Assert.True(overlay.CarriedBytes > forwardedBefore, "the request went through the router");
+    }
+
+    [Fact]
+    public async Task GetResponse_UseOverlayOnASharedTransport_AnswersThroughTheOverlayWithoutDns()
+    {
+        await using var overlay = TestOverlay.Start(kind);
+        overlay.CreateService("aoai", dialRole: "apps", bindRole: "gateway");
+        var app = await overlay.JoinAsync("chat-app", "apps");
+        var gateway = await overlay.JoinAsync("aoai-gateway", "gateway");
+        await using var host = await OverlayServiceHost.StartAsync(gateway, "aoai", new IPEndPoint(IPAddress.Loopback, fixture.Instance.Port));
+        var settings = fixture.Settings();
+        settings["SecureOpenAI:Network:DnsServers:0"] = "127.0.0.1:9";
+        settings["SecureOpenAI:Network:DnsTimeout"] = "00:00:00.200";
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddSecureOpenAI(configuration.GetSection("SecureOpenAI")).UseOverlay(o =>
+        {
+            o.Transport = app;
+            o.Intercept(fixture.Instance.Endpoint, "aoai");
+        });
+        await using var provider = services.BuildServiceProvider();
+        var carriedBefore = overlay.CarriedBytes;
+
+        // With no DNS server to resolve the endpoint, only the overlay could have carried the request.
+        var answer = await provider.GetRequiredService<IChatClient>().GetResponseAsync("over the shared transport");
+
+        Assert.Contains("over the shared transport", answer.Text, StringComparison.Ordinal);
+        Assert.True(overlay.CarriedBytes > carriedBefore, "the request went through the overlay");
+        Assert.Same(app, provider.GetRequiredService<IOverlayTransport>());
     }
 }
