@@ -114,10 +114,7 @@ public sealed class OverlayClientTests(WorkloadIdentityEmulator fixture) : IClas
     /// <summary>The app: workload identity to the emulator, a DNS server that does not exist (only the overlay can reach it), UseOverlay as "chat-app".</summary>
     private ServiceProvider Build(Action<Client.Overlay.SecureOpenAIOverlayOptions> intercept)
     {
-        var settings = fixture.Settings();
-        settings["SecureOpenAI:Network:DnsServers:0"] = "127.0.0.1:9";
-        settings["SecureOpenAI:Network:DnsTimeout"] = "00:00:00.200";
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(fixture.SettingsWithoutDns()).Build();
         var services = new ServiceCollection().AddLogging();
         services.AddSecureOpenAI(configuration.GetSection("SecureOpenAI")).UseOverlay(o =>
         {

@@ -50,10 +50,7 @@ public abstract class OverlayTransportTests(WorkloadIdentityEmulator fixture, Ov
         var app = await overlay.JoinAsync("chat-app", "apps");
         var gateway = await overlay.JoinAsync("aoai-gateway", "gateway");
         await using var host = await OverlayServiceHost.StartAsync(gateway, "aoai", new IPEndPoint(IPAddress.Loopback, fixture.Instance.Port));
-        var settings = fixture.Settings();
-        settings["SecureOpenAI:Network:DnsServers:0"] = "127.0.0.1:9";
-        settings["SecureOpenAI:Network:DnsTimeout"] = "00:00:00.200";
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(fixture.SettingsWithoutDns()).Build();
         var services = new ServiceCollection().AddLogging();
         services.AddSecureOpenAI(configuration.GetSection("SecureOpenAI")).UseOverlay(o =>
         {
