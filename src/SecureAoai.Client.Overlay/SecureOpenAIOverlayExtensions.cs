@@ -16,11 +16,12 @@ public static class SecureOpenAIOverlayExtensions
     /// of resolving them and connecting by TCP: every client <c>AddSecureOpenAI</c> registers
     /// (OpenAI, Microsoft.Extensions.AI, and any made on <see cref="SecureOpenAIPipeline"/>) uses it,
     /// with failover, authentication and TLS to the endpoint unchanged. Endpoints not intercepted
-    /// keep the network policy. Registers the <see cref="OverlayContext"/> as a singleton: made from
+    /// keep the network policy. Registers the overlay as a singleton <see cref="IOverlayTransport"/>
+    /// (and as <see cref="OverlayContext"/> when it is one): made from
     /// <see cref="SecureOpenAIOverlayOptions.IdentityFile"/> or <see cref="SecureOpenAIOverlayOptions.Identity"/>
     /// when the options are first needed (at start, with <c>ValidateOnStart</c>), and disposed with
     /// the service provider (use <c>DisposeAsync</c>, as hosts do: the context disposes only asynchronously);
-    /// or the shared <see cref="SecureOpenAIOverlayOptions.Context"/>, never disposed by the provider.
+    /// or the shared <see cref="SecureOpenAIOverlayOptions.Transport"/>, never disposed by the provider.
     /// Not to be combined with <c>UseConnector</c> (the one called last wins). At start, an intercepted
     /// host that no endpoint uses is an error.
     /// </summary>
@@ -47,16 +48,20 @@ public static class SecureOpenAIOverlayExtensions
         var services = builder.Services;
         if (services.Any(d => d.ServiceType == typeof(OverlayInterceptMap)))
         {
-            throw new InvalidOperationException("UseOverlay was already called for these services; give every intercept in one call, since there is one overlay context.");
+            throw new InvalidOperationException("UseOverlay was already called for these services; give every intercept in one call, since there is one overlay.");
         }
 
         var map = new OverlayInterceptMap(new Dictionary<string, string>(options.Intercepts, StringComparer.OrdinalIgnoreCase));
         services.AddSingleton(map);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SecureOpenAIOptions>, OverlayInterceptValidator>());
-        if (options.Context is { } shared)
+        if (options.Transport is { } shared)
         {
-            // An instance registration: the provider hands it out but does not dispose it.
+            // Instance registrations: the provider hands them out but does not dispose them.
             services.AddSingleton(shared);
+            if (shared is OverlayContext context)
+            {
+                services.AddSingleton(context);
+            }
         }
         else
         {
@@ -70,9 +75,10 @@ public static class SecureOpenAIOverlayExtensions
                     ? OverlayContext.FromIdentityFile(identityFile, contextOptions, logging)
                     : OverlayContext.Create(identity!, contextOptions, logging);
             });
+            services.AddSingleton<IOverlayTransport>(sp => sp.GetRequiredService<OverlayContext>());
         }
 
-        services.AddOptions<SecureOpenAIOptions>().Configure<OverlayContext>((o, context) => o.Connector = map.Connector(context));
+        services.AddOptions<SecureOpenAIOptions>().Configure<IOverlayTransport>((o, overlay) => o.Connector = map.Connector(overlay));
         return builder;
     }
 }

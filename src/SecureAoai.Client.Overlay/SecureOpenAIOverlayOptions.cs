@@ -6,7 +6,7 @@ namespace SecureAoai.Client.Overlay;
 /// <summary>
 /// How <c>UseOverlay</c> reaches endpoints over the overlay: the identity it dials as, and which
 /// endpoint hosts map to which overlay services. Set exactly one of <see cref="IdentityFile"/>,
-/// <see cref="Identity"/> or <see cref="Context"/>, and intercept at least one host.
+/// <see cref="Identity"/> or <see cref="Transport"/>, and intercept at least one host.
 /// </summary>
 /// <example>
 /// <code>
@@ -35,11 +35,12 @@ public sealed class SecureOpenAIOverlayOptions
     public OverlayIdentity? Identity { get; set; }
 
     /// <summary>
-    /// A context to share with the rest of the process (for example the one a dark-hosted app binds
-    /// with); it is used but never disposed by the service provider, and <see cref="ContextOptions"/>
-    /// is ignored. The default value is <see langword="null"/>.
+    /// The overlay to dial through, shared with the rest of the process: an <see cref="OverlayContext"/>
+    /// (for example the one a dark-hosted app binds with) or any other <see cref="IOverlayTransport"/>,
+    /// such as an adapter to a different overlay network. It is used but never disposed by the service
+    /// provider, and <see cref="ContextOptions"/> is ignored. The default value is <see langword="null"/>.
     /// </summary>
-    public OverlayContext? Context { get; set; }
+    public IOverlayTransport? Transport { get; set; }
 
     /// <summary>
     /// Settings of the context made from <see cref="IdentityFile"/> or <see cref="Identity"/>, such
@@ -89,11 +90,11 @@ public sealed class SecureOpenAIOverlayOptions
     /// <summary>Checks the options as a whole; called once by <c>UseOverlay</c>.</summary>
     internal void Validate()
     {
-        var sources = (IdentityFile is null ? 0 : 1) + (Identity is null ? 0 : 1) + (Context is null ? 0 : 1);
+        var sources = (IdentityFile is null ? 0 : 1) + (Identity is null ? 0 : 1) + (Transport is null ? 0 : 1);
         if (sources != 1)
         {
             throw new InvalidOperationException(
-                $"UseOverlay needs exactly one of SecureOpenAIOverlayOptions.IdentityFile, Identity or Context; {sources} were set.");
+                $"UseOverlay needs exactly one of SecureOpenAIOverlayOptions.IdentityFile, Identity or Transport; {sources} were set.");
         }
 
         if (IdentityFile is not null && string.IsNullOrWhiteSpace(IdentityFile))

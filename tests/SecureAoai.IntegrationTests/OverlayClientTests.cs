@@ -79,7 +79,7 @@ public sealed class OverlayClientTests(WorkloadIdentityEmulator fixture) : IClas
         var provider = Build(o =>
         {
             o.IdentityFile = null;
-            o.Context = shared;
+            o.Transport = shared;
             o.Intercept(fixture.Instance.Endpoint, "aoai");
         });
         await provider.GetRequiredService<IChatClient>().GetResponseAsync("shared");
@@ -108,16 +108,13 @@ public sealed class OverlayClientTests(WorkloadIdentityEmulator fixture) : IClas
 
         var error = Assert.Throws<InvalidOperationException>(() => builder.UseOverlay(o => o.Intercept("localhost", "aoai")));
 
-        Assert.Contains("IdentityFile, Identity or Context", error.Message, StringComparison.Ordinal);
+        Assert.Contains("IdentityFile, Identity or Transport", error.Message, StringComparison.Ordinal);
     }
 
     /// <summary>The app: workload identity to the emulator, a DNS server that does not exist (only the overlay can reach it), UseOverlay as "chat-app".</summary>
     private ServiceProvider Build(Action<Client.Overlay.SecureOpenAIOverlayOptions> intercept)
     {
-        var settings = fixture.Settings();
-        settings["SecureOpenAI:Network:DnsServers:0"] = "127.0.0.1:9";
-        settings["SecureOpenAI:Network:DnsTimeout"] = "00:00:00.200";
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(fixture.SettingsWithoutDns()).Build();
         var services = new ServiceCollection().AddLogging();
         services.AddSecureOpenAI(configuration.GetSection("SecureOpenAI")).UseOverlay(o =>
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using SecureAoai.Overlay;
 using SecureAoai.Overlay.Controller;
 using SecureAoai.Overlay.Tests.Soak;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using SecureAoai.Overlay;
 using SecureAoai.Overlay.Controller;
 
 namespace SecureAoai.Cli.Overlay;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SecureAoai.Overlay;
 using SecureAoai.Overlay.Controller;
 
 namespace SecureAoai.Cli.Overlay;

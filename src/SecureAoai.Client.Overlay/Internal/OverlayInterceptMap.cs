@@ -26,9 +26,9 @@ internal sealed class OverlayInterceptMap(IReadOnlyDictionary<string, string> in
         return intercepts.Keys.Where(key => !used.Contains(key));
     }
 
-    public SecureOpenAIConnector Connector(OverlayContext context) => new(
+    public SecureOpenAIConnector Connector(IOverlayTransport overlay) => new(
         (host, port) => ServiceFor(host, port) is not null,
-        async (host, port, cancellationToken) => await context.DialAsync(
+        async (host, port, cancellationToken) => await overlay.DialAsync(
             ServiceFor(host, port) ?? throw new InvalidOperationException($"UseOverlay does not intercept {host}:{port}."),
             cancellationToken).ConfigureAwait(false));
 }

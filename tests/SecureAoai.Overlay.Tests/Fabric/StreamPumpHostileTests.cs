@@ -46,7 +46,7 @@ public sealed class StreamPumpHostileTests
         {
             await browser.ConnectAsync(tunnel.LocalEndPoint, cancel.Token);
             await browser.SendAsync("POST /upload HTTP/1.1\r\nContent-Length: 1000000\r\n\r\nhalf an upl"u8.ToArray(), cancel.Token);
-            await using var call = await listener.AcceptAsync(cancel.Token);
+            await using var call = (await listener.AcceptAsync(cancel.Token))!;
             var first = new byte[16];
             Assert.True(await call.ReadAsync(first, cancel.Token) > 0);
             ResetAndClose(browser);
@@ -67,7 +67,7 @@ public sealed class StreamPumpHostileTests
         await browser.ConnectAsync(tunnel.LocalEndPoint, cancel.Token);
         await browser.SendAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray(), cancel.Token);
 
-        await using (var call = await listener.AcceptAsync(cancel.Token))
+        await using (var call = (await listener.AcceptAsync(cancel.Token))!)
         {
             await call.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhalf"u8.ToArray(), cancel.Token);
             call.Abort();

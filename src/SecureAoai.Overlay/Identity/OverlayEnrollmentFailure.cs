@@ -1,4 +1,4 @@
-namespace SecureAoai.Overlay.Controller;
+namespace SecureAoai.Overlay;
 
 /// <summary>Why an enrollment failed; each calls for a different fix.</summary>
 public enum OverlayEnrollmentFailure

@@ -1,4 +1,4 @@
-namespace SecureAoai.Overlay.Controller;
+namespace SecureAoai.Overlay;
 
 /// <summary>Enrollment with a one-time token failed; <see cref="Reason"/> says why, the message says what to do.</summary>
 public sealed class OverlayEnrollmentException : Exception

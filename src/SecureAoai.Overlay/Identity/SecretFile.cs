@@ -1,4 +1,4 @@
-namespace SecureAoai.Overlay.Controller;
+namespace SecureAoai.Overlay;
 
 /// <summary>Writes and checks files that hold a private key: created 0600 (owner read/write only) on Unix.</summary>
 internal static class SecretFile

@@ -2,8 +2,9 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using SecureAoai.Overlay.Controller;
 
-namespace SecureAoai.Overlay.Controller;
+namespace SecureAoai.Overlay;
 
 /// <summary>
 /// A one-time enrollment token: a JWT signed ES256 with the overlay CA's key, carrying

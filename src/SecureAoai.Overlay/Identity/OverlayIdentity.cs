@@ -2,9 +2,10 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SecureAoai.Overlay.Controller;
 using SecureAoai.Overlay.Internal;
 
-namespace SecureAoai.Overlay.Controller;
+namespace SecureAoai.Overlay;
 
 /// <summary>
 /// An enrolled overlay identity, loaded from its identity file: a JSON object

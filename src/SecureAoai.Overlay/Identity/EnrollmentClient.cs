@@ -4,9 +4,10 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using SecureAoai.Overlay.Controller;
 using SecureAoai.Overlay.Internal;
 
-namespace SecureAoai.Overlay.Controller;
+namespace SecureAoai.Overlay;
 
 /// <summary>
 /// Enrolls this machine as an overlay identity: generates an ECDSA P-256 key locally (it never
