@@ -10,18 +10,24 @@ using SecureAoai.Overlay;
 namespace SecureAoai.Benchmarks;
 
 /// <summary>
-/// One GET to the same minimal Kestrel app: over TCP on loopback (the baseline) and hosted dark with
+/// One GET to the same minimal Kestrel app: over TCP on loopback (the baseline); through the TLS relay
+/// (TLS to the relay, TLS from it to Kestrel's HTTPS port: the relayed floor); and hosted dark with
 /// UseOverlay, reached by an HttpClient whose connect callback dials the service. Connections are
-/// kept alive in both, so this is the per-request cost.
+/// kept alive in all three, so this is the per-request cost.
 /// </summary>
 public class HttpBenchmarks
 {
     private TransportRig _rig = null!;
     private WebApplication _tcpApp = null!;
     private WebApplication _darkApp = null!;
+    private WebApplication _tlsApp = null!;
+    private TlsRelay _relay = null!;
     private HttpClient _tcp = null!;
+    private HttpClient _tlsRelay = null!;
     private HttpClient _overlay = null!;
     private Uri _tcpUri = null!;
+
+    private static Uri RelayUri { get; } = new("http://relay.bench/");
 
     // Synchronous wrappers: the in-process toolchain of --quick does not await async setup.
     [GlobalSetup]
@@ -39,11 +45,19 @@ public class HttpBenchmarks
             o.Bind("web");
         }));
         await _darkApp.StartAsync();
+        _tlsApp = Build(builder => builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(_rig.ServerCertificate))));
+        await _tlsApp.StartAsync();
+        _relay = new TlsRelay(IPEndPoint.Parse(new Uri(_tlsApp.Urls.First()).Authority), _rig.ServerCertificate, _rig.Ca);
+        _tlsRelay = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellationToken) => await TlsRelay.ConnectTlsAsync(_relay.EndPoint, _rig.Ca, cancellationToken),
+        });
         _tcp = new HttpClient();
         var connector = new OverlayConnector(_rig.Dialer) { Intercepts = { ["web.overlay"] = "web" } };
         _overlay = new HttpClient(new SocketsHttpHandler { ConnectCallback = connector.ConnectAsync });
         await _tcp.GetStringAsync(_tcpUri);
         await _overlay.GetStringAsync(new Uri("http://web.overlay/"));
+        await _tlsRelay.GetStringAsync(RelayUri);
     }
 
     [GlobalCleanup]
@@ -53,6 +67,9 @@ public class HttpBenchmarks
     {
         _tcp.Dispose();
         _overlay.Dispose();
+        _tlsRelay.Dispose();
+        await _relay.DisposeAsync();
+        await _tlsApp.DisposeAsync();
         await _tcpApp.DisposeAsync();
         await _darkApp.DisposeAsync();
         await _rig.DisposeAsync();
@@ -60,6 +77,9 @@ public class HttpBenchmarks
 
     [Benchmark(Baseline = true, Description = "Kestrel over TCP")]
     public Task<string> Tcp() => _tcp.GetStringAsync(_tcpUri);
+
+    [Benchmark(Description = "Kestrel over the TLS relay")]
+    public Task<string> ViaTlsRelay() => _tlsRelay.GetStringAsync(RelayUri);
 
     [Benchmark(Description = "Kestrel over UseOverlay")]
     public Task<string> Overlay() => _overlay.GetStringAsync(new Uri("http://web.overlay/"));
