@@ -27,7 +27,13 @@ public class HttpBenchmarks
     private HttpClient _overlay = null!;
     private Uri _tcpUri = null!;
 
-    private static Uri RelayUri { get; } = new("http://relay.bench/");
+    // The connect callbacks decide where a request goes; the URI gives its Host header. Through the
+    // relay that is the name on Kestrel's certificate (the TLS the relay opens is to "localhost").
+    private static Uri RelayUri { get; } = new("http://localhost/");
+
+    // Through the overlay it is the service's name, which UseOverlay's Host filter always allows
+    // (OverlayHostingOptions.AllowedHosts); any other name there is refused with 400, as it should be.
+    private static Uri OverlayUri { get; } = new("http://web/");
 
     // Synchronous wrappers: the in-process toolchain of --quick does not await async setup.
     [GlobalSetup]
@@ -53,11 +59,11 @@ public class HttpBenchmarks
             ConnectCallback = async (_, cancellationToken) => await TlsRelay.ConnectTlsAsync(_relay.EndPoint, _rig.Ca, cancellationToken),
         });
         _tcp = new HttpClient();
-        var connector = new OverlayConnector(_rig.Dialer) { Intercepts = { ["web.overlay"] = "web" } };
+        var connector = new OverlayConnector(_rig.Dialer) { Intercepts = { ["web"] = "web" } };
         _overlay = new HttpClient(new SocketsHttpHandler { ConnectCallback = connector.ConnectAsync });
-        await _tcp.GetStringAsync(_tcpUri);
-        await _overlay.GetStringAsync(new Uri("http://web.overlay/"));
-        await _tlsRelay.GetStringAsync(RelayUri);
+        await FirstGetAsync(_tcp, _tcpUri, "Kestrel over TCP");
+        await FirstGetAsync(_overlay, OverlayUri, "Kestrel over UseOverlay");
+        await FirstGetAsync(_tlsRelay, RelayUri, "Kestrel over the TLS relay");
     }
 
     [GlobalCleanup]
@@ -82,7 +88,18 @@ public class HttpBenchmarks
     public Task<string> ViaTlsRelay() => _tlsRelay.GetStringAsync(RelayUri);
 
     [Benchmark(Description = "Kestrel over UseOverlay")]
-    public Task<string> Overlay() => _overlay.GetStringAsync(new Uri("http://web.overlay/"));
+    public Task<string> Overlay() => _overlay.GetStringAsync(OverlayUri);
+
+    /// <summary>Opens the path's kept-alive connection; a refusal names the path and carries the app's answer, so a broken setup says why.</summary>
+    private static async Task FirstGetAsync(HttpClient client, Uri uri, string path)
+    {
+        using var response = await client.GetAsync(uri);
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{path}: GET {uri} answered {(int)response.StatusCode} {response.ReasonPhrase}: {body}");
+        }
+    }
 
     private static WebApplication Build(Action<WebApplicationBuilder> host)
     {
