@@ -3,10 +3,16 @@ using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Perfolizer.Horology;
+using SecureAoai.Benchmarks;
 using SecureAoai.Benchmarks.Modes;
 using SecureAoai.Benchmarks.Soak;
 
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- [--quick] [--filter *Client*] [--json FILE] [--label TEXT]
+//   --quick: in this process, 1 warm-up and 5 iterations aimed at 100 ms each, and smaller throughput
+//   runs (4 MiB over 1, 16 and 64 streams instead of 16 MiB over 1, 16 and 256; see BenchmarkScale), so
+//   everything stays under 3 minutes. Without it: a process per benchmark, BenchmarkDotNet's default
+//   iterations and the sizes.
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- latency|idle-streams|allocations [--json FILE] (see Modes/)
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- soak [--frames 1000000] (see RouterSoak)
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- --scenario stream-cuts [REQUESTS]: a count, not a timing.
@@ -45,12 +51,13 @@ if (args is [SoakAttackProcess.Command, .. var attackArgs])
     return await SoakAttackProcess.RunAsync(attackArgs);
 }
 
-// --quick: few, short iterations (under 3 minutes for everything); without it, BenchmarkDotNet's defaults.
+// --quick: few, short iterations and smaller transfers (under 3 minutes for everything); without it, BenchmarkDotNet's defaults.
 var quick = args.Contains("--quick");
+BenchmarkScale.Quick = quick;
 var rest = Arguments.WithoutResultOptions([.. args.Where(a => a != "--quick")]);
 // Quick runs in this process (no separate process per benchmark) so all of it fits in 3 minutes.
 var job = quick
-    ? Job.Default.WithWarmupCount(1).WithIterationCount(5).WithLaunchCount(1).WithToolchain(InProcessEmitToolchain.Instance).WithId("Quick")
+    ? Job.Default.WithWarmupCount(1).WithIterationCount(5).WithIterationTime(TimeInterval.FromMilliseconds(100)).WithLaunchCount(1).WithToolchain(InProcessEmitToolchain.Instance).WithId("Quick")
     : Job.Default;
 var config = DefaultConfig.Instance
     .AddJob(job.AsDefault())
