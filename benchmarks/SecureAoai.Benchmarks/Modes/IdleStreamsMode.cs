@@ -23,6 +23,12 @@ internal static class IdleStreamsMode
     public const string Command = "idle-streams";
 
     private const int DialConcurrency = 32;
+
+    /// <summary>Dials opened and closed before the baseline, to warm up the JIT, pools and caches.</summary>
+    private const int WarmUpDials = 32;
+
+    /// <summary>Room above the measured streams in each session's limits, for streams still closing after the warm-up.</summary>
+    private const int SpareStreams = WarmUpDials + 16;
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
 
     public static async Task<int> RunAsync(string[] args)
@@ -33,19 +39,31 @@ internal static class IdleStreamsMode
         await using var rig = await TransportRig.StartAsync();
 
         // The defaults allow 1,024 streams per session; this measurement needs a session with more.
-        var mux = new MuxOptions { MaxStreamsPerSession = count + 16, MaxPendingAccepts = count + 16 };
+        var mux = new MuxOptions { MaxStreamsPerSession = count + SpareStreams, MaxPendingAccepts = count + SpareStreams };
         using var authority = new ControllerAuthority(rig.Overlay.Controller, "idle-streams-router");
         using var certificate = rig.Overlay.Controller.IssueServerCertificate("idle-streams-router", ["localhost"], [IPAddress.Loopback]);
         await using var router = new OverlayRouter(authority, certificate, new OverlayRouterOptions { Mux = mux });
         router.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        var options = new OverlayContextOptions { RouterAddress = $"127.0.0.1:{router.LocalEndPoint.Port}", Mux = mux, MaxPendingAccepts = count + 16 };
+        var options = new OverlayContextOptions { RouterAddress = $"127.0.0.1:{router.LocalEndPoint.Port}", Mux = mux, MaxPendingAccepts = count + SpareStreams };
         await using var dialer = OverlayContext.Create(rig.DialerIdentity, options);
         await using var binder = OverlayContext.Create(rig.BinderIdentity, options);
         await using var listener = await binder.BindAsync("echo");
 
+        using var stop = new CancellationTokenSource(Timeout);
+
+        // Warm up, closing both ends of each warm-up stream: kept open at the binder (as the accept
+        // loop below keeps its streams), they would count against the session's limits and the
+        // measured streams.
+        for (var i = 0; i < WarmUpDials; i++)
+        {
+            var serving = listener.AcceptAsync(stop.Token).AsTask();
+            await using var warm = await dialer.DialAsync("echo", stop.Token);
+            await using var served = await serving;
+        }
+
         var shared = new byte[1024];
         var accepted = new List<(OverlayStream Stream, Task<int> Read)>();
-        using var stop = new CancellationTokenSource(Timeout);
+        var before = Snapshot.Take();
         var accepting = Task.Run(async () =>
         {
             while (accepted.Count < count)
@@ -54,14 +72,6 @@ internal static class IdleStreamsMode
                 accepted.Add((stream, stream.ReadAsync(shared, stop.Token).AsTask()));
             }
         });
-
-        // Warm up (JIT, pools, caches), then close what the warm-up opened before the baseline.
-        for (var i = 0; i < 32; i++)
-        {
-            await using var warm = await dialer.DialAsync("echo");
-        }
-
-        var before = Snapshot.Take();
         var dialed = new (OverlayStream Stream, Task<int> Read)[count];
         var next = -1;
         await Task.WhenAll(Enumerable.Range(0, DialConcurrency).Select(_ => Task.Run(async () =>
