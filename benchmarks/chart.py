@@ -3,7 +3,9 @@
 
 Reads every benchmarks/results/*.json written by the benchmarks' --json option (see
 Modes/ResultsFile.cs): {"run": LABEL, "ratios": {NAME: {"value", "target", "lowerIsBetter"}}}.
-One row per ratio name, one bar per run (oldest first), the target as a red line.
+One row per ratio name, one bar per run (oldest first), the target as a red line. Each row has its
+own scale (its largest value or target), since some rows are ratios near 1 and others are bytes or
+KiB; the dashed line in a row marks 1.0 where it is on that row's scale.
 
     python3 benchmarks/chart.py [--out benchmarks/results/ratios.svg] [RESULTS.json ...]
 """
@@ -22,7 +24,8 @@ COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948"]
 
 def load(paths):
     runs = []
-    for path in sorted(paths):
+    # By name without ".json", so "DATE-quick" comes before "DATE-quick-2" ("-" sorts before ".").
+    for path in sorted(paths, key=lambda p: os.path.splitext(p)[0]):
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
         runs.append((data.get("run", os.path.basename(path)), data.get("ratios", {})))
@@ -33,20 +36,18 @@ def draw(runs):
     names = sorted({name for _, ratios in runs for name in ratios})
     if not names:
         raise SystemExit("no ratios in the results given")
-    scale_max = max(
-        max([r[name]["value"] for _, r in runs if name in r] + [r[name]["target"] or 0 for _, r in runs if name in r])
-        for name in names)
-    scale_max = max(scale_max, 1.0) * 1.05
     group = len(runs) * (ROW_HEIGHT + BAR_GAP) + 8
     height = 40 + len(names) * group + 20 * len(runs)
     width = LABEL_WIDTH + PLOT_WIDTH + 80
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
-           f'<text x="8" y="18" font-size="14">Overlay ratios per run (bar: value; red line: target). Scale 0-{scale_max:.2f}</text>']
-    x1 = LABEL_WIDTH + PLOT_WIDTH * (1.0 / scale_max)
-    out.append(f'<line x1="{x1:.1f}" y1="28" x2="{x1:.1f}" y2="{40 + len(names) * group}" stroke="#999" stroke-dasharray="3,3"/>')
+           '<text x="8" y="18" font-size="14">Overlay ratios per run (bar: value, pale where its target is missed; red line: target; dashed: 1.0; each row on its own scale)</text>']
     y = 40
     for name in names:
+        in_row = [r[name] for _, r in runs if name in r]
+        scale_max = max([1.0] + [r["value"] for r in in_row] + [r["target"] or 0 for r in in_row]) * 1.05
         out.append(f'<text x="8" y="{y + ROW_HEIGHT - 4}">{html.escape(name)}</text>')
+        x1 = LABEL_WIDTH + PLOT_WIDTH / scale_max
+        out.append(f'<line x1="{x1:.1f}" y1="{y - 2}" x2="{x1:.1f}" y2="{y + group - 8}" stroke="#999" stroke-dasharray="3,3"/>')
         for i, (_, ratios) in enumerate(runs):
             if name not in ratios:
                 continue
