@@ -3,14 +3,37 @@ using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Perfolizer.Horology;
+using SecureAoai.Benchmarks;
+using SecureAoai.Benchmarks.Modes;
 using SecureAoai.Benchmarks.Soak;
 
-// dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- [--quick] [--filter *Client*]
+// dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- [--quick] [--filter *Client*] [--json FILE] [--label TEXT]
+//   --quick: in this process, 1 warm-up and 5 iterations aimed at 100 ms each, and smaller throughput
+//   runs (4 MiB over 1, 16 and 64 streams instead of 16 MiB over 1, 16 and 256; see BenchmarkScale), so
+//   everything stays under 3 minutes. Without it: a process per benchmark, BenchmarkDotNet's default
+//   iterations and the sizes.
+// dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- latency|idle-streams|allocations [--json FILE] (see Modes/)
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- soak [--frames 1000000] (see RouterSoak)
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- --scenario stream-cuts [REQUESTS]: a count, not a timing.
 if (args is ["--scenario", "stream-cuts", ..])
 {
     return await SecureAoai.Benchmarks.StreamCutScenario.RunAsync(args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2000);
+}
+
+if (args is [LatencyMode.Command, .. var latencyArgs])
+{
+    return await LatencyMode.RunAsync(latencyArgs);
+}
+
+if (args is [IdleStreamsMode.Command, .. var idleArgs])
+{
+    return await IdleStreamsMode.RunAsync(idleArgs);
+}
+
+if (args is [AllocationMode.Command, .. var allocationArgs])
+{
+    return await AllocationMode.RunAsync(allocationArgs);
 }
 
 if (args is ["soak", .. var soakArgs])
@@ -28,16 +51,18 @@ if (args is [SoakAttackProcess.Command, .. var attackArgs])
     return await SoakAttackProcess.RunAsync(attackArgs);
 }
 
-// --quick: few, short iterations (under 3 minutes for everything); without it, BenchmarkDotNet's defaults.
+// --quick: few, short iterations and smaller transfers (under 3 minutes for everything); without it, BenchmarkDotNet's defaults.
 var quick = args.Contains("--quick");
-var rest = args.Where(a => a != "--quick").ToArray();
+BenchmarkScale.Quick = quick;
+var rest = Arguments.WithoutResultOptions([.. args.Where(a => a != "--quick")]);
 // Quick runs in this process (no separate process per benchmark) so all of it fits in 3 minutes.
 var job = quick
-    ? Job.Default.WithWarmupCount(1).WithIterationCount(5).WithLaunchCount(1).WithToolchain(InProcessEmitToolchain.Instance).WithId("Quick")
+    ? Job.Default.WithWarmupCount(1).WithIterationCount(5).WithIterationTime(TimeInterval.FromMilliseconds(100)).WithLaunchCount(1).WithToolchain(InProcessEmitToolchain.Instance).WithId("Quick")
     : Job.Default;
 var config = DefaultConfig.Instance
     .AddJob(job.AsDefault())
     .AddDiagnoser(MemoryDiagnoser.Default)
     .WithOptions(ConfigOptions.JoinSummary);
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest.Length == 0 ? ["--filter", "*"] : rest, config);
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest.Length == 0 ? ["--filter", "*"] : rest, config);
+BenchmarkRunResults.Record(summaries, ResultsFile.Open(args), quick ? "quick" : "full");
 return 0;

@@ -7,6 +7,7 @@ namespace SecureAoai.Overlay.Protocol;
 internal static class FrameWriter
 {
     /// <summary>Writes one frame (header and payload) to <paramref name="output"/>; flags are always 0 in version 1.</summary>
+    /// <remarks>The payload may span the writer's buffers: it never asks for one larger than a header, so a pooled writer of fixed-size blocks never falls back to a larger allocation.</remarks>
     public static void Write(IBufferWriter<byte> output, FrameType type, uint streamId, ReadOnlySpan<byte> payload)
     {
         if (payload.Length > FrameLimits.HardMaxFramePayloadBytes)
@@ -14,14 +15,14 @@ internal static class FrameWriter
             throw new ArgumentOutOfRangeException(nameof(payload), payload.Length, $"A frame payload is at most {FrameLimits.HardMaxFramePayloadBytes} bytes.");
         }
 
-        Span<byte> span = output.GetSpan(FrameLimits.HeaderBytes + payload.Length);
-        span[0] = FrameLimits.ProtocolVersion;
-        span[1] = (byte)type;
-        BinaryPrimitives.WriteUInt16BigEndian(span[2..], 0);
-        BinaryPrimitives.WriteUInt32BigEndian(span[4..], streamId);
-        BinaryPrimitives.WriteUInt32BigEndian(span[8..], (uint)payload.Length);
-        payload.CopyTo(span[FrameLimits.HeaderBytes..]);
-        output.Advance(FrameLimits.HeaderBytes + payload.Length);
+        Span<byte> header = output.GetSpan(FrameLimits.HeaderBytes);
+        header[0] = FrameLimits.ProtocolVersion;
+        header[1] = (byte)type;
+        BinaryPrimitives.WriteUInt16BigEndian(header[2..], 0);
+        BinaryPrimitives.WriteUInt32BigEndian(header[4..], streamId);
+        BinaryPrimitives.WriteUInt32BigEndian(header[8..], (uint)payload.Length);
+        output.Advance(FrameLimits.HeaderBytes);
+        output.Write(payload);
     }
 
     /// <summary>Writes a Hello frame announcing this side's limits.</summary>

@@ -84,7 +84,7 @@ internal sealed class MuxSendQueue(HelloLimits ownLimits, int maxUnflushedBytes)
         return true;
     }
 
-    /// <summary>Queues a frame, copying <paramref name="payload"/> into a pooled buffer. Dropped silently once the queue is completed.</summary>
+    /// <summary>Queues a frame, copying <paramref name="payload"/> into a pooled block. Dropped silently once the queue is completed.</summary>
     /// <exception cref="OverlayProtocolException"><paramref name="fromReadLoop"/> and the peer left too many control frames unread.</exception>
     public void EnqueueFrame(FrameType type, uint streamId, ReadOnlySpan<byte> payload, bool fromReadLoop = false)
     {
@@ -98,14 +98,23 @@ internal sealed class MuxSendQueue(HelloLimits ownLimits, int maxUnflushedBytes)
 
     private void EnqueueCounted(FrameType type, uint streamId, ReadOnlySpan<byte> payload, bool fromReadLoop)
     {
-        byte[]? buffer = null;
-        if (!payload.IsEmpty)
+        if (payload.IsEmpty)
         {
-            buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
-            payload.CopyTo(buffer);
+            Enqueue(new OutgoingFrame(type, streamId, null, 0, 0, fromReadLoop));
         }
-
-        Enqueue(new OutgoingFrame(type, streamId, buffer, payload.Length, 0, fromReadLoop));
+        else if (payload.Length <= BlockPool.BlockBytes)
+        {
+            PooledBlock block = BlockPool.Overlay.RentBlock();
+            payload.CopyTo(block.Array);
+            Enqueue(new OutgoingFrame(type, streamId, null, payload.Length, 0, fromReadLoop, block));
+        }
+        else
+        {
+            // Only Open metadata above a block's size (MaxOpenMetadataBytes raised past it) comes here.
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
+            payload.CopyTo(buffer);
+            Enqueue(new OutgoingFrame(type, streamId, buffer, payload.Length, 0, fromReadLoop));
+        }
     }
 
     /// <summary>Queues a Reset or GoAway: the reason code, then the words truncated to <see cref="FrameLimits.MaxReasonBytes"/> of UTF-8.</summary>
@@ -152,7 +161,9 @@ internal sealed class MuxSendQueue(HelloLimits ownLimits, int maxUnflushedBytes)
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         ChannelReader<OutgoingFrame> reader = _frames.Reader;
         long written = 0;
-        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        // No token on the wait: the session completes the queue whenever it closes, which ends it, and a
+        // token here would cost an allocation per wait (the channel reuses its waiter only without one).
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
             while (reader.TryRead(out OutgoingFrame frame))
             {
@@ -184,10 +195,7 @@ internal sealed class MuxSendQueue(HelloLimits ownLimits, int maxUnflushedBytes)
     {
         while (_frames.Reader.TryRead(out OutgoingFrame frame))
         {
-            if (frame.Buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(frame.Buffer);
-            }
+            frame.Release();
         }
     }
 
@@ -231,10 +239,7 @@ internal sealed class MuxSendQueue(HelloLimits ownLimits, int maxUnflushedBytes)
         {
             long written = FrameLimits.HeaderBytes + frame.Length;
             Flushed(ref written);
-            if (frame.Buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(frame.Buffer);
-            }
+            frame.Release();
         }
     }
 
@@ -254,13 +259,10 @@ internal sealed class MuxSendQueue(HelloLimits ownLimits, int maxUnflushedBytes)
                 FrameWriter.WritePing(output, frame.Type, frame.Value);
                 break;
             default:
-                FrameWriter.Write(output, frame.Type, frame.StreamId, frame.Buffer.AsSpan(0, frame.Length));
+                FrameWriter.Write(output, frame.Type, frame.StreamId, frame.Payload);
                 break;
         }
 
-        if (frame.Buffer is not null)
-        {
-            ArrayPool<byte>.Shared.Return(frame.Buffer);
-        }
+        frame.Release();
     }
 }

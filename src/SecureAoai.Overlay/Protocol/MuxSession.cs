@@ -52,8 +52,11 @@ internal sealed class MuxSession : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
         _nextStreamId = isInitiator ? 1u : 2u;
-        _input = PipeReader.Create(transport, new StreamPipeReaderOptions(leaveOpen: true));
-        _output = PipeWriter.Create(transport, new StreamPipeWriterOptions(leaveOpen: true));
+        // Pooled blocks on both sides. Reads of a whole block, so one read takes a whole TLS record
+        // (16 KiB) where the default 4 KiB took it in four; a zero-byte read first, so an idle session
+        // holds no block while it waits.
+        _input = PipeReader.Create(transport, new StreamPipeReaderOptions(BlockPool.Overlay, bufferSize: BlockPool.BlockBytes, leaveOpen: true, useZeroByteReads: true));
+        _output = PipeWriter.Create(transport, new StreamPipeWriterOptions(BlockPool.Overlay, minimumBufferSize: BlockPool.BlockBytes, leaveOpen: true));
         Send = new MuxSendQueue(HelloLimits.From(options), options.MaxUnflushedSendBytes);
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace SecureAoai.Overlay.Protocol;
 
@@ -17,7 +18,8 @@ namespace SecureAoai.Overlay.Protocol;
 /// </remarks>
 internal sealed class MuxStream : Stream
 {
-    private static readonly PipeOptions ReceivePipeOptions = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
+    // No pause threshold: the window bounds what is buffered, and the session's read loop must never wait on it.
+    private static readonly PipeOptions ReceivePipeOptions = new(BlockPool.Overlay, pauseWriterThreshold: 0, resumeWriterThreshold: 0, minimumSegmentSize: BlockPool.BlockBytes, useSynchronizationContext: false);
 
     private readonly MuxSession _session;
     private readonly Pipe _receive = new(ReceivePipeOptions);
@@ -25,7 +27,9 @@ internal sealed class MuxStream : Stream
     private readonly int _windowBytes;
     private readonly int _peerWindowBytes;
     private readonly Lock _sync = new();
-    private TaskCompletionSource? _wake;
+    private readonly AsyncSignal _writerWake = new();
+    private Action? _wakeWriter;
+    private Task? _watchedRoom;
     private long _sendCredit;
     private int _receiveWindow;
     private int _consumedSinceCredit;
@@ -88,6 +92,8 @@ internal sealed class MuxStream : Stream
     }
 
     /// <inheritdoc/>
+    /// <remarks>A read with an empty buffer waits until data or the end is there and returns 0 without consuming anything, so a caller can wait without holding a buffer.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         ReadResult result = await _receive.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -113,14 +119,17 @@ internal sealed class MuxStream : Stream
     /// <remarks>
     /// Waits while the peer has granted no window on this stream, and while the session already holds
     /// its MaxUnflushedSendBytes for the transport: a peer that stops reading holds its writers back.
+    /// The bytes are copied into the session's queue before this returns, in Data frames of at most one
+    /// pooled block (<see cref="BlockPool.BlockBytes"/>).
     /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        int maxFrame = _session.SendFramePayloadBytes;
+        int maxFrame = Math.Min(_session.SendFramePayloadBytes, BlockPool.BlockBytes);
         while (!buffer.IsEmpty)
         {
             int chunk;
-            Task? wake = null;
+            ValueTask wake = default;
             lock (_sync)
             {
                 ThrowIfCannotWrite();
@@ -128,13 +137,14 @@ internal sealed class MuxStream : Stream
                 _sendCredit -= chunk;
                 if (chunk == 0)
                 {
-                    wake = Wake();
+                    // Armed under the lock OnCredit and Fail take, so their wake cannot come in between.
+                    wake = _writerWake.WaitAsync(cancellationToken);
                 }
             }
 
-            if (wake is not null)
+            if (chunk == 0)
             {
-                await wake.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await wake.ConfigureAwait(false);
                 continue;
             }
 
@@ -144,10 +154,24 @@ internal sealed class MuxStream : Stream
                 {
                     // The credit was taken, not used: it goes back whole, so none is lost to a concurrent clamp.
                     _sendCredit += chunk;
-                    wake = Wake();
+                    wake = _writerWake.WaitAsync(cancellationToken);
                 }
 
-                await Task.WhenAny(room, wake).WaitAsync(cancellationToken).ConfigureAwait(false);
+                // Room for the session, credit or a failure of this stream: whichever comes first wakes the writer.
+                // One continuation per room task: a peer that sends Credit while it does not read the
+                // transport wakes this writer again and again on the same room, and must not grow its list.
+                if (!ReferenceEquals(room, _watchedRoom))
+                {
+                    _watchedRoom = room;
+                    room.GetAwaiter().UnsafeOnCompleted(_wakeWriter ??= _writerWake.Set);
+                }
+                else if (room.IsCompleted)
+                {
+                    // Its continuation may have fired before this wait was armed, and a wake with no waiter is dropped.
+                    _writerWake.Set();
+                }
+
+                await wake.ConfigureAwait(false);
                 continue;
             }
 
@@ -267,17 +291,14 @@ internal sealed class MuxStream : Stream
 
     internal void OnCredit(uint increment)
     {
-        TaskCompletionSource? waiter;
         lock (_sync)
         {
             // An honest peer never grants past the window it announced; more would let a peer that does
             // not read make this side queue without bound, so the excess is ignored.
             _sendCredit = Math.Min(_sendCredit + increment, _peerWindowBytes);
-            waiter = _wake;
-            _wake = null;
         }
 
-        waiter?.TrySetResult();
+        _writerWake.Set();
     }
 
     internal void OnPeerClose()
@@ -345,7 +366,6 @@ internal sealed class MuxStream : Stream
 
     private bool Fail(IOException error)
     {
-        TaskCompletionSource? waiter;
         lock (_sync)
         {
             if (_dead is not null)
@@ -355,12 +375,10 @@ internal sealed class MuxStream : Stream
 
             _dead = error;
             _receive.Writer.Complete(error);
-            waiter = _wake;
-            _wake = null;
         }
 
         _openAck?.TrySetException(error);
-        waiter?.TrySetResult();
+        _writerWake.Set();
         return true;
     }
 
@@ -400,9 +418,6 @@ internal sealed class MuxStream : Stream
         _session.Send.EnqueueFrame(FrameType.Close, Id, []);
         RemoveIfDone();
     }
-
-    /// <summary>A task that completes when credit arrives or the stream fails. Must be called under <see cref="_sync"/>.</summary>
-    private Task Wake() => (_wake ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
     private void ThrowIfCannotWrite()
     {
