@@ -68,7 +68,8 @@ internal static class IdleStreamsMode
         {
             while (accepted.Count < count)
             {
-                var stream = await listener.AcceptAsync(stop.Token);
+                var stream = await listener.AcceptAsync(stop.Token)
+                    ?? throw new InvalidOperationException("The echo binding ended before every stream was accepted.");
                 accepted.Add((stream, stream.ReadAsync(shared, stop.Token).AsTask()));
             }
         });
