@@ -17,9 +17,9 @@ public sealed class OverlayTransportTests(WorkloadIdentityEmulator fixture) : IC
     public async Task CompleteChat_EndpointInterceptedByOverlay_AnswersThroughTheRouter()
     {
         await using var fabric = FabricFixture.Start();
-        fabric.Controller.CreateService("aoai", ["openai"]);
-        fabric.Controller.CreateServicePolicy("apps-dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#apps"], ["#openai"]);
-        fabric.Controller.CreateServicePolicy("gateway-bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#gateway"], ["#openai"]);
+        fabric.Controller.Administration.CreateService("aoai", ["openai"]);
+        fabric.Controller.Administration.CreateServicePolicy("apps-dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#apps"], ["#openai"]);
+        fabric.Controller.Administration.CreateServicePolicy("gateway-bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#gateway"], ["#openai"]);
         var app = fabric.Context(await fabric.EnrollAsync("chat-app", "apps"));
         var gateway = fabric.Context(await fabric.EnrollAsync("aoai-gateway", "gateway"));
         await using var host = await OverlayServiceHost.StartAsync(gateway, "aoai", new IPEndPoint(IPAddress.Loopback, fixture.Instance.Port));

@@ -118,6 +118,15 @@ internal static class OverlayTrust
         return true;
     }
 
+    /// <summary>
+    /// Whether <paramref name="certificate"/> is the controller's: it has the URI name
+    /// <c>urn:secureaoai:controller</c>, which the CA gives the controller's certificate and no router's
+    /// or identity's. A router, whose certificate names the host it chose at enrollment, cannot pass for
+    /// the controller and take an enrollee's token. Says nothing about the issuer: chain it as well.
+    /// </summary>
+    public static bool IsControllerCertificate(X509Certificate2 certificate) =>
+        SubjectUris(certificate).Contains(OverlayCertificateAuthority.ControllerUri, StringComparer.Ordinal);
+
     /// <summary>Whether the certificate's extended key usage extension names <paramref name="usageOid"/>.</summary>
     private static bool HasUsage(X509Certificate2 certificate, string usageOid)
     {

@@ -175,10 +175,21 @@ internal sealed class OverlayRouter : IAsyncDisposable
             }
 
             using var certificate = new X509Certificate2(ssl.RemoteCertificate!);
-            var caller = _authority.Authenticate(certificate);
+            RouterCaller? caller;
+            try
+            {
+                caller = await _authority.AuthenticateAsync(certificate, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RouterAuthorityUnavailableException unavailable)
+            {
+                RouterLog.Refused(_logger, certificate.Subject, unavailable.Message);
+                await RefuseAsync(ssl, ReasonCode.ControllerUnreachable, unavailable.Message, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+
             if (caller is null || !_authority.CanUseRouter(caller.Name))
             {
-                var why = caller is null ? "unknown or revoked identity" : "no router policy admits it";
+                var why = caller is null ? "unknown or revoked identity, or no router policy admits it" : "no router policy admits it";
                 RouterLog.Refused(_logger, certificate.Subject, why);
                 await RefuseAsync(ssl, ReasonCode.NotAuthorized, $"not authorized: {why}", cancellationToken).ConfigureAwait(false);
                 return null;
@@ -264,9 +275,19 @@ internal sealed class OverlayRouter : IAsyncDisposable
             // as a forbidden one (names cannot be probed), and revocation by another process applies at
             // the next request (the controller re-reads its store when it changed), not at the sweep.
             var caller = session.Caller.Name;
-            var grant = request.Op == RouterRequest.Bind
-                ? _authority.IssueBindGrant(session.Caller, request.Service)
-                : _authority.IssueDialGrant(session.Caller, request.Service);
+            byte[]? grant;
+            try
+            {
+                grant = request.Op == RouterRequest.Bind
+                    ? await _authority.IssueBindGrantAsync(session.Caller, request.Service, cancellationToken).ConfigureAwait(false)
+                    : await _authority.IssueDialGrantAsync(session.Caller, request.Service, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RouterAuthorityUnavailableException unavailable)
+            {
+                await incoming.RejectAsync(ReasonCode.ControllerUnreachable, unavailable.Message).ConfigureAwait(false);
+                return;
+            }
+
             if (grant is null)
             {
                 RouterLog.Denied(_logger, caller, request.Op, request.Service);
@@ -323,7 +344,18 @@ internal sealed class OverlayRouter : IAsyncDisposable
             while ((read = await control.ReadAsync(buffer).ConfigureAwait(false)) > 0
                 && !buffer.AsSpan(0, read).ContainsAnyExcept(BindControl.RenewRequest))
             {
-                if (_authority.IssueBindGrant(session.Caller, request.Service) is not { } renewed)
+                byte[]? renewed;
+                try
+                {
+                    renewed = await _authority.IssueBindGrantAsync(session.Caller, request.Service, _stop.Token).ConfigureAwait(false);
+                }
+                catch (RouterAuthorityUnavailableException unavailable)
+                {
+                    control.Abort(ReasonCode.ControllerUnreachable, unavailable.Message);
+                    break;
+                }
+
+                if (renewed is null)
                 {
                     RouterLog.Denied(_logger, session.Caller.Name, RouterRequest.Bind, request.Service);
                     control.Abort(ReasonCode.NotAuthorized, $"not authorized: identity '{session.Caller.Name}' may no longer bind service '{request.Service}'");

@@ -262,6 +262,7 @@ public sealed class OverlayContext : IAsyncDisposable
         ReasonCode.NotAuthorized => OverlayDialFailure.NotAuthorized,
         ReasonCode.NoTerminator => OverlayDialFailure.NoTerminator,
         ReasonCode.Busy => OverlayDialFailure.Busy,
+        ReasonCode.ControllerUnreachable => OverlayDialFailure.ControllerUnreachable,
         _ => OverlayDialFailure.Refused,
     };
 
@@ -439,8 +440,8 @@ public sealed class OverlayContext : IAsyncDisposable
     {
         var session = await ControllerClient.GetSessionAsync(_identity, cancellationToken).ConfigureAwait(false);
         return session.Routers.Count > 0
-            ? session.Routers[0]
-            : throw new IOException($"The controller at {_identity.ControllerAddress} knows no router; start one with 'secureaoai router run', or set OverlayContextOptions.RouterAddress.");
+            ? session.Routers[0].Address
+            : throw new IOException($"The controller at {_identity.ControllerAddress} names no router '{IdentityName}' may use: none is enrolled and listening, or no router policy admits this identity. Ask the overlay's administrator, or set OverlayContextOptions.RouterAddress.");
     }
 
     private static (string Host, int Port) SplitHostPort(string address)

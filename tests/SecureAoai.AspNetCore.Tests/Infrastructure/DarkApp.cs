@@ -43,9 +43,9 @@ public sealed class DarkApp : IAsyncDisposable
     public static async Task<DarkApp> StartAsync()
     {
         var fabric = FabricFixture.Start();
-        fabric.Controller.CreateService(Service, ["chat"]);
-        fabric.Controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#chat"]);
-        fabric.Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#chat"]);
+        fabric.Controller.Administration.CreateService(Service, ["chat"]);
+        fabric.Controller.Administration.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#chat"]);
+        fabric.Controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#chat"]);
         var app = new DarkApp(fabric);
         app.Server = await fabric.EnrollAsync("chatapp-server", "servers");
         app.Alice = fabric.Context(await fabric.EnrollAsync("alice", "clients", "admins"));

@@ -11,10 +11,11 @@ public sealed class OverlayIdentityTests : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     [Fact]
-    public void Load_MissingFile_ThrowsFileNotFoundSayingEnroll()
+    public void Load_MissingFile_ThrowsFileNotFoundSayingEnrollInLibraryTerms()
     {
         var ex = Assert.Throws<FileNotFoundException>(() => OverlayIdentity.Load(Path.Combine(_directory, "none.json")));
-        Assert.Contains("overlay enroll", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("enroll first", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("secureaoai", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -44,14 +44,14 @@ public sealed class BindGrantRenewalTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var overlay = OverlayFixture.Start(time);
         using var cancel = new CancellationTokenSource(Timeout);
-        using var routerCertificate = overlay.Controller.IssueServerCertificate("router", ["localhost"], [IPAddress.Loopback]);
+        using var routerCertificate = overlay.Controller.IssueEmbeddedRouterCertificate("router", [], "127.0.0.1");
         using var authority = new WithdrawableAuthority(new ControllerAuthority(overlay.Controller, "router"));
         await using var router = new OverlayRouter(authority, routerCertificate);
         router.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        overlay.Controller.CreateService("echo", ["demo"]);
-        overlay.Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
-        overlay.Controller.CreateIdentity("server", ["servers"]);
-        using var identity = await EnrollmentClient.EnrollAsync(overlay.Controller.CreateEnrollmentToken("server"), overlay.PathFor("server.json"));
+        overlay.Controller.Administration.CreateService("echo", ["demo"]);
+        overlay.Controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
+        overlay.Controller.Administration.CreateIdentity("server", ["servers"]);
+        using var identity = await EnrollmentClient.EnrollAsync(overlay.Controller.Administration.CreateEnrollmentToken("server"), overlay.PathFor("server.json"));
         await using var server = OverlayContext.Create(identity, new OverlayContextOptions { RouterAddress = $"127.0.0.1:{router.LocalEndPoint.Port}", TimeProvider = time });
         var listener = await server.BindAsync("echo", cancel.Token);
         Assert.Equal(1, router.TerminatorCount("echo"));
@@ -70,9 +70,9 @@ public sealed class BindGrantRenewalTests
 
     private static async Task<(OverlayContext Client, OverlayContext Server)> EnrollAsync(FabricFixture fabric, TimeProvider time)
     {
-        fabric.Controller.CreateService("echo", ["demo"]);
-        fabric.Controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
-        fabric.Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
+        fabric.Controller.Administration.CreateService("echo", ["demo"]);
+        fabric.Controller.Administration.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
+        fabric.Controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
         var options = () => new OverlayContextOptions { TimeProvider = time, ReconnectMinDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(400) };
         return (fabric.Context(await fabric.EnrollAsync("client", "clients"), options()), fabric.Context(await fabric.EnrollAsync("server", "servers"), options()));
     }
@@ -90,13 +90,14 @@ public sealed class BindGrantRenewalTests
             remove => inner.IdentityRevoked -= value;
         }
 
-        public RouterCaller? Authenticate(X509Certificate2 certificate) => inner.Authenticate(certificate);
+        public ValueTask<RouterCaller?> AuthenticateAsync(X509Certificate2 certificate, CancellationToken cancellationToken) => inner.AuthenticateAsync(certificate, cancellationToken);
 
         public bool CanUseRouter(string identity) => inner.CanUseRouter(identity);
 
-        public byte[]? IssueBindGrant(RouterCaller caller, string service) => BindWithdrawn ? null : inner.IssueBindGrant(caller, service);
+        public ValueTask<byte[]?> IssueBindGrantAsync(RouterCaller caller, string service, CancellationToken cancellationToken) =>
+            BindWithdrawn ? ValueTask.FromResult<byte[]?>(null) : inner.IssueBindGrantAsync(caller, service, cancellationToken);
 
-        public byte[]? IssueDialGrant(RouterCaller caller, string service) => inner.IssueDialGrant(caller, service);
+        public ValueTask<byte[]?> IssueDialGrantAsync(RouterCaller caller, string service, CancellationToken cancellationToken) => inner.IssueDialGrantAsync(caller, service, cancellationToken);
 
         public bool IsRevoked(string identity) => inner.IsRevoked(identity);
 
