@@ -71,6 +71,9 @@ internal sealed class RemoteRouterAuthority : IRouterAuthority, IAsyncDisposable
 
     public event Action<string>? IdentityRevoked;
 
+    /// <summary>Raised with the controller's state version each time the router has read a new snapshot (a change took effect here).</summary>
+    internal event Action<string>? SnapshotRead;
+
     public X509Certificate2 CaCertificate => _identity.CaCertificate;
 
     /// <summary>The controller's state version the router's snapshot was read at.</summary>
@@ -296,6 +299,8 @@ internal sealed class RemoteRouterAuthority : IRouterAuthority, IAsyncDisposable
         {
             IdentityRevoked?.Invoke(gone);
         }
+
+        SnapshotRead?.Invoke(version);
     }
 
     private Task<JsonObject> AskAsync(JsonObject request, CancellationToken cancellationToken) =>
