@@ -45,16 +45,22 @@ internal static class OverlayPolicyCommand
         };
         create.Validators.Add(result =>
         {
-            var isRouter = result.GetValue(type) == PolicyType.Router;
+            // A --type that did not parse (or is missing) has its own error already; reading it would throw.
+            if (result.GetResult(type) is not { Tokens: [var typeToken] } || !Enum.TryParse<PolicyType>(typeToken.Value, ignoreCase: true, out var policyType))
+            {
+                return;
+            }
+
+            var isRouter = policyType == PolicyType.Router;
             var (needed, other) = isRouter ? (routerRoles, serviceRoles) : (serviceRoles, routerRoles);
             if (result.GetResult(needed) is null)
             {
-                result.AddError($"--type {result.GetValue(type)} needs {needed.Name}.");
+                result.AddError($"--type {policyType} needs {needed.Name}.");
             }
 
             if (result.GetResult(other) is not null)
             {
-                result.AddError($"{other.Name} does not go with --type {result.GetValue(type)}; use {needed.Name}.");
+                result.AddError($"{other.Name} does not go with --type {policyType}; use {needed.Name}.");
             }
         });
         create.SetAction((parse, _) => OverlayCommand.RunAsync(error, async () =>
