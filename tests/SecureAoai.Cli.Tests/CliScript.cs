@@ -108,6 +108,24 @@ internal static partial class CliScript
         await ready;
     }
 
+    /// <summary>Ctrl+C on every background command at once, as when a terminal session ends; each must stop within 30 s and exit 0.</summary>
+    public static async Task StopAllAsync(IEnumerable<(string Line, Task<int> Run, LineWriter Error, CancellationTokenSource Stop)> background)
+    {
+        foreach (var (_, _, _, own) in background)
+        {
+            await own.CancelAsync();
+        }
+
+        foreach (var (line, run, error, own) in background)
+        {
+            var stopped = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(30)));
+            Assert.True(stopped == run, $"'{line}' did not stop within 30 s of Ctrl+C");
+            var exitCode = await run;
+            Assert.True(exitCode == 0, $"'{line}' exited {exitCode} when stopped: {error}");
+            own.Dispose();
+        }
+    }
+
     [GeneratedRegex("```bash\\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex BashBlock();
 

@@ -63,20 +63,7 @@ public sealed partial class OverlayWalkthroughTests
         }
         finally
         {
-            // Ctrl+C on every background command at once, as when a terminal session ends.
-            foreach (var (_, _, _, own) in background)
-            {
-                await own.CancelAsync();
-            }
-
-            foreach (var (line, run, error, own) in background)
-            {
-                var stopped = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(30)));
-                Assert.True(stopped == run, $"'{line}' did not stop within 30 s of Ctrl+C");
-                var exitCode = await run;
-                Assert.True(exitCode == 0, $"'{line}' exited {exitCode} when stopped: {error}");
-                own.Dispose();
-            }
+            await CliScript.StopAllAsync(background);
 
             await stop.CancelAsync();
 

@@ -110,6 +110,15 @@ internal sealed class EnrolledRouterFixture : IAsyncDisposable
         return identity;
     }
 
+    /// <summary>Enrolls <c>server</c> (#servers) and <c>client</c> (#clients), binds <c>echo</c> as the server and serves it until <paramref name="cancellationToken"/> fires; returns the client's context.</summary>
+    public async Task<(OverlayContext Client, OverlayIdentity ClientIdentity)> StartEchoAsync(CancellationToken cancellationToken)
+    {
+        var server = Context(await EnrollAsync("server", "servers"));
+        var clientIdentity = await EnrollAsync("client", "clients");
+        _ = Fabric.EchoServer.RunAsync(await server.BindAsync("echo", cancellationToken), cancellationToken);
+        return (Context(clientIdentity), clientIdentity);
+    }
+
     /// <summary>A context that finds the router from the controller, with fast reconnects.</summary>
     public OverlayContext Context(OverlayIdentity identity, string? routerAddress = null)
     {

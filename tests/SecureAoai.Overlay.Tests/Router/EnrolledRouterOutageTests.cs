@@ -21,9 +21,7 @@ public sealed class EnrolledRouterOutageTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _fixture = await EnrolledRouterFixture.StartAsync(_time, Tolerance);
-        var server = _fixture.Context(await _fixture.EnrollAsync("server", "servers"));
-        _client = _fixture.Context(await _fixture.EnrollAsync("client", "clients"));
-        _ = EchoServer.RunAsync(await server.BindAsync("echo", _cancel.Token), _cancel.Token);
+        (_client, _) = await _fixture.StartEchoAsync(_cancel.Token);
         await RoundTripAsync(); // the router now holds a dial grant, as a router in use does
     }
 

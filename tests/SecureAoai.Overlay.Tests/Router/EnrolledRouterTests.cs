@@ -58,10 +58,7 @@ public sealed class EnrolledRouterTests
     {
         await using var fixture = await EnrolledRouterFixture.StartAsync();
         using var cancel = new CancellationTokenSource(HangGuard);
-        var server = fixture.Context(await fixture.EnrollAsync("server", "servers"));
-        var client = fixture.Context(await fixture.EnrollAsync("client", "clients"));
-        await using var listener = await server.BindAsync("echo", cancel.Token);
-        _ = EchoServer.RunAsync(listener, cancel.Token);
+        var (client, _) = await fixture.StartEchoAsync(cancel.Token);
         await using var open = await client.DialAsync("echo", cancel.Token);
         var revokedOnRouter = fixture.RevokedOnRouterAsync("client");
 
@@ -78,10 +75,7 @@ public sealed class EnrolledRouterTests
     {
         await using var fixture = await EnrolledRouterFixture.StartAsync();
         using var cancel = new CancellationTokenSource(HangGuard);
-        var server = fixture.Context(await fixture.EnrollAsync("server", "servers"));
-        var client = fixture.Context(await fixture.EnrollAsync("client", "clients"));
-        await using var listener = await server.BindAsync("echo", cancel.Token);
-        _ = EchoServer.RunAsync(listener, cancel.Token);
+        var (client, _) = await fixture.StartEchoAsync(cancel.Token);
         await using (var first = await client.DialAsync("echo", cancel.Token))
         {
             Assert.Equal("ping"u8.ToArray(), await EchoServer.RoundTripAsync(first, "ping"u8.ToArray(), cancel.Token));
@@ -100,11 +94,7 @@ public sealed class EnrolledRouterTests
     {
         await using var fixture = await EnrolledRouterFixture.StartAsync();
         using var cancel = new CancellationTokenSource(HangGuard);
-        var server = fixture.Context(await fixture.EnrollAsync("server", "servers"));
-        var clientIdentity = await fixture.EnrollAsync("client", "clients");
-        var client = fixture.Context(clientIdentity);
-        await using var listener = await server.BindAsync("echo", cancel.Token);
-        _ = EchoServer.RunAsync(listener, cancel.Token);
+        var (client, clientIdentity) = await fixture.StartEchoAsync(cancel.Token);
         await using var open = await client.DialAsync("echo", cancel.Token);
         var leftOut = fixture.RevokedOnRouterAsync("client");
 
