@@ -47,7 +47,7 @@ public class ClientPartsBenchmarks
     public object? ChooseWeighted() => _threePriorities.Choose(DateTimeOffset.UtcNow, NoneExcluded);
 
     private static FailoverEndpoint Endpoint(string name, int priority, int weight, IHostResolver resolver) => new(
-        name, new Uri($"https://{name}.openai.azure.com/"), priority, weight, new Dictionary<string, string>(), null,
+        name, "SecureOpenAI", new Uri($"https://{name}.openai.azure.com/"), priority, weight, new Dictionary<string, string>(), null,
         new EndpointGuard(resolver, NetworkPolicy.RequirePrivate, TimeSpan.FromSeconds(5), NullLogger.Instance),
         new SecureOpenAIFailoverOptions(), TimeProvider.System);
 

@@ -35,7 +35,7 @@ public class HttpBenchmarks
         _tcpUri = new Uri(_tcpApp.Urls.First());
         _darkApp = Build(builder => builder.WebHost.UseOverlay(o =>
         {
-            o.Context = _rig.Binder;
+            o.Transport = _rig.Binder;
             o.Bind("web");
         }));
         await _darkApp.StartAsync();

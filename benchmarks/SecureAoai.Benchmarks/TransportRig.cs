@@ -88,12 +88,17 @@ internal sealed class TransportRig : IAsyncDisposable
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            OverlayStream stream;
+            OverlayStream? stream;
             try
             {
                 stream = await listener.AcceptAsync(cancellationToken);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            if (stream is null)
             {
                 return;
             }

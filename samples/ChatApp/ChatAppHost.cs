@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.Extensions.FileProviders;
+using SecureAoai.Client;
 
 namespace ChatApp;
 
@@ -21,10 +22,17 @@ public static class ChatAppHost
     /// <summary>Registers the OpenAI clients from the <c>SecureOpenAI</c> section and the app's services.</summary>
     /// <param name="builder">The application builder.</param>
     /// <returns><paramref name="builder"/>.</returns>
-    public static WebApplicationBuilder ConfigureServices(WebApplicationBuilder builder)
+    public static WebApplicationBuilder ConfigureServices(WebApplicationBuilder builder) => ConfigureServices(builder, openAI: null);
+
+    /// <summary>As <see cref="ConfigureServices(WebApplicationBuilder)"/>, with more configuration of the OpenAI clients.</summary>
+    /// <param name="builder">The application builder.</param>
+    /// <param name="openAI">Further configuration of the OpenAI clients, such as <c>UseOverlay</c>, or <see langword="null"/> for none.</param>
+    /// <returns><paramref name="builder"/>.</returns>
+    public static WebApplicationBuilder ConfigureServices(WebApplicationBuilder builder, Action<SecureOpenAIBuilder>? openAI)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddSecureOpenAI();
+        var clients = builder.AddSecureOpenAI();
+        openAI?.Invoke(clients);
         builder.Services.AddChatApp();
         return builder;
     }

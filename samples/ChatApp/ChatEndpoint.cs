@@ -2,7 +2,7 @@ using System.ClientModel;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
-using OpenAI.Chat;
+using Microsoft.Extensions.AI;
 
 namespace ChatApp;
 
@@ -17,7 +17,7 @@ internal static partial class ChatEndpoint
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static async Task HandleAsync(HttpContext context, ChatRequest? request, ChatClient chat, ConversationStore store, ILogger<ChatRequest> logger)
+    public static async Task HandleAsync(HttpContext context, ChatRequest? request, IChatClient chat, ConversationStore store, ILogger<ChatRequest> logger)
     {
         var message = request?.Message?.Trim();
         if (string.IsNullOrEmpty(message))
@@ -33,13 +33,13 @@ internal static partial class ChatEndpoint
         }
 
         var caller = Caller.From(context.User);
-        List<ChatMessage> messages = [new SystemChatMessage(SystemPrompt)];
+        List<ChatMessage> messages = [new(ChatRole.System, SystemPrompt)];
         foreach (var turn in store.History(caller.Name))
         {
-            messages.Add(turn.Role == ChatTurn.User ? new UserChatMessage(turn.Text) : new AssistantChatMessage(turn.Text));
+            messages.Add(new(turn.Role == ChatTurn.User ? ChatRole.User : ChatRole.Assistant, turn.Text));
         }
 
-        messages.Add(new UserChatMessage(message));
+        messages.Add(new(ChatRole.User, message));
 
         var response = context.Response;
         response.ContentType = "text/event-stream; charset=utf-8";
@@ -50,15 +50,13 @@ internal static partial class ChatEndpoint
         var answer = new StringBuilder();
         try
         {
-            await foreach (var update in chat.CompleteChatStreamingAsync(messages, cancellationToken: context.RequestAborted))
+            await foreach (var update in chat.GetStreamingResponseAsync(messages, cancellationToken: context.RequestAborted))
             {
-                foreach (var part in update.ContentUpdate)
+                var text = update.Text;
+                if (!string.IsNullOrEmpty(text))
                 {
-                    if (!string.IsNullOrEmpty(part.Text))
-                    {
-                        answer.Append(part.Text);
-                        await WriteEventAsync(response, null, new { delta = part.Text }, context.RequestAborted);
-                    }
+                    answer.Append(text);
+                    await WriteEventAsync(response, null, new { delta = text }, context.RequestAborted);
                 }
             }
         }

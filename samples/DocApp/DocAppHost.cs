@@ -1,4 +1,5 @@
 using Microsoft.Extensions.FileProviders;
+using SecureAoai.Client;
 
 namespace DocApp;
 
@@ -23,10 +24,17 @@ public static class DocAppHost
     /// </summary>
     /// <param name="builder">The application builder.</param>
     /// <returns><paramref name="builder"/>.</returns>
-    public static WebApplicationBuilder ConfigureServices(WebApplicationBuilder builder)
+    public static WebApplicationBuilder ConfigureServices(WebApplicationBuilder builder) => ConfigureServices(builder, openAI: null);
+
+    /// <summary>As <see cref="ConfigureServices(WebApplicationBuilder)"/>, with more configuration of the OpenAI clients.</summary>
+    /// <param name="builder">The application builder.</param>
+    /// <param name="openAI">Further configuration of the OpenAI clients, such as <c>UseOverlay</c>, or <see langword="null"/> for none.</param>
+    /// <returns><paramref name="builder"/>.</returns>
+    public static WebApplicationBuilder ConfigureServices(WebApplicationBuilder builder, Action<SecureOpenAIBuilder>? openAI)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddSecureOpenAI();
+        var clients = builder.AddSecureOpenAI();
+        openAI?.Invoke(clients);
         builder.Services.AddDocApp();
         return builder;
     }

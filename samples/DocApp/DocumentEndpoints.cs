@@ -1,6 +1,5 @@
 using System.Text;
-using OpenAI.Chat;
-using OpenAI.Embeddings;
+using Microsoft.Extensions.AI;
 
 namespace DocApp;
 
@@ -12,7 +11,7 @@ internal static partial class DocumentEndpoints
         "If the excerpts do not contain the answer, say so.";
 
     /// <summary><c>POST /api/documents</c>: reads, chunks and embeds a document and keeps it for the caller.</summary>
-    public static async Task<IResult> UploadAsync(HttpContext context, EmbeddingClient embeddings, DocumentStore store, ILogger<DocumentStore> logger)
+    public static async Task<IResult> UploadAsync(HttpContext context, IEmbeddingGenerator<string, Embedding<float>> embeddings, DocumentStore store, ILogger<DocumentStore> logger)
     {
         var cancellationToken = context.RequestAborted;
         var (name, bytes, refusal) = await DocumentUpload.ReadAsync(context.Request, cancellationToken);
@@ -36,11 +35,11 @@ internal static partial class DocumentEndpoints
         var chunks = new List<StoredChunk>(pieces.Count);
         foreach (var batch in pieces.Chunk(DocAppLimits.EmbeddingBatchSize))
         {
-            var vectors = (await embeddings.GenerateEmbeddingsAsync(batch, cancellationToken: cancellationToken)).Value;
+            var vectors = await embeddings.GenerateAsync(batch, cancellationToken: cancellationToken);
             foreach (var vector in vectors)
             {
                 var index = chunks.Count;
-                chunks.Add(new StoredChunk(name, index, pieces[index], vector.ToFloats()));
+                chunks.Add(new StoredChunk(name, index, pieces[index], vector.Vector));
             }
         }
 
@@ -59,7 +58,7 @@ internal static partial class DocumentEndpoints
     /// <c>POST /api/ask</c>: embeds the question, takes the <see cref="DocAppLimits.TopK"/> chunks of
     /// the caller's documents most similar to it, and asks the model to answer from them.
     /// </summary>
-    public static async Task<IResult> AskAsync(HttpContext context, AskRequest? request, EmbeddingClient embeddings, ChatClient chat, DocumentStore store)
+    public static async Task<IResult> AskAsync(HttpContext context, AskRequest? request, IEmbeddingGenerator<string, Embedding<float>> embeddings, IChatClient chat, DocumentStore store)
     {
         var question = request?.Question?.Trim();
         if (string.IsNullOrEmpty(question))
@@ -79,7 +78,7 @@ internal static partial class DocumentEndpoints
         }
 
         var cancellationToken = context.RequestAborted;
-        var queryVector = (await embeddings.GenerateEmbeddingAsync(question, cancellationToken: cancellationToken)).Value.ToFloats();
+        var queryVector = await embeddings.GenerateVectorAsync(question, cancellationToken: cancellationToken);
         var hits = store.Search(caller.Name, queryVector.Span, DocAppLimits.TopK);
 
         var prompt = new StringBuilder("Excerpts:\n");
@@ -91,8 +90,8 @@ internal static partial class DocumentEndpoints
         }
 
         prompt.Append("Question: ").Append(question);
-        var completion = await chat.CompleteChatAsync([new SystemChatMessage(SystemPrompt), new UserChatMessage(prompt.ToString())], cancellationToken: cancellationToken);
-        var answer = string.Concat(completion.Value.Content.Select(part => part.Text));
+        var completion = await chat.GetResponseAsync([new(ChatRole.System, SystemPrompt), new(ChatRole.User, prompt.ToString())], cancellationToken: cancellationToken);
+        var answer = completion.Text;
 
         var citations = hits.Select((hit, i) => new Citation(i + 1, hit.Chunk.ChunkIndex, hit.Chunk.DocumentName, Excerpt(hit.Chunk.Text), Math.Round(hit.Score, 4))).ToList();
         return Results.Ok(new AskResponse(answer, citations));

@@ -2,7 +2,8 @@
 //   - an Azure OpenAI emulator with two regions (eastus throttled, so failover shows),
 //   - an embedded overlay (controller and router in this process, identities enrolled into a folder),
 //   - ChatApp and DocApp hosted dark (no TCP port), calling the emulator through AddSecureOpenAI
-//     with a managed identity and failover between the regions,
+//     with a managed identity and failover between the regions; they reach westus over the overlay
+//     (UseOverlay: the service 'aoai-westus', which a gateway identity forwards to the region),
 //   - a tunnel on 127.0.0.1 for each app, dialing it as the identity "browser".
 //
 //   dotnet run --project samples/QuickStart [-- --smoke] [--identity imds|appservice|workload]

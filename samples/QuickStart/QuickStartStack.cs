@@ -4,8 +4,10 @@ using DocApp;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using SecureAoai.Client;
 using SecureAoai.Emulator;
 using SecureAoai.Overlay;
 
@@ -45,16 +47,27 @@ internal sealed class QuickStartStack(string identity, TextWriter output) : IAsy
         var routerAddress = overlay.RouterAddress;
         overlay.CreateService("chatapp", "webapps");
         overlay.CreateService("docapp", "webapps");
+        overlay.CreateService("aoai-westus", "openai");
         overlay.AllowBind("apps-bind", ["#apps"], ["#webapps"]);
         overlay.AllowDial("browsers-dial", ["#browsers"], ["#webapps"]);
+        overlay.AllowBind("gateway-bind", ["#gateway"], ["#openai"]);
+        overlay.AllowDial("apps-dial-openai", ["#apps"], ["#openai"]);
         var chatIdentity = await EnrollAsync(overlay, "chatapp", "apps");
         var docIdentity = await EnrollAsync(overlay, "docapp", "apps");
         var browserIdentity = await EnrollAsync(overlay, "browser", "browsers");
+        var gatewayIdentity = await EnrollAsync(overlay, "aoai-gateway", "gateway");
 
-        // 3. Tunnels on loopback for the browser, dialing as "browser". Any page the browser opens can
+        // 3. westus reached over the overlay: a gateway identity binds "aoai-westus" and forwards it to
+        //    the region, as a host next to a private endpoint would; the apps dial it (UseOverlay below).
+        var contextOptions = new OverlayContextOptions { RouterAddress = routerAddress };
+        var gateway = OverlayContext.Create(gatewayIdentity, contextOptions);
+        _stopInReverse.Add(gateway);
+        var westus = emulator["westus"];
+        _stopInReverse.Add(await OverlayServiceHost.StartAsync(gateway, "aoai-westus", new IPEndPoint(IPAddress.Loopback, westus.Port), cancellationToken: cancellationToken));
+
+        // 4. Tunnels on loopback for the browser, dialing as "browser". Any page the browser opens can
         //    reach them, so each app answers only to its own tunnel's address (not to a DNS-rebinding
         //    page's name) and refuses posts from other sites (UseOverlay's default).
-        var contextOptions = new OverlayContextOptions { RouterAddress = routerAddress };
         var browser = OverlayContext.Create(browserIdentity, contextOptions);
         _stopInReverse.Add(browser);
         var chatTunnel = OverlayTunnel.Start(browser, "chatapp", new IPEndPoint(IPAddress.Loopback, 0));
@@ -64,15 +77,22 @@ internal sealed class QuickStartStack(string identity, TextWriter output) : IAsy
         ChatUrl = new Uri($"http://127.0.0.1:{chatTunnel.LocalEndPoint.Port}/");
         DocUrl = new Uri($"http://127.0.0.1:{docTunnel.LocalEndPoint.Port}/");
 
-        // 4. The apps, dark: Kestrel serves each only on its overlay binding.
-        await StartAppAsync("chatapp", chatIdentity, contextOptions, ChatUrl, settings, ChatAppHost.ConfigureServices, app => ChatAppHost.MapEndpoints(app), cancellationToken);
-        await StartAppAsync("docapp", docIdentity, contextOptions, DocUrl, settings, DocAppHost.ConfigureServices, app => DocAppHost.MapEndpoints(app), cancellationToken);
+        // 5. The apps, dark: Kestrel serves each only on its overlay binding, and each reaches westus by
+        //    dialing "aoai-westus" as itself (the context is the app's, disposed with it).
+        Action<SecureOpenAIBuilder> OverWestus(OverlayIdentity app) => openAI => openAI.UseOverlay(o =>
+        {
+            o.Identity = app;
+            o.ContextOptions = contextOptions;
+            o.Intercept(westus.Endpoint, "aoai-westus");
+        });
+        await StartAppAsync("chatapp", chatIdentity, contextOptions, ChatUrl, settings, b => ChatAppHost.ConfigureServices(b, OverWestus(chatIdentity)), app => ChatAppHost.MapEndpoints(app), cancellationToken);
+        await StartAppAsync("docapp", docIdentity, contextOptions, DocUrl, settings, b => DocAppHost.ConfigureServices(b, OverWestus(docIdentity)), app => DocAppHost.MapEndpoints(app), cancellationToken);
 
         await output.WriteLineAsync($"""
 
             SecureAoai quick start ({identity} identity for the apps; everything on loopback, and the apps listen on no port at all)
               Azure OpenAI emulator  eastus {emulator["eastus"].Endpoint} (throttled: every call fails over)
-                                     westus {emulator["westus"].Endpoint}
+                                     westus {westus.Endpoint} (the apps reach it over the overlay: service 'aoai-westus')
               overlay controller     {overlay.ControllerAddress}   router {routerAddress}   (mutual TLS, loopback)
               overlay state          {_directory}
               ChatApp (dark)         service 'chatapp', no TCP port

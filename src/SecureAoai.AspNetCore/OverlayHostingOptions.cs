@@ -1,14 +1,13 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using SecureAoai.Overlay;
-using SecureAoai.Overlay.Controller;
 
 namespace SecureAoai.AspNetCore;
 
 /// <summary>
 /// How a web app is hosted on the overlay: which identity it acts as, which services it binds, and
 /// whether it refuses every other binding (dark mode). Set exactly one of <see cref="IdentityFile"/>,
-/// <see cref="Identity"/> or <see cref="Context"/>, and bind at least one service.
+/// <see cref="Identity"/> or <see cref="Transport"/>, and bind at least one service.
 /// </summary>
 /// <example>
 /// <code>
@@ -36,10 +35,12 @@ public sealed class OverlayHostingOptions
     public OverlayIdentity? Identity { get; set; }
 
     /// <summary>
-    /// A context to share with the rest of the process (tests, the in-process quick start); the app
-    /// binds through it but never disposes it. <see cref="ContextOptions"/> is then ignored. The default value is <see langword="null"/>.
+    /// The overlay to bind on, shared with the rest of the process: an <see cref="OverlayContext"/>
+    /// (the embedded overlay, as tests and the in-process quick start use it), or another
+    /// <see cref="IOverlayTransport"/> such as an adapter to a different overlay network. The app binds
+    /// through it but never disposes it. <see cref="ContextOptions"/> is then ignored. The default value is <see langword="null"/>.
     /// </summary>
-    public OverlayContext? Context { get; set; }
+    public IOverlayTransport? Transport { get; set; }
 
     /// <summary>
     /// Settings of the context the app makes from <see cref="IdentityFile"/> or <see cref="Identity"/>,
@@ -109,11 +110,11 @@ public sealed class OverlayHostingOptions
     /// <summary>Checks the options as a whole; called once by <c>UseOverlay</c>.</summary>
     internal void Validate()
     {
-        var sources = (IdentityFile is null ? 0 : 1) + (Identity is null ? 0 : 1) + (Context is null ? 0 : 1);
+        var sources = (IdentityFile is null ? 0 : 1) + (Identity is null ? 0 : 1) + (Transport is null ? 0 : 1);
         if (sources != 1)
         {
             throw new InvalidOperationException(
-                $"UseOverlay needs exactly one of OverlayHostingOptions.IdentityFile, Identity or Context; {sources} were set.");
+                $"UseOverlay needs exactly one of OverlayHostingOptions.IdentityFile, Identity or Transport; {sources} were set.");
         }
 
         if (IdentityFile is not null && string.IsNullOrWhiteSpace(IdentityFile))

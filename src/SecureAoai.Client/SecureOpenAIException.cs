@@ -4,8 +4,8 @@ using System.ClientModel.Primitives;
 namespace SecureAoai.Client;
 
 /// <summary>
-/// Azure OpenAI refused a request for a reason the caller can fix; the message names the endpoint,
-/// the status, the cause and the fix. It is a <see cref="ClientResultException"/>, so code that
+/// Azure OpenAI, or a gateway in front of it, refused a request for a reason the caller can fix; the
+/// message names the endpoint, the status, the cause and the fix, with the setting to change. It is a <see cref="ClientResultException"/>, so code that
 /// already catches the OpenAI client's exceptions keeps working.
 /// </summary>
 public sealed class SecureOpenAIException : ClientResultException
@@ -19,7 +19,10 @@ public sealed class SecureOpenAIException : ClientResultException
         ErrorCode = errorCode;
     }
 
-    /// <summary>The endpoint that refused, without path or query.</summary>
+    /// <summary>
+    /// The endpoint that refused: the one failover chose for the last attempt (which need not be the
+    /// first), as its base address, with a gateway's path prefix and no query.
+    /// </summary>
     public Uri Endpoint { get; }
 
     /// <summary>What the refusal means.</summary>

@@ -22,9 +22,15 @@ public sealed class SecureOpenAIOptions
     /// <summary>The configuration section the options are read from by default: <c>SecureOpenAI</c>.</summary>
     public const string SectionName = "SecureOpenAI";
 
+    /// <summary>The header API Management reads a subscription key from unless an API names another: <c>Ocp-Apim-Subscription-Key</c>.</summary>
+    public const string DefaultSubscriptionKeyHeader = "Ocp-Apim-Subscription-Key";
+
     /// <summary>
-    /// The resource endpoint with its custom subdomain, such as <c>https://NAME.openai.azure.com/</c>.
-    /// Only https is accepted. A loopback endpoint (the emulator) may be trusted through
+    /// The resource endpoint with its custom subdomain, such as <c>https://NAME.openai.azure.com/</c>,
+    /// or a gateway in front of it with its path prefix, such as
+    /// <c>https://contoso-apim.azure-api.net/aoai/</c> (API Management's API URL suffix) or a Front Door
+    /// endpoint; requests keep the prefix on both URL styles. Only https is accepted, with no query
+    /// string. A loopback endpoint (the emulator) may be trusted through
     /// <see cref="TrustedCaCertificatePath"/>. There is no default; this or <see cref="Endpoints"/> is required.
     /// </summary>
     public Uri? Endpoint { get; set; }
@@ -67,6 +73,28 @@ public sealed class SecureOpenAIOptions
     /// Production. The default value is <see langword="false"/>.
     /// </summary>
     public bool AllowApiKey { get; set; }
+
+    /// <summary>
+    /// A gateway subscription key (API Management), sent in <see cref="SubscriptionKeyHeader"/> to
+    /// every endpoint without a key of its own, instead of an Entra ID token. Refused at start-up
+    /// unless <see cref="AllowSubscriptionKey"/> is <see langword="true"/>: like an API key, it is a
+    /// static secret. The default value is <see langword="null"/>.
+    /// </summary>
+    public string? SubscriptionKey { get; set; }
+
+    /// <summary>
+    /// The header a subscription key is sent in: <c>Ocp-Apim-Subscription-Key</c> (API Management's
+    /// default) or <c>api-key</c> (what API Management sets for an API imported from Azure OpenAI),
+    /// or the name the API's subscription settings give. The default value is
+    /// <see cref="DefaultSubscriptionKeyHeader"/>.
+    /// </summary>
+    public string SubscriptionKeyHeader { get; set; } = DefaultSubscriptionKeyHeader;
+
+    /// <summary>
+    /// Whether <see cref="SubscriptionKey"/> and endpoints' subscription keys may be used. When allowed,
+    /// a warning is logged at start in Production. The default value is <see langword="false"/>.
+    /// </summary>
+    public bool AllowSubscriptionKey { get; set; }
 
     /// <summary>
     /// A PEM file holding a CA certificate to trust (the emulator's test CA), honoured only on a

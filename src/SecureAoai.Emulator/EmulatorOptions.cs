@@ -28,6 +28,12 @@ public sealed class EmulatorOptions
     /// </summary>
     public List<EmulatorInstanceOptions> Instances { get; } = new();
 
+    /// <summary>
+    /// Emulated API Management gateways in front of the instances, each on its own listener. The
+    /// default value is empty: no gateway.
+    /// </summary>
+    public List<EmulatorGatewayOptions> Gateways { get; } = new();
+
     /// <summary>The lifetime of the access tokens the token service issues. The default value is 1 hour.</summary>
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
@@ -55,7 +61,7 @@ public sealed class EmulatorOptions
     public string AppServiceIdentityHeader { get; set; } = RandomNumberGenerator.GetHexString(32, lowercase: true);
 
     /// <summary>
-    /// The clock of rate-limit windows and injected latency (not of token lifetimes, which are
+    /// The clock of rate-limit windows, injected latency and gateways' circuit breakers (not of token lifetimes, which are
     /// checked against the system clock). Tests pass a <c>FakeTimeProvider</c> to move through a
     /// window without waiting. The default value is <see cref="TimeProvider.System"/>.
     /// </summary>

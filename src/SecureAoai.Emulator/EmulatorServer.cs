@@ -1,15 +1,18 @@
+using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using SecureAoai.Emulator.Internal;
 using SecureAoai.Emulator.Internal.DataPlane;
+using SecureAoai.Emulator.Internal.Gateway;
 using SecureAoai.Emulator.Internal.Identity;
 
 namespace SecureAoai.Emulator;
 
 /// <summary>
-/// A running emulator of the Azure OpenAI data plane (one HTTPS listener per instance), the
-/// managed-identity endpoints (one plain-HTTP listener for IMDS and App Service styles) and the Entra
-/// token endpoint (HTTPS), all on 127.0.0.1 with a generated test CA.
+/// A running emulator of the Azure OpenAI data plane (one HTTPS listener per instance), of API
+/// Management gateways in front of it (one HTTPS listener each), the managed-identity endpoints (one
+/// plain-HTTP listener for IMDS and App Service styles) and the Entra token endpoint (HTTPS), all on
+/// 127.0.0.1 with a generated test CA.
 /// </summary>
 /// <example>
 /// <code>
@@ -28,6 +31,8 @@ public sealed class EmulatorServer : IAsyncDisposable
     private readonly TokenAuthority _tokens;
     private readonly IdentityDirectory _identities;
     private readonly List<WebApplication> _apps = [];
+    private readonly List<IDisposable> _owned = [];
+    private readonly List<EmulatorGateway> _gateways = [];
     private readonly Dictionary<string, EmulatorInstance> _instancesByName;
     private readonly TimeSpan _tokenLifetime;
     private int _disposed;
@@ -52,6 +57,9 @@ public sealed class EmulatorServer : IAsyncDisposable
 
     /// <summary>The emulated resources, in the order of <see cref="EmulatorOptions.Instances"/>.</summary>
     public IReadOnlyList<EmulatorInstance> Instances { get; }
+
+    /// <summary>The gateways, in the order of <see cref="EmulatorOptions.Gateways"/>.</summary>
+    public IReadOnlyList<EmulatorGateway> Gateways => _gateways;
 
     /// <summary>The base address of the IMDS-style endpoint, <c>http://127.0.0.1:PORT</c>: the value for <c>AZURE_POD_IDENTITY_AUTHORITY_HOST</c>.</summary>
     public Uri ImdsEndpoint { get; private set; } = null!;
@@ -78,6 +86,14 @@ public sealed class EmulatorServer : IAsyncDisposable
         _instancesByName.TryGetValue(name, out EmulatorInstance? instance)
             ? instance
             : throw new KeyNotFoundException($"The emulator has no instance '{name}'. Its instances are: {string.Join(", ", _instancesByName.Keys)}.");
+
+    /// <summary>Gets the gateway with the given name (case-insensitive).</summary>
+    /// <param name="name">The gateway's <see cref="EmulatorGatewayOptions.Name"/>.</param>
+    /// <returns>The running gateway.</returns>
+    /// <exception cref="KeyNotFoundException">No gateway has that name.</exception>
+    public EmulatorGateway Gateway(string name) =>
+        _gateways.FirstOrDefault(g => string.Equals(g.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new KeyNotFoundException($"The emulator has no gateway '{name}'. Its gateways are: {(_gateways.Count == 0 ? "none" : string.Join(", ", _gateways.Select(g => g.Name)))}.");
 
     /// <summary>
     /// Starts an emulator: loads or generates the test CA, then binds every listener. The options'
@@ -171,6 +187,11 @@ public sealed class EmulatorServer : IAsyncDisposable
             await app.DisposeAsync().ConfigureAwait(false);
         }
 
+        foreach (IDisposable owned in _owned)
+        {
+            owned.Dispose();
+        }
+
         _serverCertificate.Dispose();
         _tokens.Dispose();
         _ca.Dispose();
@@ -191,6 +212,11 @@ public sealed class EmulatorServer : IAsyncDisposable
             await instance.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        foreach (EmulatorGatewayOptions gateway in options.Gateways)
+        {
+            await StartGatewayAsync(gateway, options, cancellationToken).ConfigureAwait(false);
+        }
+
         WebApplication managedIdentity = Track(KestrelHost.Create(0, null, "managed-identity", options.RequestLog));
         ManagedIdentityEndpoints.Map(managedIdentity, _tokens, _identities, options.TokenLifetime, options.AppServiceIdentityHeader);
         int managedIdentityPort = await KestrelHost.StartAsync(managedIdentity, cancellationToken).ConfigureAwait(false);
@@ -200,6 +226,53 @@ public sealed class EmulatorServer : IAsyncDisposable
         WebApplication entra = Track(KestrelHost.Create(0, _serverCertificate, "entra", options.RequestLog));
         EntraTokenEndpoints.Map(entra, _tokens, _identities, [.. options.Federations], options.TokenLifetime);
         AuthorityHost = new Uri($"https://localhost:{await KestrelHost.StartAsync(entra, cancellationToken).ConfigureAwait(false)}/");
+    }
+
+    /// <summary>
+    /// Starts one gateway: its own certificate from the test CA (for localhost and its host names), its
+    /// own listener, a backend pool of its instances, called over TLS that trusts the test CA alone.
+    /// </summary>
+    private async Task StartGatewayAsync(EmulatorGatewayOptions gateway, EmulatorOptions options, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<EmulatorInstance> backends = gateway.Backends.Count == 0 ? Instances : [.. gateway.Backends.Select(name => this[name])];
+        var certificate = Own(_ca.IssueServerCertificate(options.ServerHostNames.Concat(gateway.HostNames).Distinct(StringComparer.OrdinalIgnoreCase)));
+        var backendTls = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, presented, _, errors) => IsIssuedByTestCa(presented, errors),
+            },
+        };
+        var proxy = Own(new GatewayProxy(gateway, _tokens, new BackendPool(backends, options.TimeProvider), backendTls));
+        WebApplication app = Track(KestrelHost.Create(gateway.Port, certificate, $"gateway {gateway.Name}", options.RequestLog));
+        proxy.Map(app);
+        int port = await KestrelHost.StartAsync(app, cancellationToken).ConfigureAwait(false);
+        _gateways.Add(new EmulatorGateway(gateway, proxy, port));
+    }
+
+    /// <summary>A backend's certificate must chain to the test CA and match its name; nothing else is trusted.</summary>
+    private bool IsIssuedByTestCa(X509Certificate? presented, SslPolicyErrors errors)
+    {
+        if (presented is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(_ca.PublicCertificate);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var leaf = new X509Certificate2(presented);
+        return chain.Build(leaf);
+    }
+
+    private T Own<T>(T disposable)
+        where T : IDisposable
+    {
+        _owned.Add(disposable);
+        return disposable;
     }
 
     private WebApplication Track(WebApplication app)

@@ -4,16 +4,19 @@ using System.Runtime.InteropServices;
 namespace SecureAoai.Emulator;
 
 /// <summary>
-/// Runs the emulator standalone: <c>SecureAoai.Emulator [--ca-dir DIR] [--port N] [--instances eastus,westus] [--key-auth]</c>.
+/// Runs the emulator standalone: <c>SecureAoai.Emulator [--ca-dir DIR] [--port N] [--instances eastus,westus] [--key-auth] [--gateway PREFIX [--gateway-audience AUDIENCE]]</c>.
 /// </summary>
 internal static class Program
 {
     private const string Usage =
-        "Usage: SecureAoai.Emulator [--ca-dir DIR] [--port N] [--instances eastus,westus] [--key-auth]\n" +
-        "  --ca-dir DIR      where ca.pem / ca.key are kept (default: a temporary folder)\n" +
-        "  --port N          port of the first instance (default: ephemeral)\n" +
-        "  --instances LIST  comma-separated instance names (default: eastus)\n" +
-        "  --key-auth        accept API keys (default: Entra ID tokens only)";
+        "Usage: SecureAoai.Emulator [--ca-dir DIR] [--port N] [--instances eastus,westus] [--key-auth] [--gateway PREFIX [--gateway-audience AUDIENCE]]\n" +
+        "  --ca-dir DIR                where ca.pem / ca.key are kept (default: a temporary folder)\n" +
+        "  --port N                    port of the first instance (default: ephemeral)\n" +
+        "  --instances LIST            comma-separated instance names (default: eastus)\n" +
+        "  --key-auth                  accept API keys (default: Entra ID tokens only)\n" +
+        "  --gateway PREFIX            an API Management gateway 'apim' at PREFIX (such as /aoai) in front of every instance,\n" +
+        "                              requiring its subscription key (default: no gateway)\n" +
+        "  --gateway-audience AUDIENCE the gateway takes Entra ID tokens for AUDIENCE (such as api://contoso-gateway) instead of a key";
 
     private static async Task<int> Main(string[] args)
     {
@@ -52,6 +55,8 @@ internal static class Program
         int? port = null;
         bool keyAuth = false;
         string[] names = ["eastus"];
+        string? gatewayPrefix = null;
+        string? gatewayAudience = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -70,6 +75,12 @@ internal static class Program
                 case "--key-auth":
                     keyAuth = true;
                     break;
+                case "--gateway":
+                    gatewayPrefix = Value(args, ref i);
+                    break;
+                case "--gateway-audience":
+                    gatewayAudience = Value(args, ref i);
+                    break;
                 default:
                     throw new FormatException($"Unknown argument '{args[i]}'.");
             }
@@ -83,6 +94,21 @@ internal static class Program
         if (port is int first && options.Instances.Count > 0)
         {
             options.Instances[0].Port = first;
+        }
+
+        if (gatewayAudience is not null && gatewayPrefix is null)
+        {
+            throw new FormatException("--gateway-audience needs --gateway.");
+        }
+
+        if (gatewayPrefix is not null)
+        {
+            options.Gateways.Add(new EmulatorGatewayOptions
+            {
+                PathPrefix = gatewayPrefix,
+                SubscriptionRequired = gatewayAudience is null,
+                Audience = gatewayAudience,
+            });
         }
 
         return options;
@@ -102,6 +128,12 @@ internal static class Program
         {
             string keyAuth = instance.KeyAuthEnabled ? $"key auth enabled (key: ${KeyVariable(instance)})" : "key auth disabled";
             Console.WriteLine($"  instance {instance.Name,-10} {instance.Endpoint}openai/v1/   {keyAuth}");
+        }
+
+        foreach (EmulatorGateway gateway in server.Gateways)
+        {
+            string auth = gateway.Audience is { } audience ? $"Entra ID tokens for {audience}" : $"{gateway.SubscriptionKeyHeader}: ${GatewayKeyVariable(gateway)}";
+            Console.WriteLine($"  gateway  {gateway.Name,-10} {gateway.Endpoint}   {auth}, backends {string.Join(", ", gateway.Backends.Select(b => b.Name))}");
         }
 
         Console.WriteLine($"  Entra authority     {server.AuthorityHost}{server.TenantId}/oauth2/v2.0/token");
@@ -128,6 +160,7 @@ internal static class Program
             $"export IDENTITY_HEADER={server.AppServiceIdentityHeader}",
         };
         lines.AddRange(server.Instances.Where(i => i.KeyAuthEnabled).Select(i => $"export {KeyVariable(i)}={i.ApiKey}"));
+        lines.AddRange(server.Gateways.Where(g => g.SubscriptionRequired).Select(g => $"export {GatewayKeyVariable(g)}={g.SubscriptionKey}"));
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
@@ -143,6 +176,10 @@ internal static class Program
         return path;
     }
 
-    private static string KeyVariable(EmulatorInstance instance) =>
-        "SECUREAOAI_EMULATOR_" + new string(instance.Name.ToUpperInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray()) + "_API_KEY";
+    private static string KeyVariable(EmulatorInstance instance) => "SECUREAOAI_EMULATOR_" + VariablePart(instance.Name) + "_API_KEY";
+
+    private static string GatewayKeyVariable(EmulatorGateway gateway) => "SECUREAOAI_EMULATOR_" + VariablePart(gateway.Name) + "_SUBSCRIPTION_KEY";
+
+    private static string VariablePart(string name) =>
+        new(name.ToUpperInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
 }

@@ -2,15 +2,17 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using SecureAoai.AspNetCore.Tests.Infrastructure;
+using SecureAoai.Testing.Overlay;
 
 namespace SecureAoai.AspNetCore.Tests;
 
 /// <summary>
 /// What a web page could send through a browser tunnel (loopback, dialing as the user): a request with
 /// its own host name after DNS rebinding, and a cross-site post. Both are refused before the app runs;
-/// what the tunnel's own page and clients that are not browsers send still gets through.
+/// what the tunnel's own page and clients that are not browsers send still gets through. Each test runs
+/// over both overlays: the refusals are the app's, whatever carries the stream.
 /// </summary>
-public sealed class BrowserTunnelHostileTests
+public abstract class BrowserTunnelHostileTests(OverlayKind kind)
 {
     [Theory]
     [InlineData("rebound.attacker.example")]
@@ -18,7 +20,7 @@ public sealed class BrowserTunnelHostileTests
     [InlineData("127.0.0.1.attacker.example")]
     public async Task Get_ForeignHost_Refused400BeforeTheApp(string host)
     {
-        await using var overlay = await DarkApp.StartAsync();
+        await using var overlay = await DarkApp.StartAsync(kind);
         await using var app = overlay.BuildApp();
         await app.StartAsync();
         using var client = DarkApp.Client(overlay.Alice);
@@ -39,7 +41,7 @@ public sealed class BrowserTunnelHostileTests
     [InlineData("chatapp")]
     public async Task Get_TunnelAddressOrServiceName_Served(string host)
     {
-        await using var overlay = await DarkApp.StartAsync();
+        await using var overlay = await DarkApp.StartAsync(kind);
         await using var app = overlay.BuildApp();
         await app.StartAsync();
         using var client = DarkApp.Client(overlay.Alice);
@@ -51,10 +53,10 @@ public sealed class BrowserTunnelHostileTests
     [Fact]
     public async Task Get_AllowedHostsNarrowedToTheTunnelsAddress_OtherPortRefused()
     {
-        await using var overlay = await DarkApp.StartAsync();
+        await using var overlay = await DarkApp.StartAsync(kind);
         await using var app = overlay.BuildApp(o =>
         {
-            o.Context = overlay.Fabric.Context(overlay.Server);
+            o.Transport = overlay.Server;
             o.AllowedHosts.Clear();
             o.AllowedHosts.Add("127.0.0.1:8080");
         });
@@ -75,7 +77,7 @@ public sealed class BrowserTunnelHostileTests
     [InlineData("Sec-Fetch-Site", "same-site")]
     public async Task Post_FromAnotherSite_Refused403BeforeTheApp(string header, string value)
     {
-        await using var overlay = await DarkApp.StartAsync();
+        await using var overlay = await DarkApp.StartAsync(kind);
         await using var app = overlay.BuildApp();
         app.MapPost("/upload", () => "stored");
         await app.StartAsync();
@@ -91,7 +93,7 @@ public sealed class BrowserTunnelHostileTests
     [Fact]
     public async Task Post_SameOriginOrNotFromABrowser_Served_AndCrossSiteGetStillNavigates()
     {
-        await using var overlay = await DarkApp.StartAsync();
+        await using var overlay = await DarkApp.StartAsync(kind);
         await using var app = overlay.BuildApp();
         app.MapPost("/upload", () => "stored");
         await app.StartAsync();
@@ -107,8 +109,8 @@ public sealed class BrowserTunnelHostileTests
     [Fact]
     public async Task Post_CrossSiteAllowedByOption_Served()
     {
-        await using var overlay = await DarkApp.StartAsync();
-        await using var app = overlay.BuildApp(o => { o.Context = overlay.Fabric.Context(overlay.Server); o.RefuseCrossSiteRequests = false; });
+        await using var overlay = await DarkApp.StartAsync(kind);
+        await using var app = overlay.BuildApp(o => { o.Transport = overlay.Server; o.RefuseCrossSiteRequests = false; });
         app.MapPost("/upload", () => "stored");
         await app.StartAsync();
         using var client = DarkApp.Client(overlay.Alice);
@@ -154,3 +156,9 @@ public sealed class BrowserTunnelHostileTests
         return response.StatusCode;
     }
 }
+
+/// <summary>The browser-tunnel refusals over the embedded overlay.</summary>
+public sealed class EmbeddedBrowserTunnelHostileTests() : BrowserTunnelHostileTests(OverlayKind.Embedded);
+
+/// <summary>The browser-tunnel refusals over the in-memory overlay.</summary>
+public sealed class InMemoryBrowserTunnelHostileTests() : BrowserTunnelHostileTests(OverlayKind.InMemory);

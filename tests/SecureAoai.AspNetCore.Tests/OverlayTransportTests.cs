@@ -6,16 +6,23 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SecureAoai.AspNetCore.Tests.Infrastructure;
 using SecureAoai.Overlay;
+using SecureAoai.Testing.Overlay;
 
 namespace SecureAoai.AspNetCore.Tests;
 
 /// <summary>A real Kestrel server on the overlay transport, reached by dialing the service through a router on loopback.</summary>
-public sealed class OverlayTransportTests
+public sealed class EmbeddedOverlayTransportTests() : OverlayTransportTests(OverlayKind.Embedded);
+
+/// <summary>The same tests over the in-memory overlay: the Kestrel transport stands on the <see cref="IOverlayTransport"/> seam alone.</summary>
+public sealed class InMemoryOverlayTransportTests() : OverlayTransportTests(OverlayKind.InMemory);
+
+/// <summary>A real Kestrel server on the overlay transport, reached by dialing the service; each test runs over both overlays.</summary>
+public abstract class OverlayTransportTests(OverlayKind kind)
 {
     [Fact]
     public async Task Get_AllowedCaller_AnswersWithCallersIdentityAndRoles()
     {
-        await using var overlay = await DarkApp.StartAsync();
+        await using var overlay = await DarkApp.StartAsync(kind);
         await using var app = overlay.BuildApp();
         await app.StartAsync();
         using var client = DarkApp.Client(overlay.Alice);
@@ -32,7 +39,7 @@ public sealed class OverlayTransportTests
     [Fact]
     public async Task Get_RawHttp11OverDialedStream_GetsResponseAndCleanEnd()
     {
-        await using var overlay = await DarkApp.StartAsync();
+        await using var overlay = await DarkApp.StartAsync(kind);
         await using var app = overlay.BuildApp();
         await app.StartAsync();
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
@@ -52,7 +59,7 @@ public sealed class OverlayTransportTests
     [Fact]
     public async Task Get_AppAbortsMidResponse_CallerSeesAResetNotACleanEnd()
     {
-        await using var overlay = await DarkApp.StartAsync();
+        await using var overlay = await DarkApp.StartAsync(kind);
         await using var app = overlay.BuildApp();
         app.MapGet("/half", async (HttpContext http) =>
         {
@@ -78,7 +85,7 @@ public sealed class OverlayTransportTests
     [Fact]
     public async Task Get_Http2PriorKnowledge_IsServedAsHttp2()
     {
-        await using var overlay = await DarkApp.StartAsync();
+        await using var overlay = await DarkApp.StartAsync(kind);
         await using var app = overlay.BuildApp();
         await app.StartAsync();
         using var client = DarkApp.Client(overlay.Alice, HttpVersion.Version20);
@@ -95,7 +102,7 @@ public sealed class OverlayTransportTests
     [Fact]
     public async Task Dial_IdentityWithoutDialPolicy_IsRefusedAndAppSeesNothing()
     {
-        await using var overlay = await DarkApp.StartAsync();
+        await using var overlay = await DarkApp.StartAsync(kind);
         await using var app = overlay.BuildApp();
         await app.StartAsync();
 
@@ -112,15 +119,11 @@ public sealed class OverlayTransportTests
     [Fact]
     public async Task StopAsync_UnbindsAtTheRouter_AndNewDialsFindNoTerminator()
     {
-        await using var overlay = await DarkApp.StartAsync();
-        // The app loads its own identity file and owns its context, as a deployed app would.
-        await using var app = overlay.BuildApp(o =>
-        {
-            o.IdentityFile = overlay.ServerIdentityFile;
-            o.ContextOptions = new OverlayContextOptions { RouterAddress = overlay.Fabric.RouterAddress };
-        });
+        await using var overlay = await DarkApp.StartAsync(kind);
+        // The app connects by itself (from its own identity file, on the embedded overlay), as a deployed app would.
+        await using var app = overlay.BuildApp(overlay.ConnectOnItsOwn);
         await app.StartAsync();
-        Assert.Equal(1, overlay.Fabric.Router.TerminatorCount(DarkApp.Service));
+        Assert.Equal(1, overlay.TerminatorCount(DarkApp.Service));
         using (var client = DarkApp.Client(overlay.Alice))
         {
             Assert.Contains("hello alice", await client.GetStringAsync("/"), StringComparison.Ordinal);
@@ -128,7 +131,7 @@ public sealed class OverlayTransportTests
 
         await app.StopAsync();
 
-        Assert.True(await Wait.UntilAsync(() => overlay.Fabric.Router.TerminatorCount(DarkApp.Service) == 0, TimeSpan.FromSeconds(10)), "the router still holds a terminator");
+        Assert.True(await Wait.UntilAsync(() => overlay.TerminatorCount(DarkApp.Service) == 0, TimeSpan.FromSeconds(10)), "the router still holds a terminator");
         var dial = await Assert.ThrowsAsync<OverlayDialException>(() => overlay.Alice.DialAsync(DarkApp.Service));
         Assert.Equal(OverlayDialFailure.NoTerminator, dial.Reason);
     }
@@ -136,7 +139,7 @@ public sealed class OverlayTransportTests
     [Fact]
     public async Task HealthCheck_UnhealthyBeforeStart_HealthyOnceBound_AndServedOverTheOverlay()
     {
-        await using var overlay = await DarkApp.StartAsync();
+        await using var overlay = await DarkApp.StartAsync(kind);
         await using var app = overlay.BuildApp();
         var health = app.Services.GetRequiredService<HealthCheckService>();
 

@@ -112,7 +112,8 @@ public sealed partial class EnrolledRouterCliTests
     /// <summary>Echoes one dial and returns the dialer's identity.</summary>
     private static async Task<string> ServeOnceAsync(OverlayListener listener, CancellationToken cancellationToken)
     {
-        await using var connection = await listener.AcceptAsync(cancellationToken);
+        await using var connection = await listener.AcceptAsync(cancellationToken)
+            ?? throw new InvalidOperationException("The listener was unbound before the dial arrived.");
         await connection.CopyToAsync(connection, cancellationToken);
         await connection.CompleteWritesAsync();
         return connection.Peer.Name;

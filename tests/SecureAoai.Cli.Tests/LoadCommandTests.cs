@@ -34,7 +34,7 @@ public sealed partial class LoadCommandTests
         var report = Report().Match(output.ToString());
         Assert.True(report.Success, output.ToString());
         Assert.Equal("200", report.Groups["requests"].Value);
-        Assert.Equal("0", report.Groups["errors"].Value);
+        Assert.True(report.Groups["errors"].Value == "0", $"errors: {error}");
         await stopHost.CancelAsync();
         Assert.Equal(0, await host.WaitAsync(TimeSpan.FromSeconds(15)));
     }
@@ -48,6 +48,24 @@ public sealed partial class LoadCommandTests
             Assert.False(host.IsCompleted, $"host exited: {hostError}");
             await Task.Delay(25, hang.Token);
         }
+    }
+
+    [Fact]
+    public async Task Load_ServiceNobodyBinds_ExitsOneAndSaysWhyEachDialFailed()
+    {
+        await using var fabric = FabricFixture.Start();
+        fabric.Controller.Administration.CreateService("echo", ["bench"]);
+        fabric.Controller.Administration.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#bench"]);
+        await fabric.EnrollAsync("client", "clients");
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var exitCode = await CliApp.RunAsync(
+            ["load", "--identity", fabric.Overlay.PathFor("client.json"), "--service", "echo", "--streams", "2", "--duration", "00:00:01"], output, error)
+            .WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.True(exitCode == CliApp.ProblemFound, $"load exited {exitCode}: {error}{output}");
+        Assert.Matches(@"^error: \d+ x OverlayDialException \(NoTerminator\): ", error.ToString());
     }
 
     [Theory]

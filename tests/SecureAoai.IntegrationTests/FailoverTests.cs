@@ -271,4 +271,21 @@ public sealed class FailoverTests
         Assert.All(outcomes.Skip(cuts), Assert.True);
         Assert.Equal(Requests - cuts, rig.North.RequestCount);
     }
+
+    [Fact]
+    public async Task CompleteChat_FailoverToARegionThatRefuses_RefusalNamesThatRegion()
+    {
+        await using var rig = await FailoverRig.StartAsync();
+        using var provider = FailoverRig.Build(rig.Settings());
+        rig.East.Throttle(TimeSpan.FromSeconds(30));
+        rig.West.AllowedSourceCidrs.Add("10.0.0.0/8");
+
+        var error = await Assert.ThrowsAsync<SecureAoai.Client.SecureOpenAIException>(() => AskAsync(provider));
+
+        // East answered 429 and the request moved on; west's firewall is what refused it.
+        Assert.Equal(SecureAoai.Client.SecureOpenAIRefusal.FirewallDenied, error.Reason);
+        Assert.Equal(rig.West.Endpoint.Port, error.Endpoint.Port);
+        Assert.Contains($"localhost:{rig.West.Port}", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain($"localhost:{rig.East.Port}", error.Message, StringComparison.Ordinal);
+    }
 }

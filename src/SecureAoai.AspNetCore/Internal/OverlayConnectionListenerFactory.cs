@@ -3,13 +3,13 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 using SecureAoai.Overlay;
-using SecureAoai.Overlay.Controller;
 
 namespace SecureAoai.AspNetCore.Internal;
 
 /// <summary>
-/// Kestrel's transport for <see cref="OverlayEndPoint"/>: binds the service on the app's overlay
-/// context. The context is made on the first bind and, when the app made it, disposed with the last listener.
+/// Kestrel's transport for <see cref="OverlayEndPoint"/>: binds the service on the app's
+/// <see cref="IOverlayTransport"/>. That is the one in <see cref="OverlayHostingOptions.Transport"/>, or an
+/// <see cref="OverlayContext"/> the app makes from its identity on the first bind and disposes with the last listener.
 /// </summary>
 internal sealed class OverlayConnectionListenerFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector, IAsyncDisposable
 {
@@ -18,7 +18,8 @@ internal sealed class OverlayConnectionListenerFactory : IConnectionListenerFact
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private OverlayContext? _context;
+    private IOverlayTransport? _transport;
+    private OverlayContext? _ownedContext;
     private OverlayIdentity? _ownedIdentity;
     private readonly Dictionary<string, OverlayServiceBinding> _services = new(StringComparer.Ordinal);
     private int _disposed;
@@ -46,15 +47,15 @@ internal sealed class OverlayConnectionListenerFactory : IConnectionListenerFact
             // Both lanes of a service (HTTP/1.1 and HTTP/2) share one bind at the router.
             if (!_services.TryGetValue(overlay.Service, out var binding))
             {
-                var context = _context ??= CreateContext();
-                OverlayListener bound;
+                var transport = _transport ??= CreateTransport();
+                IOverlayListener bound;
                 try
                 {
-                    bound = await context.BindAsync(overlay.Service, cancellationToken).ConfigureAwait(false);
+                    bound = await transport.BindAsync(overlay.Service, cancellationToken).ConfigureAwait(false);
                 }
                 catch when (_services.Count == 0)
                 {
-                    await ReleaseContextAsync().ConfigureAwait(false);
+                    await ReleaseTransportAsync().ConfigureAwait(false);
                     throw;
                 }
 
@@ -63,7 +64,7 @@ internal sealed class OverlayConnectionListenerFactory : IConnectionListenerFact
                 _services.Add(overlay.Service, binding);
                 _bindings.Add(binding);
                 binding.Start();
-                OverlayHostingLog.Bound(_logger, overlay.Service, context.IdentityName);
+                OverlayHostingLog.Bound(_logger, overlay.Service, transport.IdentityName);
             }
 
             binding.Lanes++;
@@ -75,7 +76,7 @@ internal sealed class OverlayConnectionListenerFactory : IConnectionListenerFact
         }
     }
 
-    /// <summary>Called by a listener's DisposeAsync: the binding goes with its last lane, the context with the last binding.</summary>
+    /// <summary>Called by a listener's DisposeAsync: the binding goes with its last lane, a transport the app made with the last binding.</summary>
     public async ValueTask ReleaseAsync(OverlayConnectionListener listener)
     {
         await _gate.WaitAsync().ConfigureAwait(false);
@@ -91,7 +92,7 @@ internal sealed class OverlayConnectionListenerFactory : IConnectionListenerFact
 
             if (_services.Count == 0)
             {
-                await ReleaseContextAsync().ConfigureAwait(false);
+                await ReleaseTransportAsync().ConfigureAwait(false);
             }
         }
         finally
@@ -117,7 +118,7 @@ internal sealed class OverlayConnectionListenerFactory : IConnectionListenerFact
             }
 
             _services.Clear();
-            await ReleaseContextAsync().ConfigureAwait(false);
+            await ReleaseTransportAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -125,26 +126,27 @@ internal sealed class OverlayConnectionListenerFactory : IConnectionListenerFact
         }
     }
 
-    private OverlayContext CreateContext()
+    private IOverlayTransport CreateTransport()
     {
-        if (_options.Context is { } shared)
+        if (_options.Transport is { } shared)
         {
             return shared;
         }
 
         var identity = _options.Identity ?? (_ownedIdentity = OverlayIdentity.Load(_options.IdentityFile!));
-        return OverlayContext.Create(identity, _options.ContextOptions, _loggerFactory);
+        return _ownedContext = OverlayContext.Create(identity, _options.ContextOptions, _loggerFactory);
     }
 
-    private async ValueTask ReleaseContextAsync()
+    private async ValueTask ReleaseTransportAsync()
     {
-        // A shared context belongs to whoever gave it; only a context made here is closed here.
-        if (_context is { } context && !ReferenceEquals(context, _options.Context))
+        // A shared transport belongs to whoever gave it; only a context made here is closed here.
+        if (_ownedContext is { } context)
         {
             await context.DisposeAsync().ConfigureAwait(false);
         }
 
-        _context = null;
+        _ownedContext = null;
+        _transport = null;
         _ownedIdentity?.Dispose();
         _ownedIdentity = null;
     }

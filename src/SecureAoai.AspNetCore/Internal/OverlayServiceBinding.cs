@@ -17,7 +17,7 @@ internal sealed class OverlayServiceBinding : IAsyncDisposable
 
     private static ReadOnlySpan<byte> Http2Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
 
-    private readonly OverlayListener _listener;
+    private readonly IOverlayListener _listener;
     private readonly bool _sniff;
     private readonly ILogger _logger;
     private readonly Channel<OverlayConnection> _plain = Channel.CreateUnbounded<OverlayConnection>();
@@ -28,7 +28,7 @@ internal sealed class OverlayServiceBinding : IAsyncDisposable
     private long _connections;
     private int _unbound;
 
-    public OverlayServiceBinding(OverlayListener listener, bool sniff, ILogger logger)
+    public OverlayServiceBinding(IOverlayListener listener, bool sniff, ILogger logger)
     {
         _listener = listener;
         _sniff = sniff;
@@ -81,7 +81,7 @@ internal sealed class OverlayServiceBinding : IAsyncDisposable
     {
         while (true)
         {
-            OverlayStream stream;
+            OverlayStream? stream;
             try
             {
                 stream = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
@@ -95,6 +95,12 @@ internal sealed class OverlayServiceBinding : IAsyncDisposable
                 // One dial failed before it became a connection; the next one may be fine.
                 OverlayHostingLog.AcceptFailed(_logger, Service, ex.Message);
                 continue;
+            }
+
+            if (stream is null)
+            {
+                // Unbound: the listener's normal end.
+                return;
             }
 
             var id = $"overlay:{Service}:{Interlocked.Increment(ref _connections)}";

@@ -35,28 +35,12 @@ internal static class LoadCommand
         {
             identity, service, streams, duration, roundTrips, size,
         };
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(streams) is < 1 or > 4096)
-            {
-                result.AddError("--streams must be between 1 and 4096.");
-            }
-
-            if (result.GetValue(duration) is { } d && (d <= TimeSpan.Zero || d > MaxDuration))
-            {
-                result.AddError("--duration must be more than 0 and at most 1 hour.");
-            }
-
-            if (result.GetValue(roundTrips) is < 1 or > 1_000_000_000)
-            {
-                result.AddError("--round-trips must be between 1 and 1000000000.");
-            }
-
-            if (result.GetValue(size) is < 1 or > 1024 * 1024)
-            {
-                result.AddError("--size must be between 1 and 1048576 bytes.");
-            }
-        });
+        // Each limit is checked on its own option: a command-level validator sees 0, not the default, for
+        // an option left out, and refused a plain 'load' without --size.
+        Limit(streams, v => v is >= 1 and <= 4096, "--streams must be between 1 and 4096.");
+        Limit(duration, v => v is null || (v > TimeSpan.Zero && v <= MaxDuration), "--duration must be more than 0 and at most 1 hour.");
+        Limit(roundTrips, v => v is null or (>= 1 and <= 1_000_000_000), "--round-trips must be between 1 and 1000000000.");
+        Limit(size, v => v is >= 1 and <= 1024 * 1024, "--size must be between 1 and 1048576 bytes.");
         command.SetAction((parse, cancellationToken) => OverlayCommand.RunAsync(error, async () =>
         {
             using var loaded = OverlayIdentity.Load(parse.GetValue(identity)!);
@@ -65,10 +49,24 @@ internal static class LoadCommand
             var limit = parse.GetValue(duration) ?? (target is null ? TimeSpan.FromSeconds(10) : MaxDuration);
             var report = await RunAsync(context, parse.GetValue(service)!, parse.GetValue(streams), limit, target, parse.GetValue(size), cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync(report.ToString()).ConfigureAwait(false);
+            foreach (var (kind, count) in report.ErrorKinds)
+            {
+                await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"error: {count} x {kind}")).ConfigureAwait(false);
+            }
+
             return report.Requests > 0 && report.Errors == 0 && report.Requests >= (target ?? 0) ? 0 : CliApp.ProblemFound;
         }));
         return command;
     }
+
+    private static void Limit<T>(Option<T> option, Func<T?, bool> valid, string message) =>
+        option.Validators.Add(result =>
+        {
+            if (!valid(result.GetValueOrDefault<T>()))
+            {
+                result.AddError(message);
+            }
+        });
 
     /// <summary>
     /// Opens <paramref name="streams"/> streams, then runs round trips on them until <paramref name="duration"/>
@@ -77,9 +75,9 @@ internal static class LoadCommand
     internal static async Task<LoadReport> RunAsync(
         OverlayContext context, string service, int streams, TimeSpan duration, long? roundTrips, int size, CancellationToken cancellationToken)
     {
-        var errors = 0;
+        var errors = new ErrorTally();
         var setup = Stopwatch.StartNew();
-        var opened = await OpenAsync(context, service, streams, () => Interlocked.Increment(ref errors), cancellationToken).ConfigureAwait(false);
+        var opened = await OpenAsync(context, service, streams, errors.Add, cancellationToken).ConfigureAwait(false);
         setup.Stop();
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -119,7 +117,7 @@ internal static class LoadCommand
                 }
                 catch (Exception ex) when (ex is IOException or OverlayDialException)
                 {
-                    Interlocked.Increment(ref errors);
+                    errors.Add(ex);
                 }
                 finally
                 {
@@ -134,11 +132,11 @@ internal static class LoadCommand
         })).ConfigureAwait(false);
 
         var all = samples.SelectMany(s => s).Order().ToArray();
-        return new LoadReport(streams, setup.Elapsed, clock.Elapsed, all.Length, errors, bytes, Percentile(all, 0.50), Percentile(all, 0.99));
+        return new LoadReport(streams, setup.Elapsed, clock.Elapsed, all.Length, errors.Count, bytes, Percentile(all, 0.50), Percentile(all, 0.99)) { ErrorKinds = errors.Kinds() };
     }
 
     /// <summary>Dials every stream at once (each dial and end-to-end handshake is set-up, not a round trip); a failed dial is null and counts as an error.</summary>
-    private static async Task<OverlayStream?[]> OpenAsync(OverlayContext context, string service, int streams, Action failed, CancellationToken cancellationToken)
+    private static async Task<OverlayStream?[]> OpenAsync(OverlayContext context, string service, int streams, Action<Exception> failed, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(SetupTimeout);
@@ -154,7 +152,7 @@ internal static class LoadCommand
             }
             catch (Exception ex) when (ex is IOException or OverlayDialException or OperationCanceledException)
             {
-                failed();
+                failed(ex);
                 return null;
             }
         })).ConfigureAwait(false);
@@ -165,8 +163,46 @@ internal static class LoadCommand
 
     internal sealed record LoadReport(int Streams, TimeSpan Setup, TimeSpan Elapsed, long Requests, int Errors, long Bytes, double P50Milliseconds, double P99Milliseconds)
     {
+        /// <summary>What the errors were (exception type, dial reason, message) with how often each came, most frequent first.</summary>
+        public IReadOnlyList<(string Kind, int Count)> ErrorKinds { get; init; } = [];
+
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
             $"{Streams} stream(s) opened in {Setup.TotalSeconds:0.00} s, then {Requests} round trips in {Elapsed.TotalSeconds:0.00} s ({Requests / Elapsed.TotalSeconds:0} per s), " +
             $"{Bytes / Elapsed.TotalSeconds / (1024 * 1024):0.0} MiB/s both ways, p50 {P50Milliseconds:0.000} ms, p99 {P99Milliseconds:0.000} ms, errors {Errors}");
+    }
+
+    /// <summary>Counts errors and keeps what they were, up to <see cref="MaxErrorKinds"/> distinct kinds (the rest count as "other").</summary>
+    private sealed class ErrorTally
+    {
+        private const int MaxErrorKinds = 8;
+        private readonly Dictionary<string, int> _kinds = [];
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Add(Exception exception)
+        {
+            Interlocked.Increment(ref _count);
+            var kind = exception is OverlayDialException dial
+                ? $"{nameof(OverlayDialException)} ({dial.Reason}): {dial.Message}"
+                : $"{exception.GetType().Name}: {exception.Message}";
+            lock (_kinds)
+            {
+                if (!_kinds.ContainsKey(kind) && _kinds.Count >= MaxErrorKinds)
+                {
+                    kind = "other errors";
+                }
+
+                _kinds[kind] = _kinds.GetValueOrDefault(kind) + 1;
+            }
+        }
+
+        public IReadOnlyList<(string Kind, int Count)> Kinds()
+        {
+            lock (_kinds)
+            {
+                return [.. _kinds.OrderByDescending(k => k.Value).Select(k => (k.Key, k.Value))];
+            }
+        }
     }
 }

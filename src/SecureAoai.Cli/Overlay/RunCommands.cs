@@ -81,12 +81,17 @@ internal static class RunCommands
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            OverlayStream stream;
+            OverlayStream? stream;
             try
             {
                 stream = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            if (stream is null)
             {
                 return;
             }

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using SecureAoai.Client.Internal;
 
 namespace SecureAoai.Client;
 
@@ -42,5 +44,41 @@ public sealed class SecureOpenAIBuilder
     {
         ArgumentNullException.ThrowIfNull(connector);
         return Configure(o => o.Connector = connector);
+    }
+
+    /// <summary>
+    /// Adds Microsoft.Extensions.AI middleware to every <see cref="IChatClient"/> that <c>AddSecureOpenAI</c>
+    /// registers (keyed and unkeyed), as <c>AddChatClient(...)</c> returns a builder to chain on. The
+    /// middleware wraps the secured client, so failover and telemetry still apply to each request.
+    /// Called once per deployment when its client is first resolved; several calls add in order.
+    /// By default no middleware is added.
+    /// </summary>
+    /// <param name="configure">Adds middleware, for example <c>b =&gt; b.UseOpenTelemetry().UseLogging()</c>.</param>
+    /// <returns>This builder.</returns>
+    /// <example>
+    /// <code>
+    /// builder.AddSecureOpenAI()
+    ///     .ConfigureChatClient(chat => chat.UseOpenTelemetry(configure: o => o.EnableSensitiveData = false).UseLogging())
+    ///     .ConfigureEmbeddingGenerator(embeddings => embeddings.UseOpenTelemetry());
+    /// </code>
+    /// </example>
+    public SecureOpenAIBuilder ConfigureChatClient(Action<ChatClientBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure<AIClientPipelines>(pipelines => pipelines.Chat.Add(configure));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds Microsoft.Extensions.AI middleware to every <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/>
+    /// that <c>AddSecureOpenAI</c> registers; see <see cref="ConfigureChatClient"/>. By default no middleware is added.
+    /// </summary>
+    /// <param name="configure">Adds middleware, for example <c>b =&gt; b.UseOpenTelemetry().UseLogging()</c>.</param>
+    /// <returns>This builder.</returns>
+    public SecureOpenAIBuilder ConfigureEmbeddingGenerator(Action<EmbeddingGeneratorBuilder<string, Embedding<float>>> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure<AIClientPipelines>(pipelines => pipelines.Embedding.Add(configure));
+        return this;
     }
 }

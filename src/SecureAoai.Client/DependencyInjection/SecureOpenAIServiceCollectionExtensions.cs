@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -15,9 +16,13 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class SecureOpenAIServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="OpenAIClient"/>, and a <see cref="ChatClient"/> or <see cref="EmbeddingClient"/>
-    /// per configured deployment (keyed by its name; unkeyed too when it is the only one of its kind),
-    /// with options bound from <paramref name="configuration"/> and validated at start.
+    /// Registers <see cref="OpenAIClient"/>, and per configured deployment a <see cref="ChatClient"/> and
+    /// an <see cref="IChatClient"/>, or an <see cref="EmbeddingClient"/> and an
+    /// <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of strings to <see cref="Embedding{T}"/> of
+    /// <see cref="float"/> (each keyed by the deployment's name; unkeyed too when it is the only one of
+    /// its kind), and <see cref="SecureOpenAIPipeline"/>, with options bound from
+    /// <paramref name="configuration"/> and validated at start. Every client shares one secured
+    /// transport and one token cache.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The section holding the settings, usually <c>configuration.GetSection("SecureOpenAI")</c>.</param>
@@ -67,6 +72,14 @@ public static class SecureOpenAIServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<SecureOpenAIClientFactory>().GetEmbeddingClient(null));
         services.TryAddKeyedSingleton(KeyedService.AnyKey, (sp, key) => sp.GetRequiredService<SecureOpenAIClientFactory>().GetChatClient(KeyName(key)));
         services.TryAddKeyedSingleton(KeyedService.AnyKey, (sp, key) => sp.GetRequiredService<SecureOpenAIClientFactory>().GetEmbeddingClient(KeyName(key)));
+        services.TryAddSingleton(sp => sp.GetRequiredService<SecureOpenAIClientFactory>().Pipeline);
+
+        // Microsoft.Extensions.AI: the same deployments; the unkeyed one is the keyed one of the only deployment of its kind.
+        services.TryAddKeyedSingleton(KeyedService.AnyKey, (sp, key) => AIClients.Chat(sp, KeyName(key)));
+        services.TryAddKeyedSingleton(KeyedService.AnyKey, (sp, key) => AIClients.Embedding(sp, KeyName(key)));
+        services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IChatClient>(sp.GetRequiredService<SecureOpenAIClientFactory>().ChatKey(null, nameof(IChatClient))));
+        services.TryAddSingleton(sp => sp.GetRequiredKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(
+            sp.GetRequiredService<SecureOpenAIClientFactory>().EmbeddingKey(null, "IEmbeddingGenerator<string, Embedding<float>>")));
         return new SecureOpenAIBuilder(services);
     }
 

@@ -33,21 +33,9 @@ internal sealed record AzureErrorBody(string? Code, string? Message)
     {
         if (response.ContentStream is { } stream)
         {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[ReadChunkBytes];
-            while (buffer.Length <= MaxBytes)
-            {
-                var read = async ? await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false) : stream.Read(chunk, 0, chunk.Length);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-
+            var body = await ReadBoundedAsync(stream, async, cancellationToken).ConfigureAwait(false);
             await stream.DisposeAsync().ConfigureAwait(false);
-            response.ContentStream = new MemoryStream(buffer.GetBuffer(), 0, (int)Math.Min(buffer.Length, MaxBytes + 1L), writable: false);
+            response.ContentStream = new MemoryStream(body, writable: false);
             if (async)
             {
                 await response.BufferContentAsync(cancellationToken).ConfigureAwait(false);
@@ -59,6 +47,52 @@ internal sealed record AzureErrorBody(string? Code, string? Message)
         }
 
         return Parse(response.Content.ToMemory());
+    }
+
+    /// <summary>
+    /// Buffers an HTTP response's body, at most <see cref="MaxBytes"/> of it, putting the bytes back as
+    /// its content (headers kept) so the layers above read the same body; then reads the error.
+    /// </summary>
+    public static async ValueTask<AzureErrorBody> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        byte[] body;
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            body = await ReadBoundedAsync(stream, async: true, cancellationToken).ConfigureAwait(false);
+        }
+
+        var replacement = new ByteArrayContent(body);
+        foreach (var header in response.Content.Headers)
+        {
+            if (!string.Equals(header.Key, "Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                replacement.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+        }
+
+        response.Content.Dispose();
+        response.Content = replacement;
+        return Parse(body);
+    }
+
+    /// <summary>The body's first <see cref="MaxBytes"/> + 1 bytes at most: one more than a body <see cref="Parse"/> reads, so a longer one is seen as such.</summary>
+    private static async ValueTask<byte[]> ReadBoundedAsync(Stream stream, bool async, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[ReadChunkBytes];
+        while (buffer.Length <= MaxBytes)
+        {
+            var read = async ? await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false) : stream.Read(chunk, 0, chunk.Length);
+            if (read == 0)
+            {
+                break;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.GetBuffer().AsSpan(0, (int)Math.Min(buffer.Length, MaxBytes + 1L)).ToArray();
     }
 
     /// <summary>Reads either shape from a body; anything else (or a body over <see cref="MaxBytes"/>) is <see cref="Unreadable"/>.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Polly.Telemetry;
+using SecureAoai.Client.Credentials.Internal;
 using SecureAoai.Client.Failover;
 using SecureAoai.Client.Failover.Internal;
 using SecureAoai.Client.Networking;
@@ -21,6 +22,7 @@ namespace SecureAoai.Client.Internal;
 internal sealed class EndpointTable : IDisposable
 {
     private readonly SecureOpenAIConnector? _connector;
+    private HashSet<string>? _credentialHeaders;
 
     public EndpointTable(IReadOnlyList<FailoverEndpoint> endpoints, SecureOpenAIConnector? connector)
     {
@@ -42,15 +44,18 @@ internal sealed class EndpointTable : IDisposable
 
     /// <summary>
     /// The table for validated options: the configured endpoints, or the one
-    /// <see cref="SecureOpenAIOptions.Endpoint"/> as a list of one named after its host.
+    /// <see cref="SecureOpenAIOptions.Endpoint"/> as a list of one named after its host; each with its
+    /// credential from <paramref name="authentication"/>.
     /// </summary>
-    public static EndpointTable Create(SecureOpenAIOptions options, TimeProvider time, ILogger logger, TelemetryOptions? telemetry = null)
+    public static EndpointTable Create(SecureOpenAIOptions options, EndpointAuthentication authentication, TimeProvider time, ILogger logger, TelemetryOptions? telemetry = null)
     {
-        var configured = options.Endpoints.Count > 0
-            ? options.Endpoints
-            : [new SecureOpenAIEndpoint { Name = options.Endpoint!.IdnHost, Uri = options.Endpoint }];
-        var endpoints = configured.Select(e =>
+        var single = options.Endpoints.Count == 0;
+        var configured = single
+            ? [new SecureOpenAIEndpoint { Name = options.Endpoint!.IdnHost, Uri = options.Endpoint }]
+            : options.Endpoints;
+        var endpoints = configured.Select((e, index) =>
         {
+            var setting = single ? SecureOpenAIOptions.SectionName : $"{SecureOpenAIOptions.SectionName}:Endpoints:{index}";
             var baseUri = BaseUri(e.Uri!);
             var names = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (key, deployment) in options.Deployments)
@@ -66,12 +71,37 @@ internal sealed class EndpointTable : IDisposable
             if (options.Connector?.Handles(baseUri.IdnHost, baseUri.Port) != true)
             {
                 var network = e.Network ?? options.Network;
-                guard = new EndpointGuard(HostResolverFactory.Create(network, time), network.Policy, network.ConnectTimeout, logger, time);
+                var networkSetting = e.Network is null ? NetworkPolicyEvaluator.DefaultNetworkSetting : $"{setting}:Network";
+                guard = new EndpointGuard(HostResolverFactory.Create(network, time), network.Policy, network.ConnectTimeout, logger, time, networkSetting);
             }
 
-            return new FailoverEndpoint(e.Name, baseUri, e.Priority, e.Weight, names, e.ApiKey, guard, options.Failover, time, telemetry);
+            var credential = authentication.For(e, setting);
+            return new FailoverEndpoint(e.Name, setting, baseUri, e.Priority, e.Weight, names, credential, guard, options.Failover, time, telemetry);
         }).ToArray();
         return new EndpointTable(endpoints, options.Connector);
+    }
+
+    /// <summary>
+    /// Every header that carries a credential to some endpoint (<c>Authorization</c>, <c>api-key</c>,
+    /// the subscription key headers). A request arrives without them from above: each attempt gets
+    /// only its own endpoint's (see <c>EndpointAuthenticationHandler</c>).
+    /// </summary>
+    public IReadOnlySet<string> CredentialHeaders => _credentialHeaders ??= new HashSet<string>(
+        Endpoints.Select(e => e.Credential?.Header).OfType<string>()
+            .Concat(["Authorization", EndpointCredential.ApiKeyHeader, SecureOpenAIOptions.DefaultSubscriptionKeyHeader]),
+        StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// How each endpoint authenticates, for the start-up log, never a secret: <c>Entra ID (WorkloadIdentity):
+    /// token for scope '...'</c>, or per endpoint when they differ (<c>east: token for scope '...'; apim: subscription key (api-key header)</c>).
+    /// </summary>
+    public string DescribeAuthentication(CredentialChain? chain)
+    {
+        var chainText = chain is null ? "" : $"Entra ID ({string.Join(" → ", chain.Names)}): ";
+        var distinct = Endpoints.Select(e => e.Credential?.ToString() ?? "none").Distinct().ToArray();
+        return distinct.Length == 1
+            ? chainText + distinct[0]
+            : chainText + string.Join("; ", Endpoints.Select(e => $"{e.Name}: {e.Credential?.ToString() ?? "none"}"));
     }
 
     /// <summary>

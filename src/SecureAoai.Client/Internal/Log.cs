@@ -15,10 +15,10 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Warning, "Background refresh of the Entra ID token failed; the current token stays in use until it expires.")]
     public static partial void BackgroundRefreshFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(4, LogLevel.Information, "Request to {Endpoint} was refused with 401 (claims challenge: {HasClaimsChallenge}); refreshing the token once and retrying.")]
+    [LoggerMessage(4, LogLevel.Information, "Request to endpoint {Endpoint} was refused with 401 (claims challenge: {HasClaimsChallenge}); refreshing the token of its scope once and sending it again.")]
     public static partial void RetryingAfterUnauthorized(ILogger logger, string endpoint, bool hasClaimsChallenge);
 
-    [LoggerMessage(14, LogLevel.Warning, "Request to {Endpoint} was refused with 401 PermissionDenied: the identity lacks a data-plane role, so the token is not refreshed and the request is not sent again.")]
+    [LoggerMessage(14, LogLevel.Warning, "Request to endpoint {Endpoint} was refused with 401 PermissionDenied: the identity lacks a data-plane role, so the token is not refreshed and the request is not sent again.")]
     public static partial void NotRefreshingForMissingRole(ILogger logger, string endpoint);
 
     [LoggerMessage(8, LogLevel.Warning, "The credential returned the token the resource just refused (served from its cache); the request is not sent again.")]
@@ -26,6 +26,9 @@ internal static partial class Log
 
     [LoggerMessage(5, LogLevel.Warning, "SecureOpenAI uses an API key in the {Environment} environment. API keys give full data-plane access and cannot be scoped or audited per caller; move to Entra ID and set AllowApiKey to false.")]
     public static partial void ApiKeyInProduction(ILogger logger, string environment);
+
+    [LoggerMessage(16, LogLevel.Warning, "SecureOpenAI uses a gateway subscription key in the {Environment} environment. A subscription key is a static secret shared by every caller of the subscription; move to Entra ID with the gateway's audience (the endpoint's Scope) and set AllowSubscriptionKey to false.")]
+    public static partial void SubscriptionKeyInProduction(ILogger logger, string environment);
 
     [LoggerMessage(6, LogLevel.Information, "SecureOpenAI endpoint {Endpoint} ({UrlStyle}), authentication: {Authentication}.")]
     public static partial void Configured(ILogger logger, string endpoint, string urlStyle, string authentication);

@@ -5,12 +5,16 @@ using SecureAoai.Client.Credentials.Internal;
 namespace SecureAoai.Client.Internal;
 
 /// <summary>
-/// Turns Azure's terse 401/403/404 answers into a <see cref="SecureOpenAIException"/> that says what
-/// went wrong and how to fix it. It sits outside the retry and token policies, so it sees the final
-/// answer. It reads both of Azure's error shapes (<see cref="AzureErrorBody"/>) and, since Azure
-/// gives one answer for every token it refuses, the SDK's own token's claims to say which is wrong.
+/// Turns the terse 401/403/404 answers of Azure OpenAI and of gateways in front of it into a
+/// <see cref="SecureOpenAIException"/> that says what went wrong and how to fix it. It sits outside
+/// the retry and token handling, so it sees the final answer, and it speaks of the endpoint that gave
+/// it (which failover chose, not the one the client addressed) and of the credential that endpoint
+/// was sent (<see cref="RequestOutcome"/>): its scope or key setting, and, since Azure gives one
+/// answer for every token it refuses, the token's own claims to say which is wrong. The meaning and
+/// fix of each refusal are <see cref="RefusalDiagnosis"/>'s, shared with doctor; this policy adds
+/// only what the SDK itself did.
 /// </summary>
-internal sealed class RefusalPolicy(string scope, bool usesApiKey, ILogger logger, TimeProvider? time = null) : PipelinePolicy
+internal sealed class RefusalPolicy(ILogger logger, TimeProvider? time = null) : PipelinePolicy
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
@@ -37,24 +41,27 @@ internal sealed class RefusalPolicy(string scope, bool usesApiKey, ILogger logge
     private void Diagnose(PipelineMessage message, AzureErrorBody error)
     {
         var response = message.Response!;
-        var endpoint = new Uri(message.Request.Uri!.GetLeftPart(UriPartial.Authority));
-        var claims = usesApiKey ? null : AccessTokenClaims.FromRequest(message.Request);
-        if (RefusalDiagnosis.Diagnose(response.Status, error, endpoint.Host, claims, usesApiKey, scope, _time.GetUtcNow()) is not { } found)
+        var outcome = RequestOutcome.Of(message);
+        var endpoint = outcome?.Endpoint;
+        var address = endpoint?.BaseUri ?? new Uri(message.Request.Uri!.GetLeftPart(UriPartial.Authority) + "/");
+        var refused = endpoint is null ? RefusedEndpoint.Unknown(address.IdnHost) : RefusedEndpoint.Of(endpoint);
+        if (RefusalDiagnosis.Diagnose(response.Status, error, refused, outcome?.Token?.Claims, _time.GetUtcNow()) is not { } found)
         {
             return;
         }
 
+        var who = endpoint?.Description ?? address.ToString();
         var azureMessage = error.Message ?? $"(status {response.Status}, no error body that could be read)";
-        var text = $"{endpoint} refused the request with {response.Status} ({found.Reason}): {azureMessage} {found.Fix}{WhatTheSdkDid(found.Reason)}";
-        Log.RequestRefused(logger, endpoint.ToString(), response.Status, found.Reason.ToString());
-        throw new SecureOpenAIException(text, endpoint, found.Reason, error.Code, response);
+        var text = $"{who} refused the request with {response.Status} ({found.Reason}): {azureMessage} {found.Fix}{WhatTheSdkDid(found.Reason, refused)}";
+        Log.RequestRefused(logger, who, response.Status, found.Reason.ToString());
+        throw new SecureOpenAIException(text, address, found.Reason, error.Code, response);
     }
 
-    /// <summary>What the token policy did before this answer reached the caller.</summary>
-    private string WhatTheSdkDid(SecureOpenAIRefusal reason) => reason switch
+    /// <summary>What the per-attempt authentication did before this answer reached the caller.</summary>
+    private static string WhatTheSdkDid(SecureOpenAIRefusal reason, RefusedEndpoint endpoint) => reason switch
     {
         SecureOpenAIRefusal.PermissionDenied => " The SDK sent the request once and did not refresh the token: a new token would carry no new role.",
-        SecureOpenAIRefusal.Unauthorized when !usesApiKey => " The SDK asked the credential for a new token once before giving up.",
+        SecureOpenAIRefusal.Unauthorized when endpoint.Credential == EndpointCredentialKind.EntraToken => " The SDK asked the credential for a new token once before giving up.",
         _ => "",
     };
 }

@@ -1,6 +1,5 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -9,23 +8,23 @@ using OpenAI.Chat;
 using OpenAI.Embeddings;
 using SecureAoai.Client.Credentials.Internal;
 
-// The AuthenticationPolicy constructors are the OpenAI library's way to plug in token
-// authentication, marked as evaluation API (OPENAI001). The alternative, an ApiKeyCredential whose
-// header a later policy overwrites, would put a fake secret on the wire path; a signature change
-// in a future OpenAI version is the smaller risk and is caught by the build.
+// The AuthenticationPolicy constructors are the OpenAI library's way to plug in authentication,
+// marked as evaluation API (OPENAI001). Ours adds nothing: the transport authenticates each attempt
+// for the endpoint failover chose. The alternative, an ApiKeyCredential whose header the transport
+// replaces, would put a fake secret on the wire path; a signature change in a future OpenAI version
+// is the smaller risk and is caught by the build.
 #pragma warning disable OPENAI001
 
 namespace SecureAoai.Client.Internal;
 
 /// <summary>
-/// Hands out the OpenAI clients, all on one secured transport (<see cref="SecureOpenAITransport"/>)
-/// and one authentication policy (so one token cache).
+/// Hands out the OpenAI clients, all on one secured transport (<see cref="SecureOpenAITransport"/>),
+/// which authenticates each attempt with the chosen endpoint's own credential (so one token cache per scope).
 /// </summary>
 internal sealed class SecureOpenAIClientFactory
 {
     private readonly SecureOpenAIOptions _options;
     private readonly SecureOpenAITransport _transport;
-    private readonly RefusalPolicy _refusalPolicy;
     private readonly ApiVersionPolicy? _apiVersionPolicy;
     private readonly Uri _resourceRoot;
     private readonly Dictionary<string, ChatClient> _chatClients = new(StringComparer.OrdinalIgnoreCase);
@@ -34,32 +33,20 @@ internal sealed class SecureOpenAIClientFactory
     public SecureOpenAIClientFactory(
         IOptions<SecureOpenAIOptions> options,
         SecureOpenAITransport transport,
-        ILoggerFactory? loggerFactory = null,
-        IHostEnvironment? environment = null)
+        ILoggerFactory? loggerFactory = null)
     {
         _options = options.Value;
         _transport = transport;
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureAoai.Client");
         _resourceRoot = transport.Endpoints.Primary.BaseUri;
 
-        if (_options.ApiKey is { Length: > 0 } key)
-        {
-            Authentication = "api-key";
-            AuthenticationPolicy = ApiKeyAuthenticationPolicy.CreateHeaderApiKeyPolicy(new ApiKeyCredential(key), "api-key");
-        }
-        else
-        {
-            var isDevelopment = environment?.IsDevelopment() ?? false;
-            var credentials = _options.Credential.TokenCredential is { } custom
-                ? [new NamedCredential(custom.GetType().Name, custom)]
-                : CredentialChainFactory.Create(_options.Credential, transport.Trust, isDevelopment);
-            Chain = new CredentialChain(credentials, logger);
-            Authentication = "Entra ID (" + string.Join(" → ", Chain.Names) + ")";
-            TokenPolicy = new EntraTokenPolicy(Chain, _options.Credential.Scope, logger);
-            AuthenticationPolicy = TokenPolicy;
-        }
-
-        _refusalPolicy = new RefusalPolicy(_options.Credential.Scope, usesApiKey: TokenPolicy is null, logger);
+        Chain = transport.Authentication.Chain;
+        Authentication = transport.Endpoints.DescribeAuthentication(Chain);
+        AuthenticationPolicy = TransportAuthenticationPolicy.Instance;
+        var refusals = new RefusalPolicy(logger);
+        // Never shorter than the failover budget, or the pipeline would cut failover short.
+        var networkTimeout = _options.NetworkTimeout > _options.Failover.TotalTimeout ? _options.NetworkTimeout : _options.Failover.TotalTimeout;
+        Pipeline = new SecureOpenAIPipeline(_resourceRoot, transport.PipelineTransport, refusals, networkTimeout);
         _apiVersionPolicy = _options.ApiVersion is { Length: > 0 } version ? new ApiVersionPolicy(version) : null;
         OpenAIClient = new OpenAIClient(AuthenticationPolicy, ClientOptions(V1Endpoint));
 
@@ -78,12 +65,16 @@ internal sealed class SecureOpenAIClientFactory
 
     public OpenAIClient OpenAIClient { get; }
 
+    /// <summary>The OpenAI clients' authentication policy: adds nothing, since the transport authenticates each attempt.</summary>
     public AuthenticationPolicy AuthenticationPolicy { get; }
 
-    /// <summary>The cached-token policy, or <see langword="null"/> with an API key.</summary>
-    internal EntraTokenPolicy? TokenPolicy { get; }
+    /// <summary>The secured path for other System.ClientModel clients; the OpenAI clients are built on it too.</summary>
+    public SecureOpenAIPipeline Pipeline { get; }
 
-    /// <summary>The credential chain, or <see langword="null"/> with an API key.</summary>
+    /// <summary>The token caches, one per scope in use, shared by every client; empty when every endpoint uses a key.</summary>
+    internal IReadOnlyCollection<EntraTokenCache> TokenCaches => _transport.Authentication.TokenCaches;
+
+    /// <summary>The credential chain, or <see langword="null"/> when every endpoint uses a key.</summary>
     public CredentialChain? Chain { get; }
 
     /// <summary>How requests authenticate, for the start-up log; never the secret itself.</summary>
@@ -95,27 +86,28 @@ internal sealed class SecureOpenAIClientFactory
 
     private Uri V1Endpoint => new(_resourceRoot, "openai/v1/");
 
-    public ChatClient GetChatClient(string? key) => Get(_chatClients, key, "chat", "ChatClient");
+    public ChatClient GetChatClient(string? key) => _chatClients[ChatKey(key, nameof(ChatClient))];
 
-    public EmbeddingClient GetEmbeddingClient(string? key) => Get(_embeddingClients, key, "embedding", "EmbeddingClient");
+    public EmbeddingClient GetEmbeddingClient(string? key) => _embeddingClients[EmbeddingKey(key, nameof(EmbeddingClient))];
+
+    /// <summary>The configured key of the chat deployment <paramref name="key"/> names, or of the only one when it is <see langword="null"/>.</summary>
+    /// <param name="key">A deployment key, or <see langword="null"/> for the only chat deployment.</param>
+    /// <param name="type">The type being injected, for the error message.</param>
+    /// <exception cref="InvalidOperationException">No such chat deployment, or none or several when <paramref name="key"/> is <see langword="null"/>.</exception>
+    public string ChatKey(string? key, string type) => Key(_chatClients, key, "chat", type);
+
+    /// <summary>As <see cref="ChatKey"/>, for embedding deployments.</summary>
+    public string EmbeddingKey(string? key, string type) => Key(_embeddingClients, key, "embedding", type);
 
     /// <summary>
-    /// Options for one client. Every client shares the transport, the retry policy and the
-    /// authentication policy (so one token cache), which the OpenAI client places per try.
+    /// Options for one client, on <see cref="Pipeline"/>: every client shares the transport (and so
+    /// the per-attempt authentication with one token cache per scope), no retry of its own, the
+    /// network timeout and the refusal policy.
     /// </summary>
     private OpenAIClientOptions ClientOptions(Uri endpoint)
     {
-        var options = new OpenAIClientOptions
-        {
-            Endpoint = endpoint,
-            Transport = _transport.PipelineTransport,
-            RetryPolicy = SecureOpenAITransport.RetryPolicy,
-            // Never shorter than the failover budget, or the pipeline would cut failover short.
-            NetworkTimeout = _options.NetworkTimeout > _options.Failover.TotalTimeout ? _options.NetworkTimeout : _options.Failover.TotalTimeout,
-        };
-
-        // Per call, outside retries and the token policy's own 401 retry: it sees the final answer.
-        options.AddPolicy(_refusalPolicy, PipelinePosition.PerCall);
+        var options = new OpenAIClientOptions { Endpoint = endpoint };
+        Pipeline.Apply(options);
         if (_apiVersionPolicy is not null)
         {
             options.AddPolicy(_apiVersionPolicy, PipelinePosition.PerCall);
@@ -128,19 +120,19 @@ internal sealed class SecureOpenAIClientFactory
     private Uri DeploymentEndpoint(string deployment) =>
         _apiVersionPolicy is null ? V1Endpoint : new Uri(_resourceRoot, $"openai/deployments/{Uri.EscapeDataString(deployment)}/");
 
-    private static T Get<T>(Dictionary<string, T> clients, string? key, string kind, string type)
+    private static string Key<T>(Dictionary<string, T> clients, string? key, string kind, string type)
     {
         if (key is not null)
         {
-            return clients.TryGetValue(key, out var client)
-                ? client
+            return clients.ContainsKey(key)
+                ? key
                 : throw new InvalidOperationException(
                     $"No {kind} deployment named '{key}' is configured. Configured: {Names(clients)}. Add it under SecureOpenAI:Deployments:{key} with its Name and \"Kind\": \"{(kind == "chat" ? "Chat" : "Embedding")}\".");
         }
 
         return clients.Count switch
         {
-            1 => clients.Values.First(),
+            1 => clients.Keys.First(),
             0 => throw new InvalidOperationException(
                 $"No {kind} deployment is configured, so there is no {type} to inject. Add one under SecureOpenAI:Deployments, for example \"{kind}\": {{ \"Name\": \"DEPLOYMENT\", \"Kind\": \"{(kind == "chat" ? "Chat" : "Embedding")}\" }}."),
             _ => throw new InvalidOperationException(

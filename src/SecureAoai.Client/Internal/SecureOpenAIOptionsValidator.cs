@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using SecureAoai.Client.Credentials;
 using SecureAoai.Client.Credentials.Internal;
+using SecureAoai.Client.Failover;
 using SecureAoai.Client.Networking;
 using SecureAoai.Client.Networking.Internal;
 
@@ -24,7 +25,8 @@ internal sealed class SecureOpenAIOptionsValidator : IValidateOptions<SecureOpen
     {
         var failures = new List<string>();
         ValidateEndpoint(options, failures);
-        ValidateAuthentication(options, failures);
+        CredentialSettingsValidator.Validate(options, failures);
+        ValidateCredentialSources(options, failures);
         ValidateDeployments(options, failures);
         NetworkOptionsValidator.Validate(options.Network, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -44,10 +46,12 @@ internal sealed class SecureOpenAIOptionsValidator : IValidateOptions<SecureOpen
         }
 
         var uris = new List<Uri>();
-        if (options.Endpoint is { } single && ValidateUri(single, "SecureOpenAI:Endpoint", options, failures))
+        if (options.Endpoint is { } single && ValidateUri(single, "SecureOpenAI:Endpoint", UsesEntra(options, new SecureOpenAIEndpoint(), SecureOpenAIOptions.SectionName), options.Network, NetworkPolicyEvaluator.DefaultNetworkSetting, options, failures))
         {
             uris.Add(single);
         }
+
+        var hosts = new Dictionary<string, (string Setting, SecureOpenAINetworkOptions Network)>(StringComparer.OrdinalIgnoreCase);
 
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Endpoints.Count; i++)
@@ -67,13 +71,24 @@ internal sealed class SecureOpenAIOptionsValidator : IValidateOptions<SecureOpen
             {
                 failures.Add($"{at}:Uri is missing. Set it to the resource's custom-subdomain endpoint, for example https://NAME.openai.azure.com/.");
             }
-            else if (ValidateUri(endpoint.Uri, $"{at}:Uri", options, failures))
+            else if (ValidateUri(endpoint.Uri, $"{at}:Uri", UsesEntra(options, endpoint, at), endpoint.Network ?? options.Network,
+                endpoint.Network is null ? NetworkPolicyEvaluator.DefaultNetworkSetting : $"{at}:Network", options, failures))
             {
-                if (uris.Any(u => string.Equals(u.Authority, endpoint.Uri.Authority, StringComparison.OrdinalIgnoreCase)))
+                // Gateways may share a host (one API Management, several APIs); not a base address.
+                var baseUri = EndpointTable.BaseUri(endpoint.Uri);
+                if (uris.Any(u => EndpointTable.BaseUri(u) == baseUri))
                 {
-                    failures.Add($"{at}:Uri '{endpoint.Uri}' is listed twice; each endpoint must be a different resource.");
+                    failures.Add($"{at}:Uri '{Display(endpoint.Uri)}' is listed twice; each endpoint must be a different resource or gateway path.");
                 }
 
+                // Endpoints on one host are resolved and connected to one way: by the first one's network settings.
+                var reachedBy = endpoint.Network ?? options.Network;
+                if (hosts.TryGetValue(endpoint.Uri.Authority, out var first) && !SameNetwork(first.Network, reachedBy))
+                {
+                    failures.Add($"{at}:Network differs from that of {first.Setting}, which shares its host {endpoint.Uri.Authority}: endpoints on one host are reached one way. Give them the same network settings.");
+                }
+
+                hosts.TryAdd(endpoint.Uri.Authority, (at, reachedBy));
                 uris.Add(endpoint.Uri);
             }
 
@@ -129,32 +144,58 @@ internal sealed class SecureOpenAIOptionsValidator : IValidateOptions<SecureOpen
     }
 
     /// <summary>Checks one endpoint URI; returns whether it is usable for the checks that follow.</summary>
-    private static bool ValidateUri(Uri endpoint, string setting, SecureOpenAIOptions options, List<string> failures)
+    /// <param name="endpoint">The URI.</param>
+    /// <param name="setting">Its setting, for the messages.</param>
+    /// <param name="usesEntra">Whether the endpoint is sent Entra ID tokens (the custom-subdomain rule applies).</param>
+    /// <param name="network">The endpoint's network settings in effect.</param>
+    /// <param name="networkSetting">Their setting, for the messages.</param>
+    /// <param name="options">The options.</param>
+    /// <param name="failures">Where failures go.</param>
+    private static bool ValidateUri(Uri endpoint, string setting, bool usesEntra, SecureOpenAINetworkOptions network, string networkSetting, SecureOpenAIOptions options, List<string> failures)
     {
         if (!endpoint.IsAbsoluteUri)
         {
-            failures.Add($"{setting} '{endpoint}' is not an absolute URL. Use the resource's endpoint, for example https://NAME.openai.azure.com/.");
+            failures.Add($"{setting} '{endpoint.OriginalString.Split('?')[0]}' is not an absolute URL. Use the resource's endpoint, for example https://NAME.openai.azure.com/, or a gateway's, such as https://NAME.azure-api.net/PREFIX/.");
             return false;
         }
 
+        var shown = Display(endpoint);
         if (endpoint.Scheme != Uri.UriSchemeHttps)
         {
-            failures.Add($"{setting} '{endpoint}' does not use https. Tokens and prompts must not travel in clear text; use https://NAME.openai.azure.com/ (the emulator serves https too).");
+            failures.Add($"{setting} '{shown}' does not use https. Tokens and prompts must not travel in clear text; use https://NAME.openai.azure.com/ (the emulator serves https too).");
         }
 
-        var path = endpoint.AbsolutePath.TrimEnd('/');
-        if (path.Length > 0 && !path.StartsWith("/openai", StringComparison.OrdinalIgnoreCase))
+        // A path is a gateway's prefix (API Management's API URL suffix, a Front Door route): kept on every request.
+        if (endpoint.UserInfo.Length > 0 || endpoint.Query.Length > 0 || endpoint.Fragment.Length > 0)
         {
-            failures.Add($"{setting} '{endpoint}' has a path; give the resource root, for example https://{endpoint.Authority}/.");
+            failures.Add($"{setting} '{shown}' carries a user name, query string or fragment; give the address and path prefix alone. A gateway's subscription key goes in SubscriptionKey (with SecureOpenAI:AllowSubscriptionKey), never in the URL, where logs and proxies keep it.");
         }
 
-        if (string.IsNullOrEmpty(options.ApiKey) && endpoint.Host.EndsWith(RegionalSuffix, StringComparison.OrdinalIgnoreCase))
+        if (usesEntra && endpoint.Host.EndsWith(RegionalSuffix, StringComparison.OrdinalIgnoreCase))
         {
-            failures.Add($"{setting} '{endpoint}' is a regional endpoint, and Entra ID tokens are only accepted on a resource's custom subdomain. Give the resource a custom subdomain (Azure portal: Networking, or 'az cognitiveservices account update --custom-domain NAME'; it cannot be undone) and set the endpoint to https://NAME.openai.azure.com/.");
+            failures.Add($"{setting} '{shown}' is a regional endpoint, and Entra ID tokens are only accepted on a resource's custom subdomain. Give the resource a custom subdomain (Azure portal: Networking, or 'az cognitiveservices account update --custom-domain NAME'; it cannot be undone) and set the endpoint to https://NAME.openai.azure.com/.");
+        }
+
+        if (network.Policy == NetworkPolicy.RequirePrivate && AzureHostNames.IsFrontDoor(endpoint.IdnHost) && options.Connector?.Handles(endpoint.IdnHost, endpoint.Port) != true)
+        {
+            failures.Add($"{setting} '{shown}' is an Azure Front Door endpoint, which is reached only over Front Door's public edge: Front Door has no private endpoint for clients (its Private Link connects it to its origins). Under the network policy RequirePrivate it could never be connected to. Set {networkSetting}:Policy to AllowPublic for this endpoint (under SecureOpenAI:Endpoints, so the others stay private), or list the gateways or resources behind Front Door by their private endpoints instead.");
         }
 
         return true;
     }
+
+    private static bool SameNetwork(SecureOpenAINetworkOptions a, SecureOpenAINetworkOptions b) =>
+        ReferenceEquals(a, b)
+        || (a.Policy == b.Policy && a.DnsTimeout == b.DnsTimeout && a.ConnectTimeout == b.ConnectTimeout
+            && a.DnsServers.SequenceEqual(b.DnsServers, StringComparer.OrdinalIgnoreCase)
+            && a.HostOverrides.Count == b.HostOverrides.Count
+            && a.HostOverrides.All(o => b.HostOverrides.TryGetValue(o.Key, out var other) && string.Equals(o.Value, other, StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>A URI for a message: scheme, host, port and path; never a user name or query, where a secret could hide.</summary>
+    private static string Display(Uri uri) => $"{uri.Scheme}://{uri.Authority}{uri.AbsolutePath}";
+
+    private static bool UsesEntra(SecureOpenAIOptions options, SecureOpenAIEndpoint endpoint, string setting) =>
+        EndpointAuthentication.Choose(options, endpoint, setting).Kind == EndpointCredentialKind.EntraToken;
 
     private static void ValidateTrust(SecureOpenAIOptions options, List<Uri> endpoints, List<string> failures)
     {
@@ -176,30 +217,15 @@ internal sealed class SecureOpenAIOptionsValidator : IValidateOptions<SecureOpen
         }
     }
 
-    private static void ValidateAuthentication(SecureOpenAIOptions options, List<string> failures)
+    /// <summary>The credential chain's settings, when some endpoint is sent Entra ID tokens.</summary>
+    private static void ValidateCredentialSources(SecureOpenAIOptions options, List<string> failures)
     {
-        var usesKey = !string.IsNullOrEmpty(options.ApiKey);
-        if (usesKey && !options.AllowApiKey)
-        {
-            failures.Add("SecureOpenAI:ApiKey is set, but API keys are refused because SecureOpenAI:AllowApiKey is false. Remove the key and authenticate with Entra ID (workload or managed identity); set AllowApiKey to true only if you accept a static secret with full data-plane access.");
-        }
-
-        if (!usesKey && options.Endpoints.Any(e => !string.IsNullOrEmpty(e.ApiKey)))
-        {
-            failures.Add("SecureOpenAI:Endpoints lists an ApiKey, but the app authenticates with Entra ID. Per-endpoint keys apply only when SecureOpenAI:ApiKey is set too (with AllowApiKey); remove them and use Entra ID everywhere.");
-        }
-
-        if (usesKey)
+        if (!CredentialSettingsValidator.AnyUsesEntra(options))
         {
             return;
         }
 
         var credential = options.Credential;
-        if (string.IsNullOrWhiteSpace(credential.Scope) || !Uri.TryCreate(credential.Scope, UriKind.Absolute, out _))
-        {
-            failures.Add($"SecureOpenAI:Credential:Scope '{credential.Scope}' is not a scope URI; the default is {SecureOpenAICredentialOptions.DefaultScope}.");
-        }
-
         if (credential.AuthorityHost is { } host && (!host.IsAbsoluteUri || host.Scheme != Uri.UriSchemeHttps))
         {
             failures.Add($"SecureOpenAI:Credential:AuthorityHost '{host}' must be an https URL, such as https://login.microsoftonline.com/.");

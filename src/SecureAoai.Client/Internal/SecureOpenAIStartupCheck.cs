@@ -23,6 +23,12 @@ internal sealed class SecureOpenAIStartupCheck(
             Log.ApiKeyInProduction(logger, environmentName);
         }
 
+        if (options.Value.AllowSubscriptionKey && environmentName == Environments.Production
+            && (!string.IsNullOrEmpty(options.Value.SubscriptionKey) || options.Value.Endpoints.Any(e => !string.IsNullOrEmpty(e.SubscriptionKey))))
+        {
+            Log.SubscriptionKeyInProduction(logger, environmentName);
+        }
+
         return Task.CompletedTask;
     }
 

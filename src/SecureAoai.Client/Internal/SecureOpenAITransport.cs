@@ -1,9 +1,11 @@
 using System.ClientModel.Primitives;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Polly.Telemetry;
+using SecureAoai.Client.Credentials.Internal;
 using SecureAoai.Client.Failover;
 using SecureAoai.Client.Failover.Internal;
 using SecureAoai.Client.Networking.Internal;
@@ -22,6 +24,7 @@ namespace SecureAoai.Client.Internal;
 /// <item><see cref="FailoverHandler"/>: buffers the request, routes its first attempt, turns "no endpoint could serve it" into one error.</item>
 /// <item>ResilienceHandler with the request pipeline: total timeout, then hedging with an infinite delay (failover), routed by <see cref="EndpointSelector"/>.</item>
 /// <item><see cref="AttemptHandler"/>: one attempt's telemetry, cooldown, redirect refusal, stream watch.</item>
+/// <item><see cref="EndpointAuthenticationHandler"/>: the chosen endpoint's own credential (a token of its scope, or its key); one token refresh on a 401.</item>
 /// <item>ResilienceHandler with the endpoint's pipeline: its circuit breaker, then the attempt timeout.</item>
 /// <item><see cref="GuardHandler"/>: the network verdict, before every request.</item>
 /// <item>SocketsHttpHandler: connects through <see cref="EndpointTable.ConnectAsync"/>; certificates checked by <see cref="EndpointTrust"/>.</item>
@@ -35,7 +38,8 @@ internal sealed class SecureOpenAITransport : IDisposable
         IOptions<SecureOpenAIOptions> options,
         SecureOpenAIRateLimits? rateLimits = null,
         TimeProvider? time = null,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null,
+        IHostEnvironment? environment = null)
     {
         var settings = options.Value;
         time ??= TimeProvider.System;
@@ -49,18 +53,22 @@ internal sealed class SecureOpenAITransport : IDisposable
         };
 
         Trust = EndpointTrust.FromOptions(settings.TrustedCaCertificatePath);
-        Endpoints = EndpointTable.Create(settings, time, logger, telemetry);
+        Authentication = EndpointAuthentication.Create(settings, Trust, environment?.IsDevelopment() ?? false, logger, time);
+        Endpoints = EndpointTable.Create(settings, Authentication, time, logger, telemetry);
         var sockets = Trust.CreateHandler();
         sockets.ConnectCallback = Endpoints.ConnectAsync;
         var handler = CreateFailoverHandler(Endpoints, settings, rateLimits ?? new SecureOpenAIRateLimits(), time, logger, telemetry, new GuardHandler(Endpoints, sockets));
 
         // HttpClient's own timeout would cut long streams, and failover has its own: off.
         HttpClient = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
-        PipelineTransport = new HttpClientPipelineTransport(HttpClient);
+        PipelineTransport = new SecureOpenAIPipelineTransport(HttpClient);
     }
 
     /// <summary>The OpenAI pipeline's retry policy: none, since failover already retried.</summary>
     public static ClientRetryPolicy RetryPolicy { get; } = new(maxRetries: 0);
+
+    /// <summary>What each endpoint is sent to authenticate: the credential chain, the token caches (one per scope), the keys.</summary>
+    public EndpointAuthentication Authentication { get; }
 
     /// <summary>The endpoints and how each is reached.</summary>
     public EndpointTable Endpoints { get; }
@@ -87,7 +95,8 @@ internal sealed class SecureOpenAITransport : IDisposable
         var selector = new EndpointSelector(table.Endpoints);
 #pragma warning disable EXTEXP0001 // ResilienceHandler is marked experimental; it is the handler AddResilienceHandler builds on.
         var perEndpoint = new ResilienceHandler(request => table.Find(request.RequestUri!)!.Pipeline) { InnerHandler = network };
-        var attempt = new AttemptHandler(table, settings.Failover, settings.MaxRetryAfter, rateLimits, time, logger, perEndpoint);
+        var authenticate = new EndpointAuthenticationHandler(table, logger, perEndpoint);
+        var attempt = new AttemptHandler(table, settings.Failover, settings.MaxRetryAfter, rateLimits, time, logger, authenticate);
         var failover = new ResilienceHandler(FailoverHandler.CreatePipeline(selector, settings.Failover, settings.MaxRetries, time, telemetry)) { InnerHandler = attempt };
 #pragma warning restore EXTEXP0001
         return new FailoverHandler(table, selector, settings.Failover, settings.MaxRetries, time, failover);

@@ -28,6 +28,7 @@ internal static class EmulatorOptionsValidator
         Require(problems, !string.IsNullOrWhiteSpace(options.AppServiceIdentityHeader), "AppServiceIdentityHeader is empty.");
         Require(problems, options.TimeProvider is not null, "TimeProvider is null; leave it as TimeProvider.System or set a fake one.");
         ValidateInstances(options.Instances, problems);
+        ValidateGateways(options, problems);
         foreach (string name in options.ServerHostNames)
         {
             Require(problems, Uri.CheckHostName(name) == UriHostNameType.Dns, $"ServerHostNames entry '{name}' is not a DNS host name.");
@@ -98,6 +99,47 @@ internal static class EmulatorOptionsValidator
         foreach (IGrouping<int, EmulatorInstanceOptions> duplicate in instances.Where(i => i.Port != 0).GroupBy(i => i.Port).Where(g => g.Count() > 1))
         {
             problems.Add($"Port {duplicate.Key} is given to {duplicate.Count()} instances.");
+        }
+    }
+
+    private static void ValidateGateways(EmulatorOptions options, List<string> problems)
+    {
+        var instances = new HashSet<string>(options.Instances.Select(i => i.Name), StringComparer.OrdinalIgnoreCase);
+        foreach (EmulatorGatewayOptions gateway in options.Gateways)
+        {
+            string name = gateway.Name;
+            Require(problems, !string.IsNullOrWhiteSpace(name), "A gateway has an empty Name.");
+            Require(problems, gateway.Port is >= 0 and <= MaxPort, $"Gateway '{name}' has port {gateway.Port}; use 0 (ephemeral) to {MaxPort}.");
+            Require(
+                problems,
+                gateway.PathPrefix is { Length: > 1 } prefix && prefix[0] == '/' && prefix.Trim('/').Length > 0
+                    && Uri.IsWellFormedUriString(prefix, UriKind.Relative) && !prefix.Contains('?', StringComparison.Ordinal) && !prefix.Contains('#', StringComparison.Ordinal),
+                $"Gateway '{name}' has PathPrefix '{gateway.PathPrefix}'; give the API's URL suffix, a path such as /aoai.");
+            Require(problems, !string.IsNullOrEmpty(gateway.SubscriptionKey), $"Gateway '{name}' has an empty SubscriptionKey.");
+            Require(problems, !string.IsNullOrWhiteSpace(gateway.SubscriptionKeyHeader) && !gateway.SubscriptionKeyHeader.Any(char.IsWhiteSpace), $"Gateway '{name}' has SubscriptionKeyHeader '{gateway.SubscriptionKeyHeader}'; give a header name such as {EmulatorGatewayOptions.DefaultSubscriptionKeyHeader}.");
+            Require(problems, gateway.Audience is null || !string.IsNullOrWhiteSpace(gateway.Audience), $"Gateway '{name}' has a blank Audience; set the audience tokens must be for, or null for none.");
+            Require(problems, gateway.ManagedIdentity is { ClientId.Length: > 0, ObjectId.Length: > 0 }, $"Gateway '{name}' needs a ManagedIdentity with a ClientId and an ObjectId.");
+            Require(problems, gateway.BreakerTripDuration > TimeSpan.Zero, $"Gateway '{name}' has BreakerTripDuration {gateway.BreakerTripDuration}; it must be positive.");
+            foreach (string backend in gateway.Backends.Where(b => !instances.Contains(b)))
+            {
+                problems.Add($"Gateway '{name}' lists backend '{backend}', which is not an instance; the instances are: {string.Join(", ", instances)}.");
+            }
+
+            foreach (string host in gateway.HostNames)
+            {
+                Require(problems, Uri.CheckHostName(host) == UriHostNameType.Dns, $"Gateway '{name}': HostNames entry '{host}' is not a DNS host name.");
+            }
+        }
+
+        foreach (IGrouping<string, EmulatorGatewayOptions> duplicate in options.Gateways.GroupBy(g => g.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+        {
+            problems.Add($"Gateway name '{duplicate.Key}' appears {duplicate.Count()} times.");
+        }
+
+        var ports = options.Instances.Select(i => i.Port).Concat(options.Gateways.Select(g => g.Port)).Where(p => p != 0);
+        foreach (IGrouping<int, int> duplicate in ports.GroupBy(p => p).Where(g => g.Count() > 1 && options.Gateways.Any(gw => gw.Port == g.Key)))
+        {
+            problems.Add($"Port {duplicate.Key} is given to a gateway and another listener.");
         }
     }
 

@@ -120,10 +120,14 @@ internal sealed class TokenAuthority : IDisposable
 
     /// <summary>Validates an access token presented to the data plane.</summary>
     public Task<TokenValidationResult> ValidateAccessTokenAsync(string token) =>
+        ValidateAccessTokenAsync(token, [CognitiveServicesAudience, CognitiveServicesAudience + "/", AiFoundryAudience, AiFoundryAudience + "/"]);
+
+    /// <summary>Validates an access token of this token service for one of <paramref name="audiences"/> (a gateway's own, for example).</summary>
+    public Task<TokenValidationResult> ValidateAccessTokenAsync(string token, IEnumerable<string> audiences) =>
         _handler.ValidateTokenAsync(token, new TokenValidationParameters
         {
             ValidIssuer = Issuer,
-            ValidAudiences = [CognitiveServicesAudience, CognitiveServicesAudience + "/", AiFoundryAudience, AiFoundryAudience + "/"],
+            ValidAudiences = audiences,
             IssuerSigningKey = AccessTokenKey,
             ValidateIssuerSigningKey = true,
             RequireSignedTokens = true,

@@ -31,10 +31,11 @@ internal sealed class MuxIncomingStream
         return ValueTask.FromResult(_stream);
     }
 
-    /// <summary>Refuses the stream: the opener's OpenStreamAsync throws <see cref="MuxStreamRejectedException"/> carrying <paramref name="reason"/> and <see cref="ReasonCode.Refused"/>.</summary>
-    public ValueTask RejectAsync(string reason) => RejectAsync(ReasonCode.Refused, reason);
-
-    /// <summary>Refuses the stream with a reason code, which the opener decides by; <paramref name="reason"/> is for people.</summary>
+    /// <summary>
+    /// Refuses the stream with a reason code, which the opener decides by (its OpenStreamAsync throws a
+    /// <see cref="MuxStreamRejectedException"/> carrying both); <paramref name="reason"/> is for people.
+    /// There is no refusal without a code.
+    /// </summary>
     public ValueTask RejectAsync(ReasonCode code, string reason)
     {
         ArgumentNullException.ThrowIfNull(reason);

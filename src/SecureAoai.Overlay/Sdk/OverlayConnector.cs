@@ -16,14 +16,14 @@ namespace SecureAoai.Overlay;
 /// </example>
 public sealed class OverlayConnector
 {
-    private readonly OverlayContext _context;
+    private readonly IOverlayTransport _transport;
 
-    /// <summary>Creates a connector that dials as <paramref name="context"/>'s identity.</summary>
-    /// <param name="context">The overlay context to dial with.</param>
-    public OverlayConnector(OverlayContext context)
+    /// <summary>Creates a connector that dials as <paramref name="transport"/>'s identity.</summary>
+    /// <param name="transport">The overlay to dial on: an <see cref="OverlayContext"/>, or another <see cref="IOverlayTransport"/>.</param>
+    public OverlayConnector(IOverlayTransport transport)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        _context = context;
+        ArgumentNullException.ThrowIfNull(transport);
+        _transport = transport;
     }
 
     /// <summary>Host names (any port) and the service each one dials. The default value is empty.</summary>
@@ -67,7 +67,7 @@ public sealed class OverlayConnector
     /// <returns>The overlay stream; HttpClient speaks TLS or plain HTTP on top.</returns>
     /// <exception cref="InvalidOperationException">The connector does not handle <paramref name="host"/>.</exception>
     public async ValueTask<Stream> ConnectAsync(string host, int port, CancellationToken cancellationToken) =>
-        await _context.DialAsync(
+        await _transport.DialAsync(
             ServiceFor(host) ?? throw new InvalidOperationException($"The overlay connector does not handle '{host}'; add it to Intercepts or Suffixes."),
             cancellationToken).ConfigureAwait(false);
 

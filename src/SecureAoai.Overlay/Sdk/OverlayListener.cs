@@ -1,14 +1,13 @@
-using System.Security.Authentication;
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using SecureAoai.Overlay.Crypto;
 using SecureAoai.Overlay.Protocol;
-using SecureAoai.Overlay.Router;
 
 namespace SecureAoai.Overlay;
 
 /// <summary>
-/// A bound service: dials arrive through <see cref="AcceptAsync"/>, each with its caller. The bind
-/// survives losing the router: the context reconnects and binds again by itself.
+/// A bound service of the embedded overlay: dials arrive through <see cref="AcceptAsync"/>, each with
+/// its caller. The bind survives losing the router: the context reconnects and binds again by itself.
 /// </summary>
 /// <remarks>
 /// Each dial's end-to-end handshake runs as soon as the dial arrives, at most
@@ -18,7 +17,7 @@ namespace SecureAoai.Overlay;
 /// controller-signed bind grant it shows dialers, and asks the router for a fresh one when half of
 /// its lifetime has passed.
 /// </remarks>
-public sealed class OverlayListener : IAsyncDisposable
+public sealed class OverlayListener : IOverlayListener
 {
     /// <summary>The most end-to-end handshakes in progress at once; more dials wait for a slot.</summary>
     public const int MaxConcurrentHandshakes = 64;
@@ -30,14 +29,13 @@ public sealed class OverlayListener : IAsyncDisposable
     public const int MaxConcurrentHandshakesPerCaller = 16;
 
     private readonly OverlayContext _context;
-    private readonly Channel<OverlayStream> _ready;
+    private readonly Channel<OverlayStream> _ready = Channel.CreateUnbounded<OverlayStream>();
     private readonly SemaphoreSlim _handshakes = new(MaxConcurrentHandshakes, MaxConcurrentHandshakes);
     private readonly CallerSlots _callerSlots = new(MaxConcurrentHandshakesPerCaller);
+    private readonly ConcurrentDictionary<RouterLink, RouterBinding> _bindings = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly int _maxPending;
-    private MuxStream? _control;
-    private byte[]? _bindGrant;
-    private CancellationTokenSource? _renewal;
+    private byte[]? _lastGrant;
     private TaskCompletionSource<OverlayGrant> _nextGrant = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _pending;
     private int _disposed;
@@ -47,22 +45,26 @@ public sealed class OverlayListener : IAsyncDisposable
         _context = context;
         Service = service;
         _maxPending = maxPendingAccepts;
-        _ready = Channel.CreateUnbounded<OverlayStream>();
     }
 
     /// <summary>The service bound.</summary>
     public string Service { get; }
 
     /// <summary>Whether the bind is registered at the router right now (false while reconnecting).</summary>
-    public bool IsBound => Volatile.Read(ref _control) is not null;
+    public bool IsBound => _bindings.Values.Any(b => b.IsAttached);
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+    /// <summary>Stops when the listener is disposed: its renewals and the dials waiting for a handshake slot.</summary>
+    internal CancellationToken Stopping => _stop.Token;
+
+    /// <summary>The bind grant this binder shows dialers, as a router last handed it out.</summary>
+    internal ReadOnlyMemory<byte> BindGrant => Volatile.Read(ref _lastGrant) ?? ReadOnlyMemory<byte>.Empty;
+
     /// <summary>Waits for the next dial whose end-to-end handshake succeeded.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
-    /// <returns>The connection; its <see cref="OverlayStream.Peer"/> is the caller.</returns>
-    /// <exception cref="ObjectDisposedException">The listener was disposed.</exception>
-    public async ValueTask<OverlayStream> AcceptAsync(CancellationToken cancellationToken = default)
+    /// <returns>The connection, its <see cref="OverlayStream.Peer"/> the caller; <see langword="null"/> once the listener is disposed.</returns>
+    public async ValueTask<OverlayStream?> AcceptAsync(CancellationToken cancellationToken = default)
     {
         try
         {
@@ -70,9 +72,10 @@ public sealed class OverlayListener : IAsyncDisposable
             Interlocked.Decrement(ref _pending);
             return stream;
         }
-        catch (ChannelClosedException ex)
+        catch (ChannelClosedException)
         {
-            throw new ObjectDisposedException($"The listener of '{Service}' is closed.", ex);
+            // Unbound: the normal end, as Kestrel's listeners report it.
+            return null;
         }
     }
 
@@ -86,12 +89,11 @@ public sealed class OverlayListener : IAsyncDisposable
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
-        Interlocked.Exchange(ref _renewal, null)?.Dispose();
         _ready.Writer.TryComplete();
         _context.Forget(this);
-        if (Interlocked.Exchange(ref _control, null) is { } control)
+        foreach (var binding in _bindings.Values)
         {
-            await control.DisposeAsync().ConfigureAwait(false);
+            await binding.UnbindAsync().ConfigureAwait(false);
         }
 
         while (_ready.Reader.TryRead(out var unclaimed))
@@ -100,92 +102,28 @@ public sealed class OverlayListener : IAsyncDisposable
         }
     }
 
-    /// <summary>The bind grant this binder shows dialers, as the router last handed it out.</summary>
-    internal ReadOnlyMemory<byte> BindGrant => Volatile.Read(ref _bindGrant) ?? ReadOnlyMemory<byte>.Empty;
-
     /// <summary>Completes with the next bind grant received (for tests of renewal).</summary>
     internal Task<OverlayGrant> NextGrantAsync() => Volatile.Read(ref _nextGrant).Task;
 
-    /// <summary>
-    /// Takes the control stream of a bind the router accepted: reads and checks the first bind grant,
-    /// then keeps it fresh in the background.
-    /// </summary>
-    /// <exception cref="AuthenticationException">The router's grant does not entitle this identity to bind the service.</exception>
-    /// <exception cref="IOException">The router closed the bind or sent no grant.</exception>
-    internal async Task AttachAsync(MuxStream control, CancellationToken cancellationToken)
+    /// <summary>This listener's bind at <paramref name="link"/>'s router.</summary>
+    internal RouterBinding BindingAt(RouterLink link) => _bindings.GetOrAdd(link, _ => new RouterBinding(this, _context));
+
+    /// <summary>A binding received and checked a bind grant.</summary>
+    internal void OnGrant(byte[] bytes, OverlayGrant grant)
     {
-        var first = await BindControl.ReadGrantAsync(control, cancellationToken).ConfigureAwait(false)
-            ?? throw new IOException("the router accepted the bind but closed it without a bind grant");
-        var grant = Hold(first);
-        Detach();
-        var renewal = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        Volatile.Write(ref _renewal, renewal);
-        Volatile.Write(ref _control, control);
-        _ = KeepGrantFreshAsync(control, grant, renewal.Token);
-    }
-
-    internal void Detach()
-    {
-        Volatile.Write(ref _control, null);
-        if (Interlocked.Exchange(ref _renewal, null) is { } renewal)
-        {
-            renewal.Cancel();
-            renewal.Dispose();
-        }
-    }
-
-    /// <summary>Half way through each grant's lifetime, asks the router for a fresh one.</summary>
-    private async Task KeepGrantFreshAsync(MuxStream control, OverlayGrant grant, CancellationToken cancellationToken)
-    {
-        string ended;
-        try
-        {
-            while (true)
-            {
-                // Measured from receipt on this clock, so a skewed clock delays nothing.
-                await Task.Delay(grant.Lifetime / 2, _context.Time, cancellationToken).ConfigureAwait(false);
-                await control.WriteAsync(new[] { BindControl.RenewRequest }, cancellationToken).ConfigureAwait(false);
-                var next = await BindControl.ReadGrantAsync(control, cancellationToken).ConfigureAwait(false);
-                if (next is null)
-                {
-                    ended = "the router closed it (this identity may no longer bind the service)";
-                    break;
-                }
-
-                grant = Hold(next);
-                OverlayLog.BindGrantRenewed(_context.Logger, Service, grant.ExpiresAt);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return;
-        }
-        catch (Exception ex) when (ex is IOException or AuthenticationException or ObjectDisposedException)
-        {
-            ended = ex.Message;
-        }
-
-        OverlayLog.BindEnded(_context.Logger, Service, ended);
-        if (Interlocked.CompareExchange(ref _control, null, control) == control)
-        {
-            control.Abort("the bind ended");
-        }
-    }
-
-    private OverlayGrant Hold(byte[] bytes)
-    {
-        var grant = _context.Grants.VerifyPeer(_context.Certificate, bytes, GrantKind.Bind, Service);
-        Volatile.Write(ref _bindGrant, bytes);
+        Volatile.Write(ref _lastGrant, bytes);
         Interlocked.Exchange(ref _nextGrant, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(grant);
-        return grant;
     }
 
-    /// <summary>Takes a dial: refuses it when too many wait unclaimed, else runs its handshake in the background.</summary>
-    internal async ValueTask OfferAsync(MuxIncomingStream incoming)
+    /// <summary>
+    /// Takes a dial that came through <paramref name="via"/>: refuses it when too many wait unclaimed,
+    /// else runs its handshake in the background, showing the bind grant of that router.
+    /// </summary>
+    internal async ValueTask OfferAsync(MuxIncomingStream incoming, RouterBinding via)
     {
         if (IsDisposed)
         {
-            await incoming.RejectAsync($"service '{Service}' is no longer bound here").ConfigureAwait(false);
+            await incoming.RejectAsync(ReasonCode.Refused, $"service '{Service}' is no longer bound here").ConfigureAwait(false);
             return;
         }
 
@@ -196,10 +134,10 @@ public sealed class OverlayListener : IAsyncDisposable
             return;
         }
 
-        _ = Task.Run(() => HandshakeAsync(incoming));
+        _ = Task.Run(() => HandshakeAsync(incoming, via));
     }
 
-    private async Task HandshakeAsync(MuxIncomingStream incoming)
+    private async Task HandshakeAsync(MuxIncomingStream incoming, RouterBinding via)
     {
         OverlayStream? stream = null;
         try
@@ -212,7 +150,7 @@ public sealed class OverlayListener : IAsyncDisposable
             // forged or missing grant is refused here and takes no slot. Through an honest router a
             // caller's grant is its own, so no caller can use another's slots; a compromised router could
             // replay a victim's grant to hold the victim's slots, but such a router can drop its dials anyway.
-            if (await _context.VerifyDialGrantAsync(this, incoming).ConfigureAwait(false) is { } caller)
+            if (await _context.Sealer.CheckDialGrantAsync(Service, incoming).ConfigureAwait(false) is { } caller)
             {
                 // A dial waits for one of its caller's slots, then a shared one. The router gives up on a dial
                 // the binder has not taken within its BinderOpenTimeout (a reset); such a dial is dropped
@@ -221,7 +159,7 @@ public sealed class OverlayListener : IAsyncDisposable
                 await _handshakes.WaitAsync(_stop.Token).ConfigureAwait(false);
                 try
                 {
-                    stream = incoming.IsAbandoned ? null : await _context.AcceptDialAsync(this, incoming, caller, _stop.Token).ConfigureAwait(false);
+                    stream = incoming.IsAbandoned ? null : await _context.Sealer.SealAcceptedAsync(Service, via.Grant, incoming, caller, _stop.Token).ConfigureAwait(false);
                 }
                 finally
                 {

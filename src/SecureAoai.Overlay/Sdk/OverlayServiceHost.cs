@@ -7,17 +7,17 @@ namespace SecureAoai.Overlay;
 
 /// <summary>
 /// Binds an overlay service and forwards each dial to a TCP address: the way to put an app that
-/// does not use the SDK behind the overlay (<c>secureaoai host</c>).
+/// does not use the SDK behind the overlay (<c>secureaoai host</c>). Works on any <see cref="IOverlayTransport"/>.
 /// </summary>
 public sealed class OverlayServiceHost : IAsyncDisposable
 {
-    private readonly OverlayListener _listener;
+    private readonly IOverlayListener _listener;
     private readonly EndPoint _forwardTo;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
 
-    private OverlayServiceHost(OverlayListener listener, EndPoint forwardTo, ILogger logger)
+    private OverlayServiceHost(IOverlayListener listener, EndPoint forwardTo, ILogger logger)
     {
         _listener = listener;
         _forwardTo = forwardTo;
@@ -26,20 +26,20 @@ public sealed class OverlayServiceHost : IAsyncDisposable
     }
 
     /// <summary>The listener of the bound service.</summary>
-    public OverlayListener Listener => _listener;
+    public IOverlayListener Listener => _listener;
 
     /// <summary>Binds <paramref name="service"/> and forwards its dials to <paramref name="forwardTo"/>.</summary>
-    /// <param name="context">The identity that binds.</param>
+    /// <param name="transport">The overlay to bind on, as its identity (an <see cref="OverlayContext"/>, or another <see cref="IOverlayTransport"/>).</param>
     /// <param name="service">The service to bind.</param>
     /// <param name="forwardTo">Where each dial is forwarded, such as 127.0.0.1:8080.</param>
     /// <param name="logger">Where to log; nothing when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the bind.</param>
     /// <returns>The running host.</returns>
-    public static async Task<OverlayServiceHost> StartAsync(OverlayContext context, string service, EndPoint forwardTo, ILogger? logger = null, CancellationToken cancellationToken = default)
+    public static async Task<OverlayServiceHost> StartAsync(IOverlayTransport transport, string service, EndPoint forwardTo, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(forwardTo);
-        var listener = await context.BindAsync(service, cancellationToken).ConfigureAwait(false);
+        var listener = await transport.BindAsync(service, cancellationToken).ConfigureAwait(false);
         return new OverlayServiceHost(listener, forwardTo, logger ?? NullLogger.Instance);
     }
 
@@ -57,12 +57,17 @@ public sealed class OverlayServiceHost : IAsyncDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            OverlayStream connection;
+            OverlayStream? connection;
             try
             {
                 connection = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            if (connection is null)
             {
                 return;
             }

@@ -16,15 +16,15 @@ namespace SecureAoai.Overlay;
 /// </summary>
 public sealed class OverlayTunnel : IAsyncDisposable
 {
-    private readonly OverlayContext _context;
+    private readonly IOverlayTransport _transport;
     private readonly TcpListener _listener;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
 
-    private OverlayTunnel(OverlayContext context, string service, TcpListener listener, ILogger logger)
+    private OverlayTunnel(IOverlayTransport transport, string service, TcpListener listener, ILogger logger)
     {
-        _context = context;
+        _transport = transport;
         Service = service;
         _listener = listener;
         _logger = logger;
@@ -38,19 +38,19 @@ public sealed class OverlayTunnel : IAsyncDisposable
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndpoint;
 
     /// <summary>Listens on <paramref name="listen"/> (port 0 picks a free one) and dials <paramref name="service"/> per connection.</summary>
-    /// <param name="context">The identity that dials.</param>
+    /// <param name="transport">The overlay to dial on, as its identity (an <see cref="OverlayContext"/>, or another <see cref="IOverlayTransport"/>).</param>
     /// <param name="service">The service to dial.</param>
     /// <param name="listen">The local address; keep it on loopback unless others on the network should reach the service as you.</param>
     /// <param name="logger">Where to log; nothing when <see langword="null"/>.</param>
     /// <returns>The running tunnel.</returns>
-    public static OverlayTunnel Start(OverlayContext context, string service, IPEndPoint listen, ILogger? logger = null)
+    public static OverlayTunnel Start(IOverlayTransport transport, string service, IPEndPoint listen, ILogger? logger = null)
     {
-        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(transport);
         ArgumentException.ThrowIfNullOrEmpty(service);
         ArgumentNullException.ThrowIfNull(listen);
         var listener = new TcpListener(listen);
         listener.Start();
-        return new OverlayTunnel(context, service, listener, logger ?? NullLogger.Instance);
+        return new OverlayTunnel(transport, service, listener, logger ?? NullLogger.Instance);
     }
 
     /// <summary>Stops listening; connections in progress are closed.</summary>
@@ -70,7 +70,7 @@ public sealed class OverlayTunnel : IAsyncDisposable
     {
         try
         {
-            var connection = await _context.DialAsync(Service, _stop.Token).ConfigureAwait(false);
+            var connection = await _transport.DialAsync(Service, _stop.Token).ConfigureAwait(false);
             await StreamPump.RunAsync(connection, client, _stop.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OverlayDialException or IOException or OperationCanceledException or SocketException)

@@ -7,14 +7,15 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SecureAoai.AspNetCore;
 using SecureAoai.Overlay;
-using SecureAoai.Overlay.Controller;
 using SecureAoai.Overlay.Tests.Fabric;
+using SecureAoai.Testing.Overlay;
 
 namespace SecureAoai.AspNetCore.Tests.Infrastructure;
 
 /// <summary>
-/// An overlay on loopback with the service <c>chatapp</c>, its binder's identity, and callers:
-/// <c>alice</c> (#clients, #admins), <c>bob</c> (#clients) and <c>mallory</c> (no Dial policy).
+/// An overlay with the service <c>chatapp</c>, its binder's identity, and callers: <c>alice</c>
+/// (#clients, #admins), <c>bob</c> (#clients) and <c>mallory</c> (no Dial right). The overlay is the
+/// embedded one on loopback unless the test asks for the in-memory one (<see cref="OverlayKind"/>).
 /// <see cref="BuildApp"/> makes a dark web app serving it; the test starts it.
 /// </summary>
 public sealed class DarkApp : IAsyncDisposable
@@ -23,38 +24,60 @@ public sealed class DarkApp : IAsyncDisposable
 
     private int _requests;
 
-    private DarkApp(FabricFixture fabric) => Fabric = fabric;
+    private DarkApp(TestOverlay overlay) => Overlay = overlay;
 
-    internal FabricFixture Fabric { get; }
+    internal TestOverlay Overlay { get; }
 
-    public OverlayIdentity Server { get; private set; } = null!;
+    /// <summary>The embedded overlay's fabric (controller, router); the in-memory overlay has none.</summary>
+    internal FabricFixture Fabric => Overlay.Fabric ?? throw new InvalidOperationException("This test needs the embedded overlay: the in-memory one has no controller or router.");
 
-    public OverlayContext Alice { get; private set; } = null!;
+    /// <summary>The binder's transport, shared by the apps a test builds.</summary>
+    public IOverlayTransport Server { get; private set; } = null!;
 
-    public OverlayContext Bob { get; private set; } = null!;
+    public IOverlayTransport Alice { get; private set; } = null!;
 
-    public OverlayContext Mallory { get; private set; } = null!;
+    public IOverlayTransport Bob { get; private set; } = null!;
+
+    public IOverlayTransport Mallory { get; private set; } = null!;
 
     /// <summary>How many requests reached the app's pipeline.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
     public string ServerIdentityFile => Fabric.Overlay.PathFor("chatapp-server.json");
 
-    public static async Task<DarkApp> StartAsync()
+    public static async Task<DarkApp> StartAsync(OverlayKind kind = OverlayKind.Embedded)
     {
-        var fabric = FabricFixture.Start();
-        fabric.Controller.Administration.CreateService(Service, ["chat"]);
-        fabric.Controller.Administration.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#chat"]);
-        fabric.Controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#chat"]);
-        var app = new DarkApp(fabric);
-        app.Server = await fabric.EnrollAsync("chatapp-server", "servers");
-        app.Alice = fabric.Context(await fabric.EnrollAsync("alice", "clients", "admins"));
-        app.Bob = fabric.Context(await fabric.EnrollAsync("bob", "clients"));
-        app.Mallory = fabric.Context(await fabric.EnrollAsync("mallory", "visitors"));
+        var overlay = TestOverlay.Start(kind);
+        overlay.CreateService(Service, dialRole: "clients", bindRole: "servers");
+        var app = new DarkApp(overlay);
+        app.Server = await overlay.JoinAsync("chatapp-server", "servers");
+        app.Alice = await overlay.JoinAsync("alice", "clients", "admins");
+        app.Bob = await overlay.JoinAsync("bob", "clients");
+        app.Mallory = await overlay.JoinAsync("mallory", "visitors");
         return app;
     }
 
-    /// <summary>A dark app on the server's own context (shared, so the fabric disposes it), unless <paramref name="configure"/> says otherwise.</summary>
+    /// <summary>Live binders of <paramref name="service"/>: the router's terminators, on the embedded overlay.</summary>
+    public int TerminatorCount(string service) => Overlay.BinderCount(service);
+
+    /// <summary>
+    /// Has the app connect to the overlay by itself, as a deployed app does: from its identity file on
+    /// the embedded overlay; the in-memory overlay has no files, so there through the server's transport.
+    /// </summary>
+    public void ConnectOnItsOwn(OverlayHostingOptions options)
+    {
+        if (Overlay.Fabric is { } fabric)
+        {
+            options.IdentityFile = ServerIdentityFile;
+            options.ContextOptions = new OverlayContextOptions { RouterAddress = fabric.RouterAddress };
+        }
+        else
+        {
+            options.Transport = Server;
+        }
+    }
+
+    /// <summary>A dark app on the server's transport (shared, so the overlay disposes it), unless <paramref name="configure"/> says otherwise.</summary>
     public WebApplication BuildApp(Action<OverlayHostingOptions>? configure = null, Action<WebApplicationBuilder>? builderHook = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Production" });
@@ -63,7 +86,7 @@ public sealed class DarkApp : IAsyncDisposable
         {
             if (configure is null)
             {
-                o.Context = Fabric.Context(Server);
+                o.Transport = Server;
             }
 
             o.Bind(Service);
@@ -92,7 +115,7 @@ public sealed class DarkApp : IAsyncDisposable
     }
 
     /// <summary>An HttpClient whose every connection is a dial of the request's host over <paramref name="caller"/>.</summary>
-    public static HttpClient Client(OverlayContext caller, Version? version = null)
+    public static HttpClient Client(IOverlayTransport caller, Version? version = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -107,5 +130,5 @@ public sealed class DarkApp : IAsyncDisposable
         };
     }
 
-    public ValueTask DisposeAsync() => Fabric.DisposeAsync();
+    public ValueTask DisposeAsync() => Overlay.DisposeAsync();
 }

@@ -15,7 +15,8 @@ internal sealed class CountingCredential(FakeTimeProvider time, TimeSpan lifetim
 
     public Exception? Failure { get; set; }
 
-    public DateTimeOffset? RefreshOn { get; set; }
+    /// <summary>When set, each token says to refresh it this long after it was issued (as Azure.Identity's RefreshOn).</summary>
+    public TimeSpan? RefreshAfter { get; set; }
 
     /// <summary>The claims of the last request, as the policy passed them.</summary>
     public string? LastClaims { get; private set; }
@@ -37,6 +38,7 @@ internal sealed class CountingCredential(FakeTimeProvider time, TimeSpan lifetim
             throw failure;
         }
 
-        return new AccessToken($"token-{n}", time.GetUtcNow() + lifetime, RefreshOn);
+        var now = time.GetUtcNow();
+        return new AccessToken($"token-{n}", now + lifetime, now + RefreshAfter);
     }
 }

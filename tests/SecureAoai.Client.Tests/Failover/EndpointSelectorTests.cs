@@ -14,11 +14,12 @@ public sealed class EndpointSelectorTests
 
     private static FailoverEndpoint Endpoint(string name, int priority, int weight = 1) => new(
         name,
+        $"SecureOpenAI:Endpoints:{name}",
         new Uri($"https://{name}.openai.azure.com/"),
         priority,
         weight,
         new Dictionary<string, string>(),
-        apiKey: null,
+        credential: null,
         new EndpointGuard(new ScriptedResolver(), NetworkPolicy.RequirePrivate, TimeSpan.FromSeconds(1), NullLogger.Instance),
         new SecureOpenAIFailoverOptions(),
         TimeProvider.System);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Polly.Telemetry;
 using SecureAoai.Client.Failover;
+using SecureAoai.Client.Credentials.Internal;
 using SecureAoai.Client.Failover.Internal;
 using SecureAoai.Client.Internal;
 using SecureAoai.Client.Networking.Internal;
@@ -32,9 +33,12 @@ internal sealed class FailoverHarness : IDisposable
             Options.Network.HostOverrides[$"{names[i]}.openai.azure.com"] = $"10.0.0.{i + 1}";
         }
 
+        Credential = new ScopeRecordingCredential(Time);
+        Options.Credential.TokenCredential = Credential;
         configure?.Invoke(Options);
         var telemetry = new TelemetryOptions { LoggerFactory = NullLoggerFactory.Instance };
-        Table = EndpointTable.Create(Options, Time, NullLogger.Instance, telemetry);
+        var authentication = EndpointAuthentication.Create(Options, EndpointTrust.SystemOnly, isDevelopment: false, NullLogger.Instance, Time);
+        Table = EndpointTable.Create(Options, authentication, Time, NullLogger.Instance, telemetry);
         var handler = SecureOpenAITransport.CreateFailoverHandler(Table, Options, RateLimits, Time, NullLogger.Instance, telemetry, new GuardHandler(Table, Network));
         Client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
@@ -44,6 +48,9 @@ internal sealed class FailoverHarness : IDisposable
     public SecureOpenAIOptions Options { get; } = new() { MaxRetryAfter = TimeSpan.FromSeconds(60) };
 
     public SecureOpenAIRateLimits RateLimits { get; } = new();
+
+    /// <summary>The app's credential: hands out a token per scope and counts the calls.</summary>
+    public ScopeRecordingCredential Credential { get; }
 
     public ScriptedNetwork Network { get; } = new();
 
@@ -79,6 +86,9 @@ internal sealed class ScriptedNetwork : HttpMessageHandler
 
     public ConcurrentQueue<Uri> Sent { get; } = new();
 
+    /// <summary>Each request that reached the network, with its headers as sent (one value per name, joined).</summary>
+    public ConcurrentQueue<SentRequest> Received { get; } = new();
+
     /// <summary>Completes each time a request reaches the network, with its URI.</summary>
     public event Action<Uri>? Reached;
 
@@ -101,6 +111,7 @@ internal sealed class ScriptedNetwork : HttpMessageHandler
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Sent.Enqueue(request.RequestUri!);
+        Received.Enqueue(new SentRequest(request.RequestUri!, request.Headers.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase)));
         Reached?.Invoke(request.RequestUri!);
         if (Hosts.TryGetValue(request.RequestUri!.Host, out var script))
         {
@@ -112,4 +123,10 @@ internal sealed class ScriptedNetwork : HttpMessageHandler
             Content = new StringContent($$"""{"region":"{{request.RequestUri.Host}}"}""", Encoding.UTF8, "application/json"),
         });
     }
+}
+
+/// <summary>One request as the network saw it.</summary>
+internal sealed record SentRequest(Uri Uri, IReadOnlyDictionary<string, string> Headers)
+{
+    public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
 }

@@ -51,4 +51,28 @@ public sealed class AzureErrorBodyTests
 
         Assert.Same(AzureErrorBody.Unreadable, Parse(padded));
     }
+
+    [Fact]
+    public async Task ReadAsync_HttpResponse_ReadsTheErrorAndLeavesTheBodyReadableWithItsHeaders()
+    {
+        const string Body = """{"error":{"code":"PermissionDenied","message":"Principal does not have access to API/Operation."}}""";
+        using var response = new HttpResponseMessage(System.Net.HttpStatusCode.Unauthorized) { Content = new StringContent(Body, Encoding.UTF8, "application/json") };
+
+        var error = await AzureErrorBody.ReadAsync(response, CancellationToken.None);
+
+        Assert.True(error.IsPermissionDenied);
+        Assert.Equal(Body, await response.Content.ReadAsStringAsync());
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task ReadAsync_HttpResponseOverTheLimit_KeepsOneByteMoreAndParsesNothing()
+    {
+        using var response = new HttpResponseMessage(System.Net.HttpStatusCode.Unauthorized) { Content = new ByteArrayContent(new byte[AzureErrorBody.MaxBytes * 3]) };
+
+        var error = await AzureErrorBody.ReadAsync(response, CancellationToken.None);
+
+        Assert.Same(AzureErrorBody.Unreadable, error);
+        Assert.Equal(AzureErrorBody.MaxBytes + 1, (await response.Content.ReadAsByteArrayAsync()).Length);
+    }
 }

@@ -20,7 +20,7 @@ public sealed class EndpointGuardTests
     /// <summary>A client whose only endpoint is <see cref="Host"/> at <paramref name="port"/>, reached through <paramref name="guard"/>.</summary>
     private static HttpClient CreateClient(EndpointGuard guard, int port)
     {
-        var endpoint = new FailoverEndpoint("east", new Uri($"http://{Host}:{port}/"), 1, 1, new Dictionary<string, string>(), null, guard, new SecureOpenAIFailoverOptions(), TimeProvider.System);
+        var endpoint = new FailoverEndpoint("east", "SecureOpenAI", new Uri($"http://{Host}:{port}/"), 1, 1, new Dictionary<string, string>(), null, guard, new SecureOpenAIFailoverOptions(), TimeProvider.System);
         var table = new EndpointTable([endpoint], connector: null);
         return new(new GuardHandler(table, new SocketsHttpHandler { ConnectCallback = table.ConnectAsync, PooledConnectionLifetime = TimeSpan.FromMinutes(5) }));
     }

@@ -30,6 +30,15 @@ public class WorkloadIdentityEmulator : IAsyncLifetime
 
     public Dictionary<string, string?> Settings() => SecureClients.WorkloadIdentity(Emulator, Instance, Federation, TokenFile);
 
+    /// <summary><see cref="Settings"/> with a DNS server that does not exist, so only an overlay can reach the endpoint.</summary>
+    public Dictionary<string, string?> SettingsWithoutDns()
+    {
+        var settings = Settings();
+        settings["SecureOpenAI:Network:DnsServers:0"] = "127.0.0.1:9";
+        settings["SecureOpenAI:Network:DnsTimeout"] = "00:00:00.200";
+        return settings;
+    }
+
     public async Task InitializeAsync()
     {
         var options = new EmulatorOptions { TokenLifetime = TokenLifetime };

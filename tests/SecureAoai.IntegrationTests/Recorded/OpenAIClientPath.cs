@@ -8,23 +8,33 @@ using SecureAoai.Testing.Recordings;
 
 namespace SecureAoai.IntegrationTests.Recorded;
 
-/// <summary>The OpenAI client's <see cref="ChatClient"/> and <see cref="EmbeddingClient"/>, as <c>AddSecureOpenAI</c> registers them.</summary>
-internal sealed class OpenAIClientPath : IRecordedClientPath
+/// <summary>
+/// The OpenAI client's <see cref="ChatClient"/> and <see cref="EmbeddingClient"/>, as <c>AddSecureOpenAI</c>
+/// registers them; or, given where else to get them (Azure.AI.OpenAI's client hands out the same
+/// types), used alike from there.
+/// </summary>
+/// <param name="name">The path's name in test cases.</param>
+/// <param name="configure">What the path registers beyond <c>AddSecureOpenAI</c>; nothing by default.</param>
+/// <param name="chat">Where the chat client comes from; the registered <see cref="ChatClient"/> by default.</param>
+/// <param name="embeddings">Where the embedding client comes from; the registered <see cref="EmbeddingClient"/> by default.</param>
+internal sealed class OpenAIClientPath(
+    string name = "OpenAI client",
+    Action<SecureOpenAIBuilder, RecordedEntry>? configure = null,
+    Func<IServiceProvider, RecordedEntry, ChatClient>? chat = null,
+    Func<IServiceProvider, RecordedEntry, EmbeddingClient>? embeddings = null) : IRecordedClientPath
 {
-    public string Name => "OpenAI client";
+    public string Name => name;
 
-    public void Configure(SecureOpenAIBuilder builder)
-    {
-    }
+    public void Configure(SecureOpenAIBuilder builder, RecordedEntry first) => configure?.Invoke(builder, first);
 
     public async Task<RecordedOutcome> SendAsync(IServiceProvider services, RecordedEntry entry, CancellationToken cancellationToken)
     {
         if (RecordedExpectation.IsEmbeddings(entry))
         {
-            return await EmbedAsync(services.GetRequiredService<EmbeddingClient>(), entry, cancellationToken);
+            return await EmbedAsync(Embeddings(services, entry), entry, cancellationToken);
         }
 
-        var chat = services.GetRequiredService<ChatClient>();
+        var chat = Chat(services, entry);
         var messages = Messages(entry);
         var options = Options(entry);
         return RecordedExpectation.IsStreamed(entry)
@@ -32,15 +42,13 @@ internal sealed class OpenAIClientPath : IRecordedClientPath
             : Outcome((await chat.CompleteChatAsync(messages, options, cancellationToken)).Value);
     }
 
+    private ChatClient Chat(IServiceProvider services, RecordedEntry entry) => chat?.Invoke(services, entry) ?? services.GetRequiredService<ChatClient>();
+
+    private EmbeddingClient Embeddings(IServiceProvider services, RecordedEntry entry) => embeddings?.Invoke(services, entry) ?? services.GetRequiredService<EmbeddingClient>();
+
     private static async Task<EmbeddingOutcome> EmbedAsync(EmbeddingClient client, RecordedEntry entry, CancellationToken cancellationToken)
     {
-        // A request recorded without input (the Go SDK's missing-deployment test) still needs one here.
-        string[] inputs = entry.RequestProperty("input") switch
-        {
-            { ValueKind: JsonValueKind.String } one => [one.GetString()!],
-            { ValueKind: JsonValueKind.Array } many => [.. many.EnumerateArray().Select(i => i.GetString()!)],
-            _ => ["no input was recorded"],
-        };
+        string[] inputs = RecordedExpectation.EmbeddingInputs(entry);
         var options = new EmbeddingGenerationOptions { Dimensions = entry.RequestProperty("dimensions")?.GetInt32() };
         OpenAIEmbeddingCollection result = await client.GenerateEmbeddingsAsync(inputs, options, cancellationToken);
         return new EmbeddingOutcome(

@@ -15,6 +15,17 @@ internal static class RecordedExpectation
 
     public static bool IsStreamed(RecordedEntry entry) => entry.RequestProperty("stream") is { ValueKind: JsonValueKind.True };
 
+    /// <summary>
+    /// The texts an embeddings request sent. A request recorded without input (the Go SDK's
+    /// missing-deployment test) still needs one to be sent again.
+    /// </summary>
+    public static string[] EmbeddingInputs(RecordedEntry entry) => entry.RequestProperty("input") switch
+    {
+        { ValueKind: JsonValueKind.String } one => [one.GetString()!],
+        { ValueKind: JsonValueKind.Array } many => [.. many.EnumerateArray().Select(i => i.GetString()!)],
+        _ => ["no input was recorded"],
+    };
+
     /// <summary>The answer a successful exchange carries.</summary>
     public static RecordedOutcome Success(RecordedEntry entry)
     {

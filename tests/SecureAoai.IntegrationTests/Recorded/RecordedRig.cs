@@ -69,7 +69,7 @@ internal sealed class RecordedRig : IAsyncDisposable
             builder.UseCredential(new MintingCredential(_ => "replayed-requests-carry-no-real-token"));
         }
 
-        path.Configure(builder);
+        path.Configure(builder, first);
         return new RecordedRig(recording, server, services.BuildServiceProvider(), endpointName, new MeterRecorder(endpointName));
     }
 

@@ -1,11 +1,14 @@
+using System.Buffers;
 using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Time.Testing;
 using SecureAoai.Overlay.Controller;
 using SecureAoai.Overlay.Crypto;
+using SecureAoai.Overlay.Protocol;
 using SecureAoai.Overlay.Router;
 using SecureAoai.Overlay.Tests.Controller;
+using SecureAoai.Overlay.Tests.Testing;
 
 namespace SecureAoai.Overlay.Tests.Fabric;
 
@@ -66,6 +69,33 @@ public sealed class BindGrantRenewalTests
 
         Assert.Equal(0, router.TerminatorCount("echo"));
         Assert.False(listener.IsBound);
+    }
+
+    [Fact]
+    public async Task Bind_RightWithdrawn_RenewalRequestGetsAResetCodedNotAuthorized()
+    {
+        await using var overlay = OverlayFixture.Start();
+        using var cancel = new CancellationTokenSource(Timeout);
+        using var routerCertificate = overlay.Controller.IssueEmbeddedRouterCertificate("router", [], "127.0.0.1");
+        using var authority = new WithdrawableAuthority(new ControllerAuthority(overlay.Controller, "router"));
+        await using var router = new OverlayRouter(authority, routerCertificate);
+        router.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        overlay.Controller.Administration.CreateService("echo", ["demo"]);
+        overlay.Controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
+        overlay.Controller.Administration.CreateIdentity("server", ["servers"]);
+        using var identity = await EnrollmentClient.EnrollAsync(overlay.Controller.Administration.CreateEnrollmentToken("server"), overlay.PathFor("server.json"));
+        await using var connection = await RouterConnection.OpenRawAsync(router.LocalEndPoint.Port, identity, cancel.Token);
+        var binder = new RawPeer(connection.Transport);
+        await binder.SendHelloAsync();
+        await binder.SendAsync(FrameType.Open, 1, RouterConnection.BindRequest("echo"));
+        Assert.Equal(1u, (await binder.ReceiveUntilAsync(FrameType.Data, cancel.Token))?.StreamId);
+
+        authority.BindWithdrawn = true;
+        await binder.SendAsync(FrameType.Data, 1, [BindControl.RenewRequest]);
+
+        var reset = await binder.ReceiveUntilAsync(FrameType.Reset, cancel.Token);
+        Assert.NotNull(reset);
+        Assert.Equal(ReasonCode.NotAuthorized, FrameReader.ReadReason(new ReadOnlySequence<byte>(reset.Value.Payload)).Code);
     }
 
     private static async Task<(OverlayContext Client, OverlayContext Server)> EnrollAsync(FabricFixture fabric, TimeProvider time)

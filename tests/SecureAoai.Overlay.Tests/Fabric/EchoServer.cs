@@ -15,13 +15,19 @@ internal static class EchoServer
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            OverlayStream connection;
+            OverlayStream? connection;
             try
             {
                 connection = await listener.AcceptAsync(cancellationToken);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            catch (OperationCanceledException)
             {
+                return;
+            }
+
+            if (connection is null)
+            {
+                // Unbound.
                 return;
             }
 

@@ -64,7 +64,7 @@ public sealed class FabricTests
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var listener = await server.BindAsync("echo", cancel.Token);
         var accepted = new TaskCompletionSource<OverlayStream>();
-        _ = Task.Run(async () => accepted.TrySetResult(await listener.AcceptAsync(cancel.Token)));
+        _ = Task.Run(async () => accepted.TrySetResult((await listener.AcceptAsync(cancel.Token))!));
 
         await using var connection = await client.DialAsync("echo", cancel.Token);
         await using var stalled = await accepted.Task.WaitAsync(cancel.Token);
@@ -139,8 +139,10 @@ public sealed class FabricTests
 
         await fabric.RestartRouterAsync();
 
-        // The binder reconnects with backoff and binds again, with no call from the application.
-        while (fabric.Router.TerminatorCount("echo") == 0)
+        // The binder reconnects with backoff and binds again, with no call from the application. The
+        // router counts the terminator as soon as it has sent the bind grant; the listener is bound once
+        // it has checked that grant, a moment later: wait for both.
+        while (fabric.Router.TerminatorCount("echo") == 0 || !listener.IsBound)
         {
             await Task.Delay(20, cancel.Token);
         }

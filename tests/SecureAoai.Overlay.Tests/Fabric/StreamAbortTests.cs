@@ -20,7 +20,7 @@ public sealed class StreamAbortTests
         await using var listener = await server.BindAsync("feed", cancel.Token);
 
         await using var dialed = await client.DialAsync("feed", cancel.Token);
-        await using (var accepted = await listener.AcceptAsync(cancel.Token))
+        await using (var accepted = (await listener.AcceptAsync(cancel.Token))!)
         {
             await accepted.WriteAsync("some of it"u8.ToArray(), cancel.Token);
             if (abort)

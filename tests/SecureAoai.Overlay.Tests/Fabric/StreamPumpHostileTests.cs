@@ -15,15 +15,20 @@ public sealed class StreamPumpHostileTests
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var app = new TcpListener(IPAddress.Loopback, 0);
         app.Start();
+        // The app resets only once the dial is complete: a reset overtakes bytes still in flight (as a
+        // TCP reset does), so one that raced the end-to-end handshake would fail the dial instead.
+        var dialed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _ = Task.Run(async () =>
         {
             using var accepted = await app.AcceptSocketAsync(cancel.Token);
+            await dialed.Task.WaitAsync(cancel.Token);
             await accepted.SendAsync("half a rep"u8.ToArray(), cancel.Token);
             ResetAndClose(accepted);
         });
         await using var host = await OverlayServiceHost.StartAsync(server, "echo", app.LocalEndpoint, cancellationToken: cancel.Token);
 
         await using var stream = await client.DialAsync("echo", cancel.Token);
+        dialed.SetResult();
 
         await Assert.ThrowsAnyAsync<IOException>(() => EchoServer.ReadToEndAsync(stream, cancel.Token));
     }
@@ -41,7 +46,7 @@ public sealed class StreamPumpHostileTests
         {
             await browser.ConnectAsync(tunnel.LocalEndPoint, cancel.Token);
             await browser.SendAsync("POST /upload HTTP/1.1\r\nContent-Length: 1000000\r\n\r\nhalf an upl"u8.ToArray(), cancel.Token);
-            await using var call = await listener.AcceptAsync(cancel.Token);
+            await using var call = (await listener.AcceptAsync(cancel.Token))!;
             var first = new byte[16];
             Assert.True(await call.ReadAsync(first, cancel.Token) > 0);
             ResetAndClose(browser);
@@ -62,7 +67,7 @@ public sealed class StreamPumpHostileTests
         await browser.ConnectAsync(tunnel.LocalEndPoint, cancel.Token);
         await browser.SendAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray(), cancel.Token);
 
-        await using (var call = await listener.AcceptAsync(cancel.Token))
+        await using (var call = (await listener.AcceptAsync(cancel.Token))!)
         {
             await call.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhalf"u8.ToArray(), cancel.Token);
             call.Abort();

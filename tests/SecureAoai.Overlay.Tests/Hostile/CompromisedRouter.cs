@@ -95,7 +95,7 @@ internal sealed class CompromisedRouter : IAsyncDisposable
         }
         catch (MuxStreamRejectedException rejected)
         {
-            await incoming.RejectAsync($"refused by the binder: {rejected.Reason}");
+            await incoming.RejectAsync(ReasonCode.Refused, $"refused by the binder: {rejected.Reason}");
             return;
         }
 

@@ -139,12 +139,13 @@ public sealed class MuxSessionTests
         Task reject = Task.Run(async () =>
         {
             MuxIncomingStream incoming = (await pair.Acceptor.AcceptAsync())!;
-            await incoming.RejectAsync("no terminator for service 'chatapp'");
+            await incoming.RejectAsync(ReasonCode.NoTerminator, "no terminator for service 'chatapp'");
         });
 
         var error = await Assert.ThrowsAsync<MuxStreamRejectedException>(() => pair.Initiator.OpenStreamAsync("chatapp"u8.ToArray()).AsTask().WaitAsync(Timeout));
 
         Assert.Equal("no terminator for service 'chatapp'", error.Reason);
+        Assert.Equal(ReasonCode.NoTerminator, error.Code);
         await reject;
     }
 

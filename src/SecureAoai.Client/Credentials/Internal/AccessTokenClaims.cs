@@ -19,6 +19,14 @@ internal sealed record AccessTokenClaims(IReadOnlyList<string> Audiences, string
     /// <summary>The audiences Azure OpenAI accepts in a token.</summary>
     internal static readonly IReadOnlyList<string> AcceptedAudiences = ["https://cognitiveservices.azure.com", "https://ai.azure.com"];
 
+    /// <summary>Whether a scope asks for a token Azure OpenAI accepts (<c>https://cognitiveservices.azure.com/.default</c> and the like).</summary>
+    public static bool IsAzureOpenAIScope(string scope) =>
+        AcceptedAudiences.Contains(AudienceOf(scope), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The audience a token asked for with <paramref name="scope"/> names: the scope without <c>/.default</c>.</summary>
+    public static string AudienceOf(string scope) =>
+        (scope.EndsWith("/.default", StringComparison.OrdinalIgnoreCase) ? scope[..^"/.default".Length] : scope).TrimEnd('/');
+
     /// <summary>Whether any of the token's audiences is one Azure OpenAI accepts.</summary>
     public bool HasAcceptedAudience => Audiences.Any(a => AcceptedAudiences.Contains(a.TrimEnd('/'), StringComparer.OrdinalIgnoreCase));
 

@@ -1,4 +1,3 @@
-using System.ClientModel.Primitives;
 using System.Text;
 using System.Text.Json;
 
@@ -15,9 +14,9 @@ internal static class ClaimsChallenge
 
     private const string ClaimsParameter = "claims=\"";
 
-    /// <summary>The decoded claims JSON, or <see langword="null"/> when the response has no valid one.</summary>
-    public static string? Parse(PipelineResponseHeaders headers) =>
-        headers.TryGetValue("WWW-Authenticate", out var value) ? Parse(value) : null;
+    /// <summary>The decoded claims JSON of an HTTP response's challenge, or <see langword="null"/> when it has no valid one.</summary>
+    public static string? Parse(System.Net.Http.Headers.HttpResponseHeaders headers) =>
+        headers.TryGetValues("WWW-Authenticate", out var values) ? values.Select(Parse).FirstOrDefault(c => c is not null) : null;
 
     /// <summary>The decoded claims JSON of one header value, or <see langword="null"/>.</summary>
     public static string? Parse(string? header)

@@ -9,11 +9,19 @@ using SecureAoai.Client.Networking.Internal;
 namespace SecureAoai.Client.Diagnostics.Internal;
 
 /// <summary>
-/// The credential and token steps: builds the chain the app would build, asks it for a token once,
-/// names the credential that answered and reads the claims Azure OpenAI judges. The token is kept
-/// in memory for the data-plane call and never appears in a step.
+/// The credential and token steps for one token scope: asks the chain the app would build for a
+/// token once, names the credential that answered and reads the claims the endpoint judges. The
+/// token is kept in memory for the data-plane calls and never appears in a step.
 /// </summary>
-internal sealed class CredentialProbe(SecureOpenAICredentialOptions options, EndpointTrust trust, bool isDevelopment, TimeProvider time)
+/// <param name="chain">The app's credential chain, shared by the probes of every scope in use.</param>
+/// <param name="scope">The scope, as the endpoints of this probe ask for it.</param>
+/// <param name="scopeSetting">The setting the scope came from, such as <c>SecureOpenAI:Endpoints:0:Scope</c>.</param>
+/// <param name="judgeAudience">
+/// Whether an Azure OpenAI resource is sent this token, so its audience must be one Azure OpenAI
+/// accepts; a gateway's audience is the one its policy names, which only the gateway can judge.
+/// </param>
+/// <param name="time">The clock a token's expiry is judged by.</param>
+internal sealed class CredentialProbe(Lazy<CredentialChain> chain, string scope, string scopeSetting, bool judgeAudience, TimeProvider time)
 {
     private const string TokenGiven = "The token the credential gave";
 
@@ -25,25 +33,31 @@ internal sealed class CredentialProbe(SecureOpenAICredentialOptions options, End
     /// <summary>The claims of <see cref="Token"/>, once the token step read them.</summary>
     public AccessTokenClaims? Claims { get; private set; }
 
-    public async Task<StepOutcome> GetTokenAsync(CancellationToken cancellationToken)
+    /// <summary>The chain the app would build from <paramref name="options"/>, built on first use.</summary>
+    public static Lazy<CredentialChain> Chain(SecureOpenAICredentialOptions options, EndpointTrust trust, bool isDevelopment) => new(() =>
     {
         IReadOnlyList<NamedCredential> credentials = options.TokenCredential is { } custom
             ? [new NamedCredential(custom.GetType().Name, custom)]
             : CredentialChainFactory.Create(options, trust, isDevelopment);
-        var chain = new CredentialChain(credentials, NullLogger.Instance);
+        return new CredentialChain(credentials, NullLogger.Instance);
+    });
+
+    public async Task<StepOutcome> GetTokenAsync(CancellationToken cancellationToken)
+    {
+        var credentials = chain.Value;
         try
         {
-            _token = await chain.GetTokenAsync(new TokenRequestContext([options.Scope]), cancellationToken).ConfigureAwait(false);
+            _token = await credentials.GetTokenAsync(new TokenRequestContext([scope]), cancellationToken).ConfigureAwait(false);
         }
         catch (CredentialChainException ex)
         {
-            return ChainFailed(ex, chain.Names);
+            return ChainFailed(ex, credentials.Names);
         }
 
-        var selected = chain.SelectedName!;
-        var passed = chain.Names.TakeWhile(n => n != selected).ToArray();
+        var selected = credentials.SelectedName!;
+        var passed = credentials.Names.TakeWhile(n => n != selected).ToArray();
         var after = passed.Length > 0 ? $", after {string.Join(", ", passed)} (not set up here)" : "";
-        return StepOutcome.Ok($"{selected} gave a token for scope '{options.Scope}'{after}. Chain: {string.Join(" → ", chain.Names)}.");
+        return StepOutcome.Ok($"{selected} gave a token for scope '{scope}' ({scopeSetting}){after}. Chain: {string.Join(" → ", credentials.Names)}.");
     }
 
     public StepOutcome ReadClaims()
@@ -60,9 +74,9 @@ internal sealed class CredentialProbe(SecureOpenAICredentialOptions options, End
             : "(none)";
         var detail = $"audience {string.Join(", ", claims.Audiences.DefaultIfEmpty("(none)"))}, tenant {claims.TenantId ?? "(none)"}, " +
             $"object id {claims.ObjectId ?? "(none)"}, app id {claims.AppId ?? "(none)"}, expires {expiry}.";
-        if (!claims.HasAcceptedAudience)
+        if (judgeAudience && !claims.HasAcceptedAudience)
         {
-            return StepOutcome.Failed(detail, RefusalDiagnosis.WrongAudienceFix(claims, options.Scope, TokenGiven), SettingNames.Scope);
+            return StepOutcome.Failed(detail, RefusalDiagnosis.WrongAudienceFix(claims, scope, TokenGiven, scopeSetting), scopeSetting);
         }
 
         if (claims.ExpiresOn is { } expired && expired <= now)

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using SecureAoai.Client.Credentials.Internal;
 using SecureAoai.Client.Internal;
 using SecureAoai.Client.Networking.Internal;
 
@@ -10,7 +11,9 @@ namespace SecureAoai.Client.Diagnostics.Internal;
 /// The data-plane steps for one endpoint: the models list (a read that changes nothing and costs
 /// nothing) and, per deployment, a request with an empty body, which the resource refuses after
 /// looking the deployment up, so nothing is generated. Each answer is read by its status and code.
-/// Connections go to the address the TLS step reached, never to a new lookup.
+/// Requests go below the endpoint's base URI (a gateway's path prefix included) with the credential
+/// the SDK would send that endpoint: a token for its scope, or its key in its header. Connections go
+/// to the address the TLS step reached, never to a new lookup.
 /// </summary>
 internal sealed class DataPlaneProbe : IDisposable
 {
@@ -22,15 +25,20 @@ internal sealed class DataPlaneProbe : IDisposable
 
     private readonly DiagnosticTarget _target;
     private readonly SecureOpenAIOptions _options;
-    private readonly CredentialProbe _credential;
+    private readonly CredentialProbe? _token;
     private readonly TimeProvider _time;
     private readonly HttpClient _client;
 
-    public DataPlaneProbe(DiagnosticTarget target, SecureOpenAIOptions options, EndpointTrust trust, CredentialProbe credential, TimeProvider time)
+    /// <param name="target">The endpoint.</param>
+    /// <param name="options">The options, for the URL style and the network timeout.</param>
+    /// <param name="trust">The certificate trust, as the SDK's.</param>
+    /// <param name="token">The probe of the endpoint's token scope; <see langword="null"/> when it is sent a key.</param>
+    /// <param name="time">The clock a token's expiry is judged by.</param>
+    public DataPlaneProbe(DiagnosticTarget target, SecureOpenAIOptions options, EndpointTrust trust, CredentialProbe? token, TimeProvider time)
     {
         _target = target;
         _options = options;
-        _credential = credential;
+        _token = token;
         _time = time;
         // Every connection goes to the address the TLS step reached: not through a proxy (whose
         // address no step verified), and no redirect is followed (it would still land there).
@@ -40,8 +48,6 @@ internal sealed class DataPlaneProbe : IDisposable
         handler.ConnectCallback = (_, cancellationToken) => target.ReconnectAsync(cancellationToken);
         _client = new HttpClient(handler, disposeHandler: true) { Timeout = options.NetworkTimeout };
     }
-
-    private bool UsesApiKey => _target.ApiKey is not null;
 
     public async Task<StepOutcome> ListModelsAsync(CancellationToken cancellationToken)
     {
@@ -66,8 +72,10 @@ internal sealed class DataPlaneProbe : IDisposable
                 ? StepOutcome.Ok($"{call} answered {(int)response.StatusCode}{region}: {ids.Count} model(s){(ids.Count > 0 ? $", such as {string.Join(", ", ids.Take(ModelsNamed))}" : "")}.")
                 : StepOutcome.Failed(
                     $"{call} answered {(int)response.StatusCode}, but not with a models list{Support(response)}.",
-                    $"Something other than Azure OpenAI answers at {_target.Root} (a proxy's or gateway's page?). Set {SettingNames.Endpoint} to the resource's own endpoint, https://NAME.openai.azure.com/.",
-                    SettingNames.Endpoint);
+                    _target.Refused.IsGateway
+                        ? $"Something other than Azure OpenAI answers at {_target.Root}: set {_target.UriSetting} to the gateway's address with the path prefix of its Azure OpenAI API (API Management: the API's URL suffix), such as https://NAME.azure-api.net/aoai/."
+                        : $"Something other than Azure OpenAI answers at {_target.Root} (a proxy's or gateway's page?). Set {_target.UriSetting} to the resource's own endpoint, https://NAME.openai.azure.com/.",
+                    _target.UriSetting);
         }
     }
 
@@ -110,8 +118,7 @@ internal sealed class DataPlaneProbe : IDisposable
         var error = body is null ? AzureErrorBody.Unreadable : AzureErrorBody.Parse(body);
         var said = $"{call} answered {status}";
         var message = $"{error.Message ?? "(no error body that could be read)"}{Support(response)}";
-        var claims = UsesApiKey ? null : _credential.Claims;
-        if (RefusalDiagnosis.Diagnose(status, error, _target.Host, claims, UsesApiKey, _options.Credential.Scope, _time.GetUtcNow()) is { } refusal)
+        if (RefusalDiagnosis.Diagnose(status, error, _target.Refused, _token?.Claims, _time.GetUtcNow()) is { } refusal)
         {
             return new StepOutcome(SecureOpenAIDiagnosticStatus.Failed, $"{said} ({refusal.Reason}): {message}", refusal.Fix, refusal.Settings);
         }
@@ -122,9 +129,9 @@ internal sealed class DataPlaneProbe : IDisposable
             429 => ($"The resource is throttling these calls.{retryAfter} Run doctor again later; if it persists, the quota is used up by other callers: raise the deployment's tokens or requests per minute, or spread the load over more endpoints.", Array.Empty<string>()),
             >= 500 => ("An error on Azure's side or on a proxy's between: run doctor again later. If it persists, give Azure support the apim-request-id.", []),
             _ when _options.ApiVersion is { Length: > 0 } version => (
-                $"The resource did not take a request every Azure OpenAI resource serves: check that {SettingNames.Endpoint} is the resource's root (https://NAME.openai.azure.com/) and that {SettingNames.ApiVersion} '{version}' is a version Azure OpenAI serves, or remove it to use the v1 API.",
-                [SettingNames.Endpoint, SettingNames.ApiVersion]),
-            _ => ($"The resource did not take a request every Azure OpenAI resource serves: check that {SettingNames.Endpoint} is the resource's root, https://NAME.openai.azure.com/.", [SettingNames.Endpoint]),
+                $"The resource did not take a request every Azure OpenAI resource serves: check that {_target.UriSetting} is the resource's root (https://NAME.openai.azure.com/) or the gateway's with its path prefix, and that {SettingNames.ApiVersion} '{version}' is a version Azure OpenAI serves, or remove it to use the v1 API.",
+                [_target.UriSetting, SettingNames.ApiVersion]),
+            _ => ($"The resource did not take a request every Azure OpenAI resource serves: check that {_target.UriSetting} is the resource's root, https://NAME.openai.azure.com/, or the gateway's with its path prefix.", [_target.UriSetting]),
         };
         return StepOutcome.Failed($"{said}: {message}", fix, settings);
     }
@@ -132,13 +139,14 @@ internal sealed class DataPlaneProbe : IDisposable
     private HttpRequestMessage Request(HttpMethod method, string path)
     {
         var request = new HttpRequestMessage(method, new Uri(_target.Root, path));
-        if (_target.ApiKey is { } key)
+        if (_token is not null)
         {
-            request.Headers.Add("api-key", key);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token.Token);
         }
         else
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _credential.Token);
+            // The key in the header the SDK sends it in: api-key, or the gateway's subscription key header.
+            request.Headers.TryAddWithoutValidation(_target.Credential.Header!, _target.Credential.Value);
         }
 
         // An id of our own, echoed by Azure: one to quote to support, with apim-request-id.

@@ -1,3 +1,5 @@
+using SecureAoai.Client.Credentials.Internal;
+using SecureAoai.Client.Failover.Internal;
 using SecureAoai.Client.Internal;
 using SecureAoai.Client.Networking;
 using SecureAoai.Client.Networking.Internal;
@@ -6,8 +8,9 @@ namespace SecureAoai.Client.Diagnostics.Internal;
 
 /// <summary>
 /// Plans the steps for every endpoint (network and TLS for each, then the credential and its token
-/// once, then each endpoint's data-plane calls), runs them in order, and stops at the first failure:
-/// every step after it is reported as skipped, so a report always lists the whole plan.
+/// once per token scope in use, then each endpoint's data-plane calls with the credential the SDK
+/// would send it), runs them in order, and stops at the first failure: every step after it is
+/// reported as skipped, so a report always lists the whole plan.
 /// </summary>
 internal sealed class DiagnosticRun : IDisposable
 {
@@ -15,7 +18,7 @@ internal sealed class DiagnosticRun : IDisposable
     private readonly EndpointTrust _trust;
     private readonly TimeProvider _time;
     private readonly IReadOnlyList<DiagnosticTarget> _targets;
-    private readonly CredentialProbe _credential;
+    private readonly Dictionary<string, CredentialProbe> _tokens = new(StringComparer.Ordinal);
     private readonly List<DataPlaneProbe> _probes = [];
 
     public DiagnosticRun(SecureOpenAIOptions options, EndpointTrust trust, bool isDevelopment, TimeProvider time)
@@ -26,10 +29,17 @@ internal sealed class DiagnosticRun : IDisposable
         _targets = DiagnosticTarget.FromOptions(options);
         // As in the SDK, the test CA counts only on a connection whose socket reaches loopback
         // (EndpointTrust reads the connected peer): doctor's connections are plain sockets too.
-        _credential = new CredentialProbe(options.Credential, trust, isDevelopment, time);
+        var chain = CredentialProbe.Chain(options.Credential, trust, isDevelopment);
+        foreach (var target in _targets)
+        {
+            if (target.Scope is { } scope && !_tokens.ContainsKey(scope))
+            {
+                // Azure OpenAI judges the audience of a token it is sent; a gateway judges its own.
+                var judgeAudience = _targets.Any(t => t.Scope == scope && !FailoverEndpoint.IsGatewayAt(t.Root, kind: null, scope: null));
+                _tokens.Add(scope, new CredentialProbe(chain, scope, target.Credential.Setting, judgeAudience, time));
+            }
+        }
     }
-
-    private bool UsesApiKey => !string.IsNullOrEmpty(_options.ApiKey);
 
     public async Task<SecureOpenAIDiagnosticReport> RunAsync(CancellationToken cancellationToken)
     {
@@ -81,11 +91,21 @@ internal sealed class DiagnosticRun : IDisposable
             yield return new PlannedStep(SecureOpenAIDiagnosticCheck.Tls, target, null, ct => TlsProbe.RunAsync(target, _trust, _options.NetworkTimeout, ct));
         }
 
-        yield return new PlannedStep(SecureOpenAIDiagnosticCheck.Credential, null, null, ct => UsesApiKey ? Task.FromResult(KeyInUse()) : _credential.GetTokenAsync(ct));
-        yield return new PlannedStep(SecureOpenAIDiagnosticCheck.Token, null, null, _ => Task.FromResult(UsesApiKey ? KeyInUse() : _credential.ReadClaims()));
+        if (_tokens.Count == 0)
+        {
+            yield return new PlannedStep(SecureOpenAIDiagnosticCheck.Credential, null, null, _ => Task.FromResult(KeysInUse()));
+            yield return new PlannedStep(SecureOpenAIDiagnosticCheck.Token, null, null, _ => Task.FromResult(KeysInUse()));
+        }
+
+        foreach (var token in _tokens.Values)
+        {
+            yield return new PlannedStep(SecureOpenAIDiagnosticCheck.Credential, null, null, token.GetTokenAsync);
+            yield return new PlannedStep(SecureOpenAIDiagnosticCheck.Token, null, null, _ => Task.FromResult(token.ReadClaims()));
+        }
+
         foreach (var target in _targets)
         {
-            var probe = new DataPlaneProbe(target, _options, _trust, _credential, _time);
+            var probe = new DataPlaneProbe(target, _options, _trust, target.Scope is { } scope ? _tokens[scope] : null, _time);
             _probes.Add(probe);
             yield return new PlannedStep(SecureOpenAIDiagnosticCheck.DataPlane, target, null, probe.ListModelsAsync);
             foreach (var deployment in target.Deployments)
@@ -112,8 +132,17 @@ internal sealed class DiagnosticRun : IDisposable
         }
     }
 
-    private static StepOutcome KeyInUse() =>
-        StepOutcome.Skipped($"An API key is configured ({SettingNames.ApiKey}): requests carry the key, not an Entra ID token.");
+    /// <summary>No endpoint is sent a token: the credential and token steps have nothing to check.</summary>
+    private StepOutcome KeysInUse()
+    {
+        if (!string.IsNullOrEmpty(_options.ApiKey))
+        {
+            return StepOutcome.Skipped($"An API key is configured ({SettingNames.ApiKey}): requests carry the key, not an Entra ID token.");
+        }
+
+        var settings = string.Join(", ", _targets.Select(t => t.Credential.Setting).Distinct());
+        return StepOutcome.Skipped($"Every endpoint is sent a gateway subscription key ({settings}): requests carry the key, not an Entra ID token.");
+    }
 
     private static async Task<StepOutcome> CheckNetworkAsync(DiagnosticTarget target, CancellationToken cancellationToken)
     {

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using SecureAoai.Client.Credentials.Internal;
+using SecureAoai.Client.Failover;
+using SecureAoai.Client.Internal;
 using SecureAoai.Client.Networking;
 
 namespace SecureAoai.Client.Diagnostics.Internal;
@@ -8,22 +11,38 @@ namespace SecureAoai.Client.Diagnostics.Internal;
 internal sealed record DiagnosticDeployment(string Name, SecureOpenAIDeploymentKind Kind);
 
 /// <summary>
-/// One endpoint as the checks see it: its settings, then what the checks learned about it (the
-/// addresses the network step verified, the one the TLS step reached). Later steps connect only to
-/// that address, as the SDK connects only to verified addresses and never looks the name up again.
+/// One endpoint as the checks see it: its settings (its base URI with any gateway path prefix, and
+/// the credential the SDK would send it, chosen by the same rule), then what the checks learned
+/// about it (the addresses the network step verified, the one the TLS step reached). Later steps
+/// connect only to that address, as the SDK connects only to verified addresses and never looks the
+/// name up again.
 /// </summary>
-internal sealed class DiagnosticTarget(Uri root, SecureOpenAINetworkOptions network, string? apiKey, IReadOnlyList<DiagnosticDeployment> deployments, SecureOpenAIConnector? connector)
+internal sealed class DiagnosticTarget(
+    Uri root, string setting, CredentialChoice credential, SecureOpenAINetworkOptions network, IReadOnlyList<DiagnosticDeployment> deployments, SecureOpenAIConnector? connector)
 {
+    /// <summary>The base URI requests go below: <c>https://x.openai.azure.com/</c>, or a gateway's with its path prefix.</summary>
     public Uri Root { get; } = root;
 
     public string Host => Root.IdnHost;
 
     public int Port => Root.Port;
 
-    public SecureOpenAINetworkOptions Network { get; } = network;
+    /// <summary>The endpoint's configuration path: <c>SecureOpenAI:Endpoints:1</c>, or <c>SecureOpenAI</c> for the one <c>Endpoint</c>.</summary>
+    public string Setting { get; } = setting;
 
-    /// <summary>The key requests to this endpoint carry, or <see langword="null"/> for an Entra ID token. Never shown.</summary>
-    public string? ApiKey { get; } = apiKey;
+    /// <summary>The setting of the endpoint's address: <c>SecureOpenAI:Endpoint</c>, or <c>SecureOpenAI:Endpoints:N:Uri</c>.</summary>
+    public string UriSetting => Setting == SecureOpenAIOptions.SectionName ? SettingNames.Endpoint : $"{Setting}:Uri";
+
+    /// <summary>How requests to this endpoint authenticate; holds the key, which <see cref="CredentialChoice.ToString"/> never shows.</summary>
+    public CredentialChoice Credential { get; } = credential;
+
+    /// <summary>The token scope this endpoint's requests carry a token for, or <see langword="null"/> for a key.</summary>
+    public string? Scope => Credential.Kind == EndpointCredentialKind.EntraToken ? Credential.Value : null;
+
+    /// <summary>The endpoint as a refusal's fix names it (the same rule as the SDK's errors).</summary>
+    public RefusedEndpoint Refused { get; } = RefusedEndpoint.Of(root, setting, credential);
+
+    public SecureOpenAINetworkOptions Network { get; } = network;
 
     public IReadOnlyList<DiagnosticDeployment> Deployments { get; } = deployments;
 
@@ -35,21 +54,23 @@ internal sealed class DiagnosticTarget(Uri root, SecureOpenAINetworkOptions netw
     /// <summary>The verified address the TLS step reached; <see langword="null"/> before it, or through a connector.</summary>
     public IPAddress? ConnectedAddress { get; set; }
 
-
-    /// <summary>The endpoints of <paramref name="options"/>, each with its own network settings, key and deployment names.</summary>
+    /// <summary>
+    /// The endpoints of <paramref name="options"/> as the SDK builds them (EndpointTable): each with its
+    /// base URI, network settings, credential and deployment names.
+    /// </summary>
     public static IReadOnlyList<DiagnosticTarget> FromOptions(SecureOpenAIOptions options)
     {
-        var usesKeys = !string.IsNullOrEmpty(options.ApiKey);
-        if (options.Endpoints.Count == 0)
-        {
-            return [new DiagnosticTarget(ResourceRoot(options.Endpoint!), options.Network, usesKeys ? options.ApiKey : null, DeploymentsAt([], options), options.Connector)];
-        }
-
+        var single = options.Endpoints.Count == 0;
+        IReadOnlyList<SecureOpenAIEndpoint> configured = single ? [new SecureOpenAIEndpoint { Uri = options.Endpoint }] : options.Endpoints;
         return
         [
-            .. options.Endpoints.Select(e => new DiagnosticTarget(
-                ResourceRoot(e.Uri!), e.Network ?? options.Network, usesKeys ? (string.IsNullOrEmpty(e.ApiKey) ? options.ApiKey : e.ApiKey) : null,
-                DeploymentsAt(e.Deployments, options), options.Connector)),
+            .. configured.Select((e, index) =>
+            {
+                var setting = single ? SecureOpenAIOptions.SectionName : $"{SecureOpenAIOptions.SectionName}:Endpoints:{index}";
+                return new DiagnosticTarget(
+                    EndpointTable.BaseUri(e.Uri!), setting, EndpointAuthentication.Choose(options, e, setting), e.Network ?? options.Network,
+                    DeploymentsAt(e.Deployments, options), options.Connector);
+            }),
         ];
     }
 
@@ -115,8 +136,6 @@ internal sealed class DiagnosticTarget(Uri root, SecureOpenAINetworkOptions netw
             throw;
         }
     }
-
-    private static Uri ResourceRoot(Uri endpoint) => new(endpoint.GetLeftPart(UriPartial.Authority) + "/");
 
     private static DiagnosticDeployment[] DeploymentsAt(Dictionary<string, string> renamed, SecureOpenAIOptions options) =>
     [

@@ -32,8 +32,7 @@ internal sealed class AttemptHandler(
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var endpoint = table.Find(request.RequestUri!) ?? throw EndpointTable.NotAnEndpoint(request.RequestUri!);
-        var state = request.GetResilienceContext()?.Properties.GetValue(FailoverRequest.Key, null!)
-            ?? throw new InvalidOperationException("The attempt has no failover state; it must come through the failover handler.");
+        var state = FailoverRequest.Of(request);
         if (state.Previous is { } previous && previous != endpoint)
         {
             FailoverMetrics.Failovers.Add(1, new TagList { { "from", previous.Name }, { "to", endpoint.Name } });

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Telemetry;
+using SecureAoai.Client.Credentials.Internal;
 using SecureAoai.Client.Networking.Internal;
 
 namespace SecureAoai.Client.Failover.Internal;
@@ -32,25 +33,39 @@ internal sealed class FailoverEndpoint
     private bool _waitable;
     private int _failuresInRow;
 
+    /// <param name="name">The endpoint's name, for logs, metrics and errors.</param>
+    /// <param name="setting">Its configuration path, <c>SecureOpenAI:Endpoints:1</c> (or <c>SecureOpenAI</c> for the one <c>Endpoint</c>), for errors that name a setting.</param>
+    /// <param name="baseUri">Where its paths start, ending with a slash.</param>
+    /// <param name="priority">Lower is tried first.</param>
+    /// <param name="weight">Its share within its priority.</param>
+    /// <param name="deploymentNames">Its deployment name for each default deployment name.</param>
+    /// <param name="credential">What it is sent to authenticate; <see langword="null"/> sends requests as they are.</param>
+    /// <param name="guard">Its resolver and network policy, or <see langword="null"/> when the connector reaches it.</param>
+    /// <param name="options">The failover settings.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="telemetry">The resilience telemetry.</param>
     public FailoverEndpoint(
         string name,
+        string setting,
         Uri baseUri,
         int priority,
         int weight,
         IReadOnlyDictionary<string, string> deploymentNames,
-        string? apiKey,
+        EndpointCredential? credential,
         EndpointGuard? guard,
         SecureOpenAIFailoverOptions options,
         TimeProvider time,
         TelemetryOptions? telemetry = null)
     {
         Name = name;
+        Setting = setting;
         BaseUri = baseUri;
         Priority = priority;
         Weight = weight;
         DeploymentNames = deploymentNames;
-        ApiKey = apiKey;
+        Credential = credential;
         Guard = guard;
+        IsGateway = IsGatewayAt(baseUri, credential?.Kind, credential?.Scope);
         _time = time;
         Circuit = new CircuitBreakerStateProvider();
 
@@ -101,7 +116,29 @@ internal sealed class FailoverEndpoint
     /// <summary>This endpoint's deployment name for each default deployment name.</summary>
     public IReadOnlyDictionary<string, string> DeploymentNames { get; }
 
-    public string? ApiKey { get; }
+    /// <summary>Its configuration path: <c>SecureOpenAI:Endpoints:1</c>, or <c>SecureOpenAI</c> for the one <c>Endpoint</c>.</summary>
+    public string Setting { get; }
+
+    /// <summary>What the endpoint is sent to authenticate (a token of its own scope, or a key); <see langword="null"/> sends requests as they are.</summary>
+    public EndpointCredential? Credential { get; }
+
+    /// <summary>
+    /// Whether the endpoint is a gateway (API Management, Front Door, another proxy) rather than an
+    /// Azure OpenAI resource: it has a path prefix, a gateway's host name, a subscription key, or a
+    /// token scope that is not Azure OpenAI's. Refusals speak of a gateway's settings and policies.
+    /// </summary>
+    public bool IsGateway { get; }
+
+    /// <summary>The rule of <see cref="IsGateway"/>, for an endpoint at <paramref name="baseUri"/> that authenticates with <paramref name="kind"/> (and <paramref name="scope"/>, for a token).</summary>
+    internal static bool IsGatewayAt(Uri baseUri, EndpointCredentialKind? kind, string? scope) =>
+        baseUri.AbsolutePath != "/"
+        || AzureHostNames.IsApiManagement(baseUri.IdnHost)
+        || AzureHostNames.IsFrontDoor(baseUri.IdnHost)
+        || kind == EndpointCredentialKind.SubscriptionKey
+        || (kind == EndpointCredentialKind.EntraToken && scope is not null && !AccessTokenClaims.IsAzureOpenAIScope(scope));
+
+    /// <summary>The endpoint in words: <c>https://x.openai.azure.com/</c>, or <c>gateway 'apim' (https://contoso-apim.azure-api.net/aoai/)</c>.</summary>
+    public string Description => IsGateway ? $"gateway '{Name}' ({BaseUri})" : BaseUri.ToString();
 
     /// <summary>The endpoint's resolver and network policy, or <see langword="null"/> when the connector reaches it.</summary>
     public EndpointGuard? Guard { get; }

@@ -84,8 +84,9 @@ internal sealed class FailoverHandler : DelegatingHandler
     {
         var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
         var addressed = _table.Find(uri) ?? throw EndpointTable.NotAnEndpoint(uri);
-        var template = await RequestTemplate.CreateAsync(request, addressed, cancellationToken).ConfigureAwait(false);
-        var state = new FailoverRequest(template, _time.GetUtcNow() + _options.TotalTimeout, _maxAttempts);
+        var template = await RequestTemplate.CreateAsync(request, addressed, _table.CredentialHeaders, cancellationToken).ConfigureAwait(false);
+        var outcome = request.Options.TryGetValue(RequestOutcome.Key, out var given) ? given : new RequestOutcome();
+        var state = new FailoverRequest(template, _time.GetUtcNow() + _options.TotalTimeout, _maxAttempts, outcome);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(FailoverRequest.Key, state);
         HttpRequestMessage? first = null;

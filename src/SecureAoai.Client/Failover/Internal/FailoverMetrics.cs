@@ -6,7 +6,7 @@ namespace SecureAoai.Client.Failover.Internal;
 /// <summary>The "SecureAoai" meter's instruments for requests, attempts, failovers, throttles, cooldowns, broken streams and tokens.</summary>
 internal static class FailoverMetrics
 {
-    public const string MeterName = "SecureAoai";
+    public const string MeterName = SecureOpenAITelemetry.MeterName;
 
     private static readonly Meter Meter = new(MeterName);
 

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Http.Resilience;
 using Polly;
+using SecureAoai.Client.Internal;
 using SecureAoai.Client.Networking;
 
 namespace SecureAoai.Client.Failover.Internal;
@@ -9,7 +11,7 @@ namespace SecureAoai.Client.Failover.Internal;
 /// attempt so far and the endpoints left out for this request.
 /// </summary>
 /// <remarks>Attempts run one after the other (hedging with an infinite delay), so no lock is needed.</remarks>
-internal sealed class FailoverRequest(RequestTemplate template, DateTimeOffset deadline, int maxAttempts)
+internal sealed class FailoverRequest(RequestTemplate template, DateTimeOffset deadline, int maxAttempts, RequestOutcome outcome)
 {
     public static readonly ResiliencePropertyKey<FailoverRequest> Key = new("SecureAoai.FailoverRequest");
 
@@ -17,6 +19,9 @@ internal sealed class FailoverRequest(RequestTemplate template, DateTimeOffset d
     private readonly List<EndpointNetworkException> _networkRefusals = [];
 
     public RequestTemplate Template { get; } = template;
+
+    /// <summary>Which endpoint the last send went to, with which token: what a refusal of the final answer is about.</summary>
+    public RequestOutcome Outcome { get; } = outcome;
 
     /// <summary>When the total timeout runs out: no wait past it is started.</summary>
     public DateTimeOffset Deadline { get; } = deadline;
@@ -36,6 +41,12 @@ internal sealed class FailoverRequest(RequestTemplate template, DateTimeOffset d
     public Exception? LastError { get; private set; }
 
     public IReadOnlyList<FailoverAttempt> Attempts => _attempts;
+
+    /// <summary>The state of the request an attempt message belongs to, carried in its resilience context.</summary>
+    /// <exception cref="InvalidOperationException">The message did not come through the failover handler.</exception>
+    public static FailoverRequest Of(HttpRequestMessage attempt) =>
+        attempt.GetResilienceContext()?.Properties.GetValue(Key, null!)
+        ?? throw new InvalidOperationException("The attempt has no failover state; it must come through the failover handler.");
 
     public void Failed(FailoverAttempt attempt, Exception? error)
     {

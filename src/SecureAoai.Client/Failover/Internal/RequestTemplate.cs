@@ -6,7 +6,9 @@ namespace SecureAoai.Client.Failover.Internal;
 
 /// <summary>
 /// The request as the client made it, buffered once so every attempt sends the same bytes, and
-/// rewritten per endpoint: its base URI (host, port and any path prefix), its deployment name, its key.
+/// rewritten per endpoint: its base URI (host, port and any path prefix) and its deployment name.
+/// Credentials are not copied: whatever a client above put in <c>Authorization</c>, <c>api-key</c> or a
+/// subscription key header stays here; each attempt gets its own endpoint's (EndpointAuthenticationHandler).
 /// </summary>
 /// <remarks>
 /// Microsoft.Extensions.Http.Resilience's routing replaces only scheme, host and port
@@ -20,6 +22,7 @@ internal sealed class RequestTemplate
     private const string DeploymentsSegment = "openai/deployments/";
 
     private readonly HttpRequestMessage _original;
+    private readonly IReadOnlySet<string> _credentialHeaders;
     private readonly byte[]? _body;
     private readonly string _relativePath;
     private readonly string? _pathDeployment;
@@ -27,9 +30,10 @@ internal sealed class RequestTemplate
     private string? _bodyDeployment;
     private bool _bodyRead;
 
-    private RequestTemplate(HttpRequestMessage original, FailoverEndpoint addressed, byte[]? body)
+    private RequestTemplate(HttpRequestMessage original, FailoverEndpoint addressed, IReadOnlySet<string> credentialHeaders, byte[]? body)
     {
         _original = original;
+        _credentialHeaders = credentialHeaders;
         _body = body;
 
         // The path below the endpoint the client addressed: "openai/v1/chat/completions".
@@ -70,8 +74,11 @@ internal sealed class RequestTemplate
         }
     }
 
-    /// <summary>Buffers <paramref name="request"/>, addressed to <paramref name="addressed"/>, up to <see cref="MaxRequestBodyBytes"/>.</summary>
-    public static async Task<RequestTemplate> CreateAsync(HttpRequestMessage request, FailoverEndpoint addressed, CancellationToken cancellationToken)
+    /// <summary>
+    /// Buffers <paramref name="request"/>, addressed to <paramref name="addressed"/>, up to
+    /// <see cref="MaxRequestBodyBytes"/>; <paramref name="credentialHeaders"/> are left out of every attempt.
+    /// </summary>
+    public static async Task<RequestTemplate> CreateAsync(HttpRequestMessage request, FailoverEndpoint addressed, IReadOnlySet<string> credentialHeaders, CancellationToken cancellationToken)
     {
         byte[]? body = null;
         if (request.Content is { } content)
@@ -88,14 +95,14 @@ internal sealed class RequestTemplate
             }
         }
 
-        return new RequestTemplate(request, addressed, body);
+        return new RequestTemplate(request, addressed, credentialHeaders, body);
     }
 
     /// <summary>The deployment's name at <paramref name="endpoint"/>, for metrics; "none" for calls without one.</summary>
     public string DeploymentFor(FailoverEndpoint endpoint) =>
         (_pathDeployment ?? BodyDeployment) is { } name ? endpoint.DeploymentFor(name) : "none";
 
-    /// <summary>A new message for one attempt at <paramref name="endpoint"/>: its base URI, its deployment name, its key.</summary>
+    /// <summary>A new message for one attempt at <paramref name="endpoint"/>: its base URI and its deployment name, without credentials.</summary>
     public HttpRequestMessage For(FailoverEndpoint endpoint)
     {
         var path = _relativePath;
@@ -113,13 +120,10 @@ internal sealed class RequestTemplate
         };
         foreach (var header in _original.Headers)
         {
-            message.Headers.TryAddWithoutValidation(header.Key, header.Value);
-        }
-
-        if (endpoint.ApiKey is { } key)
-        {
-            message.Headers.Remove("api-key");
-            message.Headers.TryAddWithoutValidation("api-key", key);
+            if (!_credentialHeaders.Contains(header.Key))
+            {
+                message.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
         }
 
         if (_body is not null)

@@ -18,15 +18,23 @@ internal sealed class EndpointGuard : IDisposable
     private readonly TimeSpan _connectTimeout;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly string _networkSetting;
     private readonly ConcurrentDictionary<string, HostState> _hosts = new(StringComparer.OrdinalIgnoreCase);
 
-    public EndpointGuard(IHostResolver resolver, NetworkPolicy policy, TimeSpan connectTimeout, ILogger logger, TimeProvider? time = null)
+    /// <param name="resolver">Resolves the endpoint's names.</param>
+    /// <param name="policy">Which addresses may be connected to.</param>
+    /// <param name="connectTimeout">How long one address may take to connect.</param>
+    /// <param name="logger">Where verdicts are logged.</param>
+    /// <param name="time">The clock of verdicts' TTLs.</param>
+    /// <param name="networkSetting">The settings a refusal names: <c>SecureOpenAI:Network</c>, or the endpoint's own network section.</param>
+    public EndpointGuard(IHostResolver resolver, NetworkPolicy policy, TimeSpan connectTimeout, ILogger logger, TimeProvider? time = null, string networkSetting = NetworkPolicyEvaluator.DefaultNetworkSetting)
     {
         _resolver = resolver;
         _policy = policy;
         _connectTimeout = connectTimeout;
         _logger = logger;
         _time = time ?? TimeProvider.System;
+        _networkSetting = networkSetting;
     }
 
     public NetworkPolicy Policy => _policy;
@@ -106,7 +114,7 @@ internal sealed class EndpointGuard : IDisposable
             var verdict = NetworkPolicyEvaluator.Evaluate(await ResolveAsync(state.Host).ConfigureAwait(false), _policy);
             if (!verdict.IsAllowed)
             {
-                var message = NetworkPolicyEvaluator.Explain(verdict);
+                var message = NetworkPolicyEvaluator.Explain(verdict, _networkSetting);
                 Log.EndpointRefused(_logger, state.Host, verdict.ChainText, _policy);
                 throw new EndpointNetworkException(message, state.Host, EndpointNetworkFailure.PolicyViolation, verdict.Resolution.Chain, verdict.Classes);
             }
@@ -154,14 +162,14 @@ internal sealed class EndpointGuard : IDisposable
         }
         catch (HostResolutionException ex)
         {
-            var error = Unresolved(host, ex);
+            var error = Unresolved(host, ex, _networkSetting);
             Log.EndpointUnresolved(_logger, host, error.Reason);
             throw error;
         }
     }
 
-    /// <summary>The exception for a name that did not resolve, with what to check.</summary>
-    public static EndpointNetworkException Unresolved(string host, HostResolutionException error)
+    /// <summary>The exception for a name that did not resolve, with what to check: the private zone that applies to the host.</summary>
+    public static EndpointNetworkException Unresolved(string host, HostResolutionException error, string networkSetting = NetworkPolicyEvaluator.DefaultNetworkSetting)
     {
         var reason = error.Failure switch
         {
@@ -171,8 +179,9 @@ internal sealed class EndpointGuard : IDisposable
             HostResolutionFailure.ServerFailure => EndpointNetworkFailure.DnsServerFailure,
             _ => EndpointNetworkFailure.InvalidDnsResponse,
         };
+        var zone = AzureHostNames.ZoneOf(host);
         return new EndpointNetworkException(
-            $"Could not resolve {host}: {error.Message} Nothing was sent. For a private endpoint, check that this machine's DNS (or SecureOpenAI:Network:DnsServers) can answer the {NetworkPolicyEvaluator.PrivateLinkZone} zone.",
+            $"Could not resolve {host}: {error.Message} Nothing was sent. For a private endpoint, check that this machine's DNS (or {networkSetting}:DnsServers) can answer the {AzureHostNames.Describe(zone)}{(zone is null ? "" : " zone")}.",
             host, reason, [], [], error);
     }
 

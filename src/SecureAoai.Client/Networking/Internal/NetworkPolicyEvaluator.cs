@@ -5,7 +5,8 @@ namespace SecureAoai.Client.Networking.Internal;
 /// <summary>Applies a <see cref="NetworkPolicy"/> to a resolution and explains a refusal.</summary>
 internal static class NetworkPolicyEvaluator
 {
-    public const string PrivateLinkZone = "privatelink.openai.azure.com";
+    /// <summary>The network settings of the app, when an endpoint has none of its own.</summary>
+    public const string DefaultNetworkSetting = "SecureOpenAI:Network";
 
     public static PolicyVerdict Evaluate(HostResolution resolution, NetworkPolicy policy)
     {
@@ -21,10 +22,15 @@ internal static class NetworkPolicyEvaluator
         };
     }
 
-    /// <summary>The refusal: what was found, why it is refused, and what usually causes it.</summary>
-    public static string Explain(PolicyVerdict verdict)
+    /// <summary>
+    /// The refusal: what was found, why it is refused, and what usually causes it, with the private
+    /// DNS zone that applies to the host (Azure OpenAI's, API Management's, ...) and the settings to
+    /// change under <paramref name="networkSetting"/> (the endpoint's own network section, if it has one).
+    /// </summary>
+    public static string Explain(PolicyVerdict verdict, string networkSetting = DefaultNetworkSetting)
     {
         var host = verdict.Resolution.Host;
+        var chain = verdict.Resolution.Chain;
         var refused = verdict.Classes.Where(c => !verdict.Allowed.Contains(c.Key)).Select(c => c.Value).Distinct().ToArray();
         var kinds = string.Join(" and ", refused.Select(c => c.ToString().ToLowerInvariant()));
         var lines = new List<string>
@@ -33,12 +39,18 @@ internal static class NetworkPolicyEvaluator
             $"  {verdict.ChainText}   (answered by {verdict.Resolution.Source})",
         };
 
-        if (refused.Contains(AddressClass.Public))
+        if (refused.Contains(AddressClass.Public) && AzureHostNames.IsFrontDoor(chain))
         {
-            lines.Add(verdict.Resolution.Chain.Any(n => n.EndsWith(PrivateLinkZone, StringComparison.OrdinalIgnoreCase))
-                ? $"The name went through {PrivateLinkZone}, but public DNS answered that zone: the private DNS zone {PrivateLinkZone} is not linked to this client's VNet, or custom DNS servers do not forward to 168.63.129.16 (or to a Private DNS Resolver inbound endpoint)."
-                : $"The answer did not go through a private zone: the resource may have no private endpoint, the app may have no VNet integration (App Service, Functions), or this machine's DNS is not the VNet's.");
-            lines.Add("Fix the DNS path, or point SecureOpenAI:Network:DnsServers at the resolver that knows the private zone. Set SecureOpenAI:Network:Policy to AllowPublic only for a resource without a private endpoint.");
+            lines.Add($"{host} is an Azure Front Door endpoint. Front Door has no private endpoint for clients: it is always reached over its public edge (its Private Link, in the Premium tier, connects Front Door to its origins, such as API Management or Azure OpenAI, not clients to Front Door).");
+            lines.Add($"Either call the gateways or resources behind Front Door through their own private endpoints, or accept Front Door's public edge for this endpoint alone: set {networkSetting}:Policy to AllowPublic (on this endpoint, under SecureOpenAI:Endpoints, so the others stay private).");
+        }
+        else if (refused.Contains(AddressClass.Public))
+        {
+            var zone = AzureHostNames.ZoneOf(chain);
+            lines.Add(AzureHostNames.WentThroughPrivateLink(chain)
+                ? $"The name went through {zone}, but public DNS answered that zone: the private DNS zone {zone} is not linked to this client's VNet, or custom DNS servers do not forward to 168.63.129.16 (or to a Private DNS Resolver inbound endpoint)."
+                : $"The answer did not go through a private zone ({AzureHostNames.Describe(zone)}): the {(AzureHostNames.IsApiManagement(host) || zone == AzureHostNames.ApiManagementZone ? "API Management instance" : "resource")} may have no private endpoint, the app may have no VNet integration (App Service, Functions), or this machine's DNS is not the VNet's.");
+            lines.Add($"Fix the DNS path, or point {networkSetting}:DnsServers at the resolver that knows the private zone. Set {networkSetting}:Policy to AllowPublic only for an endpoint without a private endpoint.");
         }
         else if (refused.Contains(AddressClass.LinkLocal))
         {

@@ -1,4 +1,3 @@
-using System.ClientModel.Primitives;
 using Azure.Core;
 using Microsoft.Extensions.Logging;
 using SecureAoai.Client.Internal;
@@ -6,13 +5,14 @@ using SecureAoai.Client.Internal;
 namespace SecureAoai.Client.Credentials.Internal;
 
 /// <summary>
-/// Bearer authentication with a cached Entra ID token. System.ClientModel's BearerTokenPolicy asks
-/// the credential on every request and ignores 401s; this one keeps the token, refreshes it ahead of
-/// expiry with one refresh in flight however many requests wait, and on a 401 refreshes once and
-/// sends the request again, except for a 401 <c>PermissionDenied</c>: the principal lacks the role,
-/// a new token would not have it either, so that answer goes to the caller as it is.
+/// The cached Entra ID token for one scope. System.ClientModel's BearerTokenPolicy asks the
+/// credential on every request; this keeps the token, refreshes it ahead of expiry with one refresh
+/// in flight however many requests wait, and replaces a token an endpoint refused (at most once per
+/// refusal, see <see cref="GetTokenAsync"/>). One cache per scope: an endpoint only ever gets a
+/// token from the cache of its own scope (<see cref="EndpointAuthentication"/>), so a token for one
+/// audience never reaches an endpoint of another.
 /// </summary>
-internal sealed class EntraTokenPolicy : AuthenticationPolicy
+internal sealed class EntraTokenCache
 {
     /// <summary>The most a token is refreshed ahead of its expiry when the credential gives no RefreshOn.</summary>
     internal static readonly TimeSpan MaxRefreshAhead = TimeSpan.FromMinutes(5);
@@ -32,71 +32,19 @@ internal sealed class EntraTokenPolicy : AuthenticationPolicy
     private Task<CachedToken>? _refresh;
     private DateTimeOffset _nextBackgroundRefresh;
 
-    public EntraTokenPolicy(TokenCredential credential, string scope, ILogger logger, TimeProvider? time = null)
+    public EntraTokenCache(TokenCredential credential, string scope, ILogger logger, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentException.ThrowIfNullOrEmpty(scope);
         _credential = credential;
+        Scope = scope;
         _context = new TokenRequestContext([scope]);
         _logger = logger;
         _time = time ?? TimeProvider.System;
     }
 
-    public override void Process(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex) =>
-        ProcessAsync(message, pipeline, currentIndex, async: false).AsTask().GetAwaiter().GetResult();
-
-    public override ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex) =>
-        ProcessAsync(message, pipeline, currentIndex, async: true);
-
-    private async ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool async)
-    {
-        var token = await GetTokenAsync(rejected: null, claims: null, message.CancellationToken).ConfigureAwait(false);
-        message.Request.Headers.Set("Authorization", "Bearer " + token.Token.Token);
-        await SendAsync(message, pipeline, currentIndex, async).ConfigureAwait(false);
-
-        if (message.Response?.Status != 401)
-        {
-            return;
-        }
-
-        // Read by its code, never its words: Azure sends a missing role as 401 PermissionDenied.
-        var error = await AzureErrorBody.ReadAsync(message.Response, async, message.CancellationToken).ConfigureAwait(false);
-        if (error.IsPermissionDenied)
-        {
-            Log.NotRefreshingForMissingRole(_logger, message.Request.Uri?.GetLeftPart(UriPartial.Authority) ?? "");
-            return;
-        }
-
-        // One refresh and one more try: a token revoked or rotated early gets replaced, while a
-        // token the resource will never accept (wrong audience or tenant) is not retried forever.
-        // A claims challenge (continuous access evaluation) is passed to the credential, which
-        // makes Azure.Identity bypass its own token cache.
-        var claims = ClaimsChallenge.Parse(message.Response.Headers);
-        Log.RetryingAfterUnauthorized(_logger, message.Request.Uri?.GetLeftPart(UriPartial.Authority) ?? "", claims is not null);
-        var fresh = await GetTokenAsync(rejected: token, claims, message.CancellationToken).ConfigureAwait(false);
-        if (string.Equals(fresh.Token.Token, token.Token.Token, StringComparison.Ordinal))
-        {
-            // The credential handed back the token just refused (its own cache): sending it again
-            // would only repeat the 401, which goes to the caller with the resource's reason.
-            Log.RefreshReturnedSameToken(_logger);
-            return;
-        }
-
-        message.Response.Dispose();
-        message.Request.Headers.Set("Authorization", "Bearer " + fresh.Token.Token);
-        await SendAsync(message, pipeline, currentIndex, async).ConfigureAwait(false);
-    }
-
-    private static ValueTask SendAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool async)
-    {
-        if (async)
-        {
-            return ProcessNextAsync(message, pipeline, currentIndex);
-        }
-
-        ProcessNext(message, pipeline, currentIndex);
-        return ValueTask.CompletedTask;
-    }
+    /// <summary>The scope every token of this cache is asked for.</summary>
+    public string Scope { get; }
 
     /// <summary>
     /// The token to send. <paramref name="rejected"/> is a token the resource refused: it is replaced
@@ -187,9 +135,43 @@ internal sealed class EntraTokenPolicy : AuthenticationPolicy
         }
     }
 
-    /// <summary>A token with the instants it should be refreshed at and last sent at.</summary>
-    internal sealed record CachedToken(AccessToken Token, DateTimeOffset RefreshAt, DateTimeOffset UsableUntil)
+    /// <summary>
+    /// A token with the instants it should be refreshed at and last sent at. Its claims are read the
+    /// first time a refusal needs them; the token itself is never logged or shown.
+    /// </summary>
+    internal sealed class CachedToken
     {
+        private AccessTokenClaims? _claims;
+        private bool _claimsRead;
+
+        private CachedToken(AccessToken token, DateTimeOffset refreshAt, DateTimeOffset usableUntil)
+        {
+            Token = token;
+            RefreshAt = refreshAt;
+            UsableUntil = usableUntil;
+        }
+
+        public AccessToken Token { get; }
+
+        public DateTimeOffset RefreshAt { get; }
+
+        public DateTimeOffset UsableUntil { get; }
+
+        /// <summary>The token's claims (audience, tenant, principal, expiry), or <see langword="null"/> when it is not a readable JWT.</summary>
+        public AccessTokenClaims? Claims
+        {
+            get
+            {
+                if (!_claimsRead)
+                {
+                    _claims = AccessTokenClaims.FromAccessToken(Token.Token);
+                    _claimsRead = true;
+                }
+
+                return _claims;
+            }
+        }
+
         public static CachedToken Create(AccessToken token, DateTimeOffset now)
         {
             var lifetime = token.ExpiresOn - now;
@@ -203,6 +185,9 @@ internal sealed class EntraTokenPolicy : AuthenticationPolicy
             var refreshAt = token.RefreshOn ?? token.ExpiresOn - Min(MaxRefreshAhead, lifetime / 2);
             return new CachedToken(token, refreshAt < usableUntil ? refreshAt : usableUntil, usableUntil);
         }
+
+        /// <summary>Says what the token is for, never the token itself.</summary>
+        public override string ToString() => $"Entra ID token valid until {Token.ExpiresOn:u}";
 
         private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
     }

@@ -4,11 +4,11 @@ using SecureAoai.Client.Credentials.Internal;
 
 namespace SecureAoai.Client.Tests.Credentials;
 
-public sealed class EntraTokenPolicyTests
+public sealed class EntraTokenCacheTests
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-22T10:00:00Z"));
 
-    private EntraTokenPolicy CreatePolicy(CountingCredential credential) =>
+    private EntraTokenCache CreatePolicy(CountingCredential credential) =>
         new(credential, "https://cognitiveservices.azure.com/.default", NullLogger.Instance, _time);
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class EntraTokenPolicyTests
     [Fact]
     public async Task GetToken_RefreshOnGiven_RefreshesAtThatInstant()
     {
-        var credential = new CountingCredential(_time, TimeSpan.FromHours(24)) { RefreshOn = _time.GetUtcNow().AddHours(12) };
+        var credential = new CountingCredential(_time, TimeSpan.FromHours(24)) { RefreshAfter = TimeSpan.FromHours(12) };
         var policy = CreatePolicy(credential);
         await policy.GetTokenAsync(null, null, default);
 
@@ -155,7 +155,7 @@ public sealed class EntraTokenPolicyTests
     public void CachedToken_ShortLifetime_RefreshesAtHalfAndStopsSendingBeforeExpiry()
     {
         var now = _time.GetUtcNow();
-        var cached = EntraTokenPolicy.CachedToken.Create(new Azure.Core.AccessToken("t", now.AddSeconds(60)), now);
+        var cached = EntraTokenCache.CachedToken.Create(new Azure.Core.AccessToken("t", now.AddSeconds(60)), now);
 
         Assert.Equal(now.AddSeconds(30), cached.RefreshAt);
         Assert.Equal(now.AddSeconds(54), cached.UsableUntil);
