@@ -42,7 +42,7 @@ public class GrantBenchmarks
     public object VerifyCached() => _verifier.Verify(_grant, GrantKind.Dial, "echo");
 
     [Benchmark(Description = "issue a dial grant (reused while young)")]
-    public object? IssueReused() => _overlay.Controller.IssueGrant(GrantKind.Dial, _thumbprint, "echo");
+    public object? IssueReused() => _overlay.Controller.Authorizer.IssueGrant(GrantKind.Dial, _thumbprint, "echo");
 
     private async Task SetupAsync()
     {
@@ -51,7 +51,7 @@ public class GrantBenchmarks
         _overlay.AllowDial("dial", ["#dialers"], ["#bench"]);
         _identity = await _overlay.EnrollAsync("dialer", "dialers");
         _thumbprint = OverlayCertificateAuthority.ComputeFingerprint(_identity.Certificate);
-        _grant = _overlay.Controller.IssueGrant(GrantKind.Dial, _thumbprint, "echo")!;
+        _grant = _overlay.Controller.Authorizer.IssueGrant(GrantKind.Dial, _thumbprint, "echo")!;
         _verifier = new GrantVerifier(_overlay.Controller.CertificateAuthority.Certificate, TimeProvider.System);
         _verifier.Verify(_grant, GrantKind.Dial, "echo");
         _parts = OverlayGrant.TrySplit(_grant, out _)!.Value;

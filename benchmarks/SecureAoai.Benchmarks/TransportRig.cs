@@ -180,7 +180,7 @@ internal sealed class TransportRig : IAsyncDisposable
             await EchoAsync(stream, () => { socket.Shutdown(SocketShutdown.Send); return ValueTask.CompletedTask; }, _stop.Token);
         }));
 
-        _tlsCertificate = _overlay.Controller.IssueServerCertificate("tls-echo", ["localhost"], [IPAddress.Loopback]);
+        _tlsCertificate = _overlay.Controller.CertificateAuthority.IssueServerCertificate("tls-echo", ["localhost"], [IPAddress.Loopback]);
         _tls = new TcpListener(IPAddress.Loopback, 0);
         _tls.Start(512);
         _loops.Add(AcceptAsync(_tls, async socket =>

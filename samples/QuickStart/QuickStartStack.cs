@@ -10,7 +10,6 @@ using Microsoft.Extensions.Logging;
 using SecureAoai.Client;
 using SecureAoai.Emulator;
 using SecureAoai.Overlay;
-using SecureAoai.Overlay.Controller;
 
 namespace QuickStart;
 
@@ -43,7 +42,7 @@ internal sealed class QuickStartStack(string identity, TextWriter output) : IAsy
         var settings = OpenAISettings(emulator, federation);
 
         // 2. The overlay, embedded: controller and router on loopback, identities enrolled into a folder.
-        var overlay = await EmbeddedOverlay.StartAsync(_directory);
+        var overlay = await EmbeddedOverlay.StartAsync(_directory, cancellationToken);
         _stopInReverse.Add(overlay);
         var routerAddress = overlay.RouterAddress;
         overlay.CreateService("chatapp", "webapps");

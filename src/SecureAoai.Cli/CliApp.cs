@@ -20,7 +20,8 @@ internal static class CliApp
         {
             Doctor.DoctorCommand.Create(output, error),
             Overlay.OverlayCommand.Create(output, error),
-            Overlay.RunCommands.Router(output, error),
+            Overlay.ControllerCommand.Create(output, error),
+            Overlay.RouterCommand.Create(output, error),
             Overlay.RunCommands.Host(output, error),
             Overlay.RunCommands.Tunnel(output, error),
             Overlay.LoadCommand.Create(output, error),

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using SecureAoai.Overlay;
 using SecureAoai.Overlay.Controller;
 using SecureAoai.Overlay.Tests.Fabric;
 
@@ -11,9 +12,9 @@ public sealed partial class LoadCommandTests
     public async Task Load_AgainstEchoHost_ForACountOfRoundTrips_ReportsExactlyThoseWithPercentilesAndNoErrors()
     {
         await using var fabric = FabricFixture.Start();
-        fabric.Controller.CreateService("echo", ["bench"]);
-        fabric.Controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#bench"]);
-        fabric.Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#bench"]);
+        fabric.Controller.Administration.CreateService("echo", ["bench"]);
+        fabric.Controller.Administration.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#bench"]);
+        fabric.Controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#bench"]);
         await fabric.EnrollAsync("server", "servers");
         await fabric.EnrollAsync("client", "clients");
         using var stopHost = new CancellationTokenSource(TimeSpan.FromSeconds(120));
@@ -53,8 +54,8 @@ public sealed partial class LoadCommandTests
     public async Task Load_ServiceNobodyBinds_ExitsOneAndSaysWhyEachDialFailed()
     {
         await using var fabric = FabricFixture.Start();
-        fabric.Controller.CreateService("echo", ["bench"]);
-        fabric.Controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#bench"]);
+        fabric.Controller.Administration.CreateService("echo", ["bench"]);
+        fabric.Controller.Administration.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#bench"]);
         await fabric.EnrollAsync("client", "clients");
         var output = new StringWriter();
         var error = new StringWriter();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using SecureAoai.Overlay;
 using SecureAoai.Overlay.Controller;
 
 namespace SecureAoai.Cli.Tests;
@@ -67,13 +68,13 @@ public sealed class OverlayCommandTests : IDisposable
         Assert.Matches(@"chat\s+#apps", services.Output);
         Assert.Matches(@"dial-chat\s+Dial\s+AnyOf\s+#clients\s+#apps", policies.Output);
         Assert.Matches(@"bind-chat\s+Bind\s+AllOf\s+#clients,#east\s+@chat", policies.Output);
-        Assert.True(controller.CanDial("alice", "chat"));
-        Assert.True(controller.CanBind("alice", "chat"));
+        Assert.True(controller.Authorizer.Authorize("alice", "chat", ServicePolicyType.Dial));
+        Assert.True(controller.Authorizer.Authorize("alice", "chat", ServicePolicyType.Bind));
 
         var revoke = await RunAsync("overlay", "identity", "revoke", "alice", "--dir", Dir);
         Assert.Equal(0, revoke.ExitCode);
         Assert.Matches(@"alice\s+#clients,#east\s+revoked", (await RunAsync("overlay", "list", "identities", "--dir", Dir)).Output);
-        Assert.False(controller.CanDial("alice", "chat"));
+        Assert.False(controller.Authorizer.Authorize("alice", "chat", ServicePolicyType.Dial));
 
         printed.AddRange([service.Output, policy.Output, identities.Output, services.Output, policies.Output, revoke.Output]);
         var jwt = await File.ReadAllTextAsync(jwtPath);

@@ -22,7 +22,7 @@ public sealed partial class OverlayWalkthroughTests
     [Fact]
     public async Task Walkthrough_AsWrittenInDocs_TunnelReachesTheAppThroughTheOverlay()
     {
-        var documented = WalkthroughLines();
+        var documented = CliScript.DocBashBlock("## Walkthrough");
         Assert.Contains(documented, l => l.StartsWith("secureaoai router run", StringComparison.Ordinal));
         await using var app = new HelloApp();
         var ports = PickPorts(documented, app.Port);
@@ -30,7 +30,7 @@ public sealed partial class OverlayWalkthroughTests
         var scratch = Directory.CreateTempSubdirectory("secureaoai-walkthrough-");
         var previous = Environment.CurrentDirectory;
         using var stop = new CancellationTokenSource(HangGuard);
-        var background = new List<(string Line, Task<int> Run, LineWriter Error, CancellationTokenSource Stop)>();
+        var background = new List<(string Line, Task<int> Run, CliScript.LineWriter Error, CancellationTokenSource Stop)>();
         Environment.CurrentDirectory = scratch.FullName;
         try
         {
@@ -44,15 +44,15 @@ public sealed partial class OverlayWalkthroughTests
                 }
 
                 var runsInBackground = line.EndsWith('&');
-                var args = Tokenize(line.TrimEnd('&').Trim()).Skip(1).ToArray();
-                var output = new LineWriter();
-                var error = new LineWriter();
+                var args = CliScript.Tokenize(line.TrimEnd('&').Trim()).Skip(1).ToArray();
+                var output = new CliScript.LineWriter();
+                var error = new CliScript.LineWriter();
                 var own = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
                 var run = CliApp.RunAsync(args, output, error, own.Token);
                 if (runsInBackground)
                 {
                     background.Add((line, run, error, own));
-                    await WaitUntilReadyAsync(line, run, output, error, stop.Token);
+                    await CliScript.WaitUntilReadyAsync(line, run, output, error, stop.Token);
                     continue;
                 }
 
@@ -63,20 +63,7 @@ public sealed partial class OverlayWalkthroughTests
         }
         finally
         {
-            // Ctrl+C on every background command at once, as when a terminal session ends.
-            foreach (var (_, _, _, own) in background)
-            {
-                await own.CancelAsync();
-            }
-
-            foreach (var (line, run, error, own) in background)
-            {
-                var stopped = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(30)));
-                Assert.True(stopped == run, $"'{line}' did not stop within 30 s of Ctrl+C");
-                var exitCode = await run;
-                Assert.True(exitCode == 0, $"'{line}' exited {exitCode} when stopped: {error}");
-                own.Dispose();
-            }
+            await CliScript.StopAllAsync(background);
 
             await stop.CancelAsync();
 
@@ -95,111 +82,17 @@ public sealed partial class OverlayWalkthroughTests
         var hostLine = lines.Single(l => l.StartsWith("secureaoai host ", StringComparison.Ordinal));
         var documentedAppPort = int.Parse(LoopbackPort().Match(hostLine[hostLine.IndexOf("--forward", StringComparison.Ordinal)..]).Groups[1].Value, CultureInfo.InvariantCulture);
         var ports = new Dictionary<int, int> { [documentedAppPort] = appPort };
-        var ephemeralStart = EphemeralRangeStart();
-        foreach (var documented in lines.SelectMany(l => LoopbackPort().Matches(l)).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).Distinct())
+                foreach (var documented in lines.SelectMany(l => LoopbackPort().Matches(l)).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).Distinct())
         {
             if (ports.ContainsKey(documented))
             {
                 continue;
             }
 
-            for (var attempt = 0; ; attempt++)
-            {
-                Assert.True(attempt < 1000, "no free port below the ephemeral range");
-                var candidate = Random.Shared.Next(10_000, ephemeralStart);
-                if (!ports.ContainsValue(candidate) && IsFree(candidate))
-                {
-                    ports[documented] = candidate;
-                    break;
-                }
-            }
+            ports[documented] = CliScript.FreePortBelowEphemeralRange(ports.Values);
         }
 
         return ports;
-    }
-
-    /// <summary>The first port the OS hands out for port 0 and outgoing connections (Linux reads it from /proc; elsewhere the IANA start).</summary>
-    private static int EphemeralRangeStart()
-    {
-        const string Range = "/proc/sys/net/ipv4/ip_local_port_range";
-        return File.Exists(Range) && int.TryParse(File.ReadAllText(Range).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture, out var start)
-            ? start
-            : 49152;
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, port);
-            probe.Start();
-            probe.Stop();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>The bash block of docs/overlay.md's walkthrough.</summary>
-    private static List<string> WalkthroughLines()
-    {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "SecureAoai.sln")))
-        {
-            root = root.Parent;
-        }
-
-        Assert.NotNull(root);
-        var doc = File.ReadAllText(Path.Combine(root.FullName, "docs", "overlay.md"));
-        var section = doc[doc.IndexOf("## Walkthrough", StringComparison.Ordinal)..];
-        var block = BashBlock().Match(section);
-        Assert.True(block.Success, "docs/overlay.md has a bash block under ## Walkthrough");
-        return [.. block.Groups[1].Value.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
-    }
-
-    /// <summary>Splits a shell line on spaces, honouring single quotes.</summary>
-    private static IEnumerable<string> Tokenize(string line)
-    {
-        var current = new StringBuilder();
-        var quoted = false;
-        foreach (var c in line)
-        {
-            if (c == '\'')
-            {
-                quoted = !quoted;
-            }
-            else if (c == ' ' && !quoted)
-            {
-                if (current.Length > 0)
-                {
-                    yield return current.ToString();
-                    current.Clear();
-                }
-            }
-            else
-            {
-                current.Append(c);
-            }
-        }
-
-        if (current.Length > 0)
-        {
-            yield return current.ToString();
-        }
-    }
-
-    /// <summary>
-    /// Waits until a background command says it is ready (router run, host and tunnel each print one
-    /// line once they listen or are bound), or fails if it exited first.
-    /// </summary>
-    private static async Task WaitUntilReadyAsync(string line, Task<int> run, LineWriter output, LineWriter error, CancellationToken cancellationToken)
-    {
-        var ready = output.FirstLineAsync(cancellationToken);
-        var first = await Task.WhenAny(ready, run);
-        Assert.True(first == ready, $"'{line}' exited with {(run.IsCompleted ? run.Result : 0)} before it was ready: {error}");
-        await ready;
     }
 
     /// <summary>
@@ -224,62 +117,6 @@ public sealed partial class OverlayWalkthroughTests
 
     [GeneratedRegex(@"127\.0\.0\.1:(\d{1,5})\b")]
     private static partial Regex LoopbackPort();
-
-    [GeneratedRegex("```bash\\n(.*?)```", RegexOptions.Singleline)]
-    private static partial Regex BashBlock();
-
-    /// <summary>A writer the commands write to while the test reads it: whole lines, under a lock, with an event for the first.</summary>
-    private sealed class LineWriter : StringWriter
-    {
-        private readonly Lock _gate = new();
-        private readonly TaskCompletionSource _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task FirstLineAsync(CancellationToken cancellationToken) => _firstLine.Task.WaitAsync(cancellationToken);
-
-        public override void Write(char value)
-        {
-            lock (_gate)
-            {
-                base.Write(value);
-                if (value == '\n')
-                {
-                    _firstLine.TrySetResult();
-                }
-            }
-        }
-
-        public override void Write(char[] buffer, int index, int count)
-        {
-            lock (_gate)
-            {
-                base.Write(buffer, index, count);
-                if (Array.IndexOf(buffer, '\n', index, count) >= 0)
-                {
-                    _firstLine.TrySetResult();
-                }
-            }
-        }
-
-        public override void Write(string? value)
-        {
-            lock (_gate)
-            {
-                base.Write(value);
-                if (value?.Contains('\n', StringComparison.Ordinal) == true)
-                {
-                    _firstLine.TrySetResult();
-                }
-            }
-        }
-
-        public override string ToString()
-        {
-            lock (_gate)
-            {
-                return base.ToString();
-            }
-        }
-    }
 
     /// <summary>The "app" of the walkthrough: answers every HTTP request with a fixed text.</summary>
     private sealed class HelloApp : IAsyncDisposable

@@ -50,9 +50,9 @@ internal static class RouterSoak
         listener.Start();
         using var controller = OverlayController.Initialize(directory, $"127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
         await using var controllerServer = controller.StartServer(listener);
-        controller.CreateService("echo", ["soak"]);
-        controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#soak"]);
-        controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#soak"]);
+        controller.Administration.CreateService("echo", ["soak"]);
+        controller.Administration.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#soak"]);
+        controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#soak"]);
         var identities = new List<OverlayIdentity>();
         try
         {
@@ -112,8 +112,8 @@ internal static class RouterSoak
 
     private static async Task<OverlayIdentity> EnrollAsync(OverlayController controller, string directory, string name, string role, List<OverlayIdentity> identities)
     {
-        controller.CreateIdentity(name, [role]);
-        var identity = await EnrollmentClient.EnrollAsync(controller.CreateEnrollmentToken(name), Path.Combine(directory, name + ".json"));
+        controller.Administration.CreateIdentity(name, [role]);
+        var identity = await EnrollmentClient.EnrollAsync(controller.Administration.CreateEnrollmentToken(name), Path.Combine(directory, name + ".json"));
         identities.Add(identity);
         return identity;
     }

@@ -19,7 +19,7 @@ internal static class SoakRouterProcess
     public static async Task<int> RunAsync(string directory)
     {
         using var controller = OverlayController.Open(directory);
-        using var certificate = controller.IssueServerCertificate("router", ["localhost"], [IPAddress.Loopback]);
+        using var certificate = controller.IssueEmbeddedRouterCertificate("router", [], "127.0.0.1");
         using var authority = new ControllerAuthority(controller, "router");
         await using var router = new OverlayRouter(authority, certificate);
         router.Start(new IPEndPoint(IPAddress.Loopback, 0));

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using SecureAoai.Overlay;
-using SecureAoai.Overlay.Controller;
 
 namespace SecureAoai.Cli.Overlay;
 

@@ -1,35 +1,42 @@
 using System.CommandLine;
 using System.Globalization;
-using SecureAoai.Overlay.Controller;
+using SecureAoai.Overlay;
 
 namespace SecureAoai.Cli.Overlay;
 
-/// <summary><c>secureaoai overlay list identities|services|policies</c>: plain-text tables.</summary>
+/// <summary><c>secureaoai overlay list identities|routers|services|policies</c>: plain-text tables.</summary>
 internal static class OverlayListCommand
 {
-    private static readonly string[] Kinds = ["identities", "services", "policies"];
+    private static readonly string[] Kinds = ["identities", "routers", "services", "policies"];
 
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var kind = new Argument<string>("KIND") { Description = "identities, services or policies" };
+        var kind = new Argument<string>("KIND") { Description = "identities, routers, services or policies" };
         kind.AcceptOnlyFromAmong(Kinds);
         var dir = OverlayCommand.DirectoryOption();
-        var command = new Command("list", "List identities, services or policies.") { kind, dir };
+        var command = new Command("list", "List identities, routers, services or policies.") { kind, dir };
         command.SetAction((parse, _) => OverlayCommand.RunAsync(error, async () =>
         {
-            using var overlay = OverlayController.Open(parse.GetValue(dir)!);
+            using var overlay = OverlayAdministration.Open(parse.GetValue(dir)!);
             var rows = parse.GetValue(kind) switch
             {
                 "identities" => Table(["NAME", "ROLES", "STATE", "CREATED"], overlay.ListIdentities().Select(i => new[]
                 {
-                    i.Name, Roles(i.Roles), i.IsRevoked ? "revoked" : i.IsEnrolled ? "enrolled" : "pending",
-                    i.CreatedAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+                    i.Name, Roles(i.Roles), i.IsRevoked ? "revoked" : i.IsEnrolled ? "enrolled" : "pending", Created(i.CreatedAt),
+                })),
+                "routers" => Table(["NAME", "ROLES", "STATE", "ADDRESS", "CREATED"], overlay.ListRouters().Select(r => new[]
+                {
+                    r.Name, Roles(r.Roles), r.IsRevoked ? "revoked" : r.IsEmbedded ? "embedded" : r.IsEnrolled ? "enrolled" : "pending", r.Address ?? "-", Created(r.CreatedAt),
                 })),
                 "services" => Table(["NAME", "ROLES"], overlay.ListServices().Select(s => new[] { s.Name, Roles(s.Roles) })),
-                _ => Table(["NAME", "TYPE", "SEMANTIC", "IDENTITY ROLES", "SERVICE ROLES"], overlay.ListServicePolicies().Select(p => new[]
-                {
-                    p.Name, p.Type.ToString(), p.Semantic.ToString(), string.Join(",", p.IdentityRoles), string.Join(",", p.ServiceRoles),
-                })),
+                _ => Table(["NAME", "TYPE", "SEMANTIC", "IDENTITY ROLES", "SERVICE OR ROUTER ROLES"],
+                    overlay.ListServicePolicies().Select(p => new[]
+                    {
+                        p.Name, p.Type.ToString(), p.Semantic.ToString(), string.Join(",", p.IdentityRoles), string.Join(",", p.ServiceRoles),
+                    }).Concat(overlay.ListRouterPolicies().Select(p => new[]
+                    {
+                        p.Name, "Router", p.Semantic.ToString(), string.Join(",", p.IdentityRoles), string.Join(",", p.RouterRoles),
+                    }))),
             };
             await output.WriteLineAsync(rows).ConfigureAwait(false);
             return 0;
@@ -38,6 +45,8 @@ internal static class OverlayListCommand
     }
 
     private static string Roles(IReadOnlyList<string> roles) => roles.Count == 0 ? "-" : string.Join(",", roles.Select(r => "#" + r));
+
+    private static string Created(DateTimeOffset at) => at.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
 
     private static string Table(string[] header, IEnumerable<string[]> rows)
     {

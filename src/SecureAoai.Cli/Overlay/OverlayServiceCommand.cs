@@ -1,5 +1,5 @@
 using System.CommandLine;
-using SecureAoai.Overlay.Controller;
+using SecureAoai.Overlay;
 
 namespace SecureAoai.Cli.Overlay;
 
@@ -14,11 +14,11 @@ internal static class OverlayServiceCommand
         var create = new Command("create", "Create a service.") { name, roles, dir };
         create.SetAction((parse, _) => OverlayCommand.RunAsync(error, async () =>
         {
-            using var overlay = OverlayController.Open(parse.GetValue(dir)!);
+            using var overlay = OverlayAdministration.Open(parse.GetValue(dir)!);
             var service = overlay.CreateService(parse.GetValue(name)!, parse.GetValue(roles) ?? []);
             await output.WriteLineAsync($"Created service '{service.Name}' [{string.Join(", ", service.Roles.Select(r => "#" + r))}]").ConfigureAwait(false);
             return 0;
-        }));
+        }, "services"));
         return new Command("service", "Create services.") { create };
     }
 }

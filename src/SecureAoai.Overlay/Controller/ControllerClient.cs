@@ -49,9 +49,18 @@ internal sealed class ControllerClient : IAsyncDisposable
         }
     }
 
-    /// <summary>A validation callback trusting only servers whose chain ends at <paramref name="ca"/> and whose name matches.</summary>
+    /// <summary>
+    /// A validation callback trusting only the controller: a server certificate whose chain ends at
+    /// <paramref name="ca"/>, whose name matches, and which names itself the controller's (so no router's does).
+    /// </summary>
     public static RemoteCertificateValidationCallback TrustOnly(X509Certificate2 ca) => (_, certificate, _, errors) =>
-        OverlayTrust.ChainsTo(certificate, ca, errors, OverlayCertificateAuthority.ServerAuthOid);
+        OverlayTrust.ChainsTo(certificate, ca, errors, OverlayCertificateAuthority.ServerAuthOid) && IsController(certificate!);
+
+    private static bool IsController(X509Certificate certificate)
+    {
+        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        return OverlayTrust.IsControllerCertificate(leaf);
+    }
 
     /// <summary>Opens a session with an enrolled identity (mutual TLS, the server pinned to the identity's CA).</summary>
     public static async Task<ControllerSession> GetSessionAsync(OverlayIdentity identity, CancellationToken cancellationToken = default)
@@ -64,16 +73,37 @@ internal sealed class ControllerClient : IAsyncDisposable
             throw new UnauthorizedAccessException($"The controller refused the session for '{identity.Name}': {ControllerProtocol.GetString(response, "message")}");
         }
 
-        static IReadOnlyList<string> Names(JsonNode? node) => node is JsonArray array ? [.. array.Select(n => n!.GetValue<string>())] : [];
-        return new ControllerSession(ControllerProtocol.GetString(response, "name") ?? string.Empty, Names(response["roles"]), Names(response["dial"]), Names(response["bind"]), Names(response["routers"]));
+        return new ControllerSession(
+            ControllerProtocol.GetString(response, "name") ?? string.Empty, Names(response["roles"]), Names(response["dial"]), Names(response["bind"]), Routers(response["routers"]));
     }
 
-    public async Task<JsonObject> RequestAsync(JsonObject request, CancellationToken cancellationToken)
+    private static IReadOnlyList<string> Names(JsonNode? node) =>
+        node is JsonArray array ? [.. array.OfType<JsonValue>().Select(n => n.TryGetValue<string>(out var text) ? text : null).OfType<string>()] : [];
+
+    private static List<SessionRouter> Routers(JsonNode? node)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(RequestTimeout);
-        await ControllerProtocol.WriteAsync(_ssl, request, timeout.Token).ConfigureAwait(false);
-        return await ControllerProtocol.ReadAsync(_ssl, timeout.Token).ConfigureAwait(false)
+        var routers = new List<SessionRouter>();
+        foreach (var entry in node as JsonArray ?? [])
+        {
+            if (entry is JsonObject router && ControllerProtocol.GetString(router, "name") is { } name && ControllerProtocol.GetString(router, "address") is { } address)
+            {
+                routers.Add(new SessionRouter(name, address, Names(router["roles"])));
+            }
+        }
+
+        return routers;
+    }
+
+    public Task<JsonObject> RequestAsync(JsonObject request, CancellationToken cancellationToken) => RequestAsync(request, RequestTimeout, cancellationToken);
+
+    /// <summary>Sends one request and reads its answer, within <paramref name="timeout"/> (a long poll needs more than <see cref="RequestTimeout"/>).</summary>
+    public async Task<JsonObject> RequestAsync(JsonObject request, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(timeout);
+        var token = timeoutSource.Token;
+        await ControllerProtocol.WriteAsync(_ssl, request, token).ConfigureAwait(false);
+        return await ControllerProtocol.ReadAsync(_ssl, token).ConfigureAwait(false)
             ?? throw new IOException("The controller closed the connection without answering.");
     }
 

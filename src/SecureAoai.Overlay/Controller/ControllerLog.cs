@@ -26,4 +26,13 @@ internal static partial class ControllerLog
 
     [LoggerMessage(7, LogLevel.Warning, "Refused a connection from {Remote}: {MaxConnections} connections from that source are already open")]
     public static partial void TooManyConnectionsFromSource(ILogger logger, EndPoint? remote, int maxConnections);
+
+    [LoggerMessage(8, LogLevel.Information, "Revoked router {Router}")]
+    public static partial void RouterRevoked(ILogger logger, string router);
+
+    [LoggerMessage(9, LogLevel.Information, "Enrolled router {Router} for {Address}")]
+    public static partial void RouterEnrolled(ILogger logger, string router, string address);
+
+    [LoggerMessage(10, LogLevel.Warning, "Refused a router request from {Remote}: {Reason}")]
+    public static partial void RouterRefused(ILogger logger, EndPoint? remote, string reason);
 }

@@ -15,8 +15,14 @@ internal static class ControllerProtocol
 
     public const string CaOp = "ca";
     public const string EnrollOp = "enroll";
+    public const string EnrollRouterOp = "enroll-router";
     public const string SessionOp = "session";
-    public const string AuthorizeOp = "authorize";
+    public const string RouterWatchOp = "router-watch";
+    public const string RouterIdentitiesOp = "router-identities";
+    public const string RouterGrantOp = "router-grant";
+
+    /// <summary>The error code of a router operation asked by anyone but an enrolled, unrevoked router.</summary>
+    public const string ForbiddenError = "forbidden";
 
     /// <summary>Reads one message; null when the peer closed cleanly before a new message.</summary>
     public static async Task<JsonObject?> ReadAsync(Stream stream, CancellationToken cancellationToken)

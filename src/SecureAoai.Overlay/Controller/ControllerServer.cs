@@ -3,7 +3,6 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using SecureAoai.Overlay.Internal;
 
@@ -13,16 +12,9 @@ namespace SecureAoai.Overlay.Controller;
 /// The controller's network API: TLS on TCP with the controller's certificate from the overlay CA,
 /// client certificates requested but optional (enrollment has none yet); a presented client
 /// certificate must come from the overlay CA or the handshake fails. Messages are framed by
-/// <see cref="ControllerProtocol"/>. Operations:
-/// <list type="bullet">
-/// <item><c>{"op":"ca"}</c> → <c>{"ok":true,"ca":PEM}</c> (public; the enrollee pins it to the token's fingerprint)</item>
-/// <item><c>{"op":"enroll","token":JWT,"csr":PEM}</c> → <c>{"ok":true,"certificate":PEM,"ca":PEM}</c></item>
-/// <item><c>{"op":"session"}</c> (identity client certificate) → <c>{"ok":true,"name","roles":[],"dial":[],"bind":[],"routers":["host:port"]}</c></item>
-/// <item><c>{"op":"authorize","identity","service","action":"Dial"|"Bind"}</c> (router client certificate) → <c>{"ok":true,"allowed":bool}</c></item>
-/// </list>
-/// Errors: <c>{"ok":false,"error":code,"message":text}</c> with codes bad-request, unauthenticated, forbidden, enrollment-refused.
-/// Anyone who reaches the port gets as far as the handshake, so what one caller can hold is bounded
-/// (<see cref="ControllerServerOptions"/>): connections in all and per source, a deadline on the
+/// <see cref="ControllerProtocol"/> and answered by <see cref="ControllerOperations"/>. Anyone who
+/// reaches the port gets as far as the handshake, so what one caller can hold is bounded
+/// (<see cref="OverlayControllerOptions"/>): connections in all and per source, a deadline on the
 /// whole connection, a read timeout, and two requests on a connection without a client certificate.
 /// </summary>
 internal sealed class ControllerServer : IAsyncDisposable
@@ -30,7 +22,9 @@ internal sealed class ControllerServer : IAsyncDisposable
     private readonly OverlayController _controller;
     private readonly TcpListener _listener;
     private readonly SslStreamCertificateContext _certificate;
-    private readonly ControllerServerOptions _options;
+    private readonly OverlayControllerOptions _options;
+    private readonly ControllerStateVersion _state;
+    private readonly ControllerOperations _operations;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _slots;
@@ -39,10 +33,13 @@ internal sealed class ControllerServer : IAsyncDisposable
     private int _disposed;
 
     private ControllerServer(
-        OverlayController controller, TcpListener listener, X509Certificate2 certificate, ControllerServerOptions options, ILogger logger,
+        OverlayController controller, TcpListener listener, X509Certificate2 certificate, OverlayControllerOptions options, ILogger logger,
         Func<CancellationToken, ValueTask<Socket>> accept)
     {
         _controller = controller;
+        _state = new ControllerStateVersion(controller.Store, controller.Time, options.StatePollInterval);
+        _state.Start();
+        _operations = new ControllerOperations(controller, _state, options.RouterWatchTimeout, logger);
         _listener = listener;
         ServerCertificate = certificate;
         _certificate = SslStreamCertificateContext.Create(certificate, [controller.CertificateAuthority.Certificate], offline: true);
@@ -59,18 +56,21 @@ internal sealed class ControllerServer : IAsyncDisposable
 
     public X509Certificate2 ServerCertificate { get; }
 
+    /// <summary>The version of the state routers watch; tests ask it to look now instead of at the next poll.</summary>
+    internal ControllerStateVersion State => _state;
+
     /// <summary>
     /// Starts serving on <paramref name="listener"/> (started here if it is not yet); the server owns and
-    /// stops it. <paramref name="options"/> defaults to <see cref="ControllerServerOptions"/>' defaults;
+    /// stops it. <paramref name="options"/> defaults to <see cref="OverlayControllerOptions"/>' defaults;
     /// <paramref name="accept"/>, when set, replaces the listener's accept (for tests that make it fail).
     /// </summary>
     public static ControllerServer Start(
         OverlayController controller, TcpListener listener, X509Certificate2 certificate, ILogger logger,
-        ControllerServerOptions? options = null, Func<TcpListener, CancellationToken, ValueTask<Socket>>? accept = null)
+        OverlayControllerOptions? options = null, Func<TcpListener, CancellationToken, ValueTask<Socket>>? accept = null)
     {
         ArgumentNullException.ThrowIfNull(listener);
-        options ??= new ControllerServerOptions();
-        options.Validate();
+        options ??= new OverlayControllerOptions();
+        options.ValidateLimits();
         if (!listener.Server.IsBound)
         {
             listener.Start(options.MaxConnections);
@@ -102,6 +102,7 @@ internal sealed class ControllerServer : IAsyncDisposable
             await _slots.WaitAsync(_options.ReadTimeout).ConfigureAwait(false);
         }
 
+        await _state.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
         ServerCertificate.Dispose();
     }
@@ -162,7 +163,7 @@ internal sealed class ControllerServer : IAsyncDisposable
                     return;
                 }
 
-                var response = await HandleAsync(request, client, remote).ConfigureAwait(false);
+                var response = await _operations.HandleAsync(request, client, remote, ends.Token).ConfigureAwait(false);
                 await ControllerProtocol.WriteAsync(ssl, response, ends.Token).ConfigureAwait(false);
             }
 
@@ -181,68 +182,4 @@ internal sealed class ControllerServer : IAsyncDisposable
             _slots.Release();
         }
     }
-
-    private async Task<JsonObject> HandleAsync(JsonObject request, X509Certificate2? client, EndPoint? remote)
-    {
-        switch (ControllerProtocol.GetString(request, "op"))
-        {
-            case ControllerProtocol.CaOp:
-                return new JsonObject { ["ok"] = true, ["ca"] = _controller.CertificateAuthority.Certificate.ExportCertificatePem() };
-
-            case ControllerProtocol.EnrollOp:
-                var token = ControllerProtocol.GetString(request, "token");
-                var csr = ControllerProtocol.GetString(request, "csr");
-                if (token is null || csr is null)
-                {
-                    return ControllerProtocol.Error("bad-request", "enroll needs \"token\" and \"csr\".");
-                }
-
-                var result = await _controller.EnrollAsync(token, csr).ConfigureAwait(false);
-                if (result.Error is not null)
-                {
-                    ControllerLog.EnrollmentRefused(_logger, remote, result.Error);
-                    return ControllerProtocol.Error("enrollment-refused", result.Error);
-                }
-
-                ControllerLog.Enrolled(_logger, result.IdentityName!);
-                return new JsonObject { ["ok"] = true, ["certificate"] = result.CertificatePem, ["ca"] = _controller.CertificateAuthority.Certificate.ExportCertificatePem() };
-
-            case ControllerProtocol.SessionOp:
-                var identity = client is null ? null : _controller.ResolveIdentity(client);
-                if (identity is null)
-                {
-                    return ControllerProtocol.Error("unauthenticated", "session needs the client certificate of an enrolled, unrevoked identity.");
-                }
-
-                return new JsonObject
-                {
-                    ["ok"] = true,
-                    ["name"] = identity.Name,
-                    ["roles"] = ToArray(identity.Roles),
-                    ["dial"] = ToArray(_controller.DialableServices(identity.Name).Select(s => s.Name)),
-                    ["bind"] = ToArray(_controller.BindableServices(identity.Name).Select(s => s.Name)),
-                    ["routers"] = ToArray(_controller.RouterAddresses),
-                };
-
-            case ControllerProtocol.AuthorizeOp:
-                if (client is null || !_controller.IsRouterCertificate(client))
-                {
-                    return ControllerProtocol.Error("forbidden", "authorize is for routers: present a router certificate from this overlay's CA.");
-                }
-
-                var name = ControllerProtocol.GetString(request, "identity");
-                var service = ControllerProtocol.GetString(request, "service");
-                if (name is null || service is null || !Enum.TryParse<ServicePolicyType>(ControllerProtocol.GetString(request, "action"), false, out var action) || !Enum.IsDefined(action))
-                {
-                    return ControllerProtocol.Error("bad-request", "authorize needs \"identity\", \"service\" and \"action\" (Dial or Bind).");
-                }
-
-                return new JsonObject { ["ok"] = true, ["allowed"] = _controller.Authorize(name, service, action) };
-
-            default:
-                return ControllerProtocol.Error("bad-request", "Unknown \"op\"; use ca, enroll, session or authorize.");
-        }
-    }
-
-    private static JsonArray ToArray(IEnumerable<string> values) => [.. values.Select(v => (JsonNode)v)];
 }

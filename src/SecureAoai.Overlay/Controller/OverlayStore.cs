@@ -5,11 +5,11 @@ namespace SecureAoai.Overlay.Controller;
 
 /// <summary>
 /// The controller's state in SQLite (<c>overlay.db</c> in the overlay directory): identities,
-/// one-time enrollment tokens, services, service and router policies, settings. The schema is
+/// routers, one-time enrollment tokens, services, service and router policies, settings. The schema is
 /// created on open; all SQL is parameterized. Each call opens its own short-lived connection, so a
 /// CLI in another process sees the same state (revocations included).
 /// </summary>
-internal sealed class OverlayStore : IDisposable
+internal sealed partial class OverlayStore : IDisposable
 {
     private readonly Lock _versionGate = new();
     private SqliteConnection? _versionConnection;
@@ -34,6 +34,12 @@ internal sealed class OverlayStore : IDisposable
         CREATE TABLE IF NOT EXISTS router_policies (
             id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, semantic TEXT NOT NULL,
             identity_roles TEXT NOT NULL, router_roles TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS routers (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, roles TEXT NOT NULL, address TEXT,
+            cert_serial TEXT, cert_thumbprint TEXT UNIQUE, revoked INTEGER NOT NULL DEFAULT 0,
+            embedded INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS router_enrollment_tokens (
+            jti TEXT PRIMARY KEY, router_id TEXT NOT NULL REFERENCES routers(id), expires TEXT NOT NULL, used_at TEXT);
         """;
 
     private readonly string _connectionString;
@@ -53,12 +59,14 @@ internal sealed class OverlayStore : IDisposable
     public string Path { get; }
 
     /// <summary>Opens (creating if <paramref name="create"/>) the store in <paramref name="directory"/> and ensures the schema.</summary>
+    /// <exception cref="OverlayAdministrationException">Not <paramref name="create"/>, and the directory holds no store.</exception>
     public static OverlayStore Open(string directory, bool create)
     {
         var path = System.IO.Path.Combine(directory, FileName);
         if (!create && !File.Exists(path))
         {
-            throw new InvalidOperationException($"No overlay state in '{directory}' (expected {FileName}). Run 'secureaoai overlay init --dir {directory} --controller HOST:PORT' first.");
+            throw new OverlayAdministrationException(OverlayAdministrationProblem.NotInitialized,
+                $"No overlay in '{directory}': it holds no {FileName}. Initialize an overlay there first (OverlayAdministration.Initialize), or open the directory that holds one.", "directory", directory);
         }
 
         var store = new OverlayStore(path);
@@ -129,7 +137,7 @@ internal sealed class OverlayStore : IDisposable
             ("$now", Format(now)), ("$j", jti), ("$i", identityId));
         if (marked != 1)
         {
-            return "The enrollment token was already used, has expired, or is unknown to this controller. Ask the administrator for a new one ('secureaoai overlay identity create').";
+            return "The enrollment token was already used, has expired, or is unknown to this controller. Ask the overlay's administrator for a new one.";
         }
 
         var identity = First(Identities(connection, transaction, "WHERE id = $v", identityId));
@@ -199,6 +207,17 @@ internal sealed class OverlayStore : IDisposable
             r => new RouterPolicyRecord(r.GetString(0), r.GetString(1), Enum.Parse<PolicySemantic>(r.GetString(2)), Split(r.GetString(3)), Split(r.GetString(4))));
     }
 
+    /// <summary>Deletes the service policy or router policy with this name; false when there is none.</summary>
+    public bool DeletePolicy(string name)
+    {
+        using var connection = Connect();
+        using var transaction = connection.BeginTransaction();
+        var deleted = Execute(connection, transaction, "DELETE FROM service_policies WHERE name = $n", ("$n", name))
+            + Execute(connection, transaction, "DELETE FROM router_policies WHERE name = $n", ("$n", name));
+        transaction.Commit();
+        return deleted > 0;
+    }
+
     /// <summary>A consistent-enough snapshot for policy decisions: all services and service policies.</summary>
     public PolicyEvaluator CreateEvaluator() => new(ListServices(), ListServicePolicies());
 
@@ -252,7 +271,7 @@ internal sealed class OverlayStore : IDisposable
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
         {
-            throw new InvalidOperationException($"A {kind} named '{name}' already exists; choose another name.", ex);
+            throw new OverlayAdministrationException(OverlayAdministrationProblem.AlreadyExists, $"A {kind} named '{name}' already exists; choose another name.", "name", name, ex);
         }
     }
 

@@ -17,18 +17,21 @@ internal static partial class RoleExpressions
 
     public static bool IsValidName(string? value) => value is not null && NamePattern().IsMatch(value);
 
-    public static void ValidateName(string value, string what)
+    /// <summary>Refuses a name that is not 1-64 letters, digits, '.', '_' or '-' (starting with a letter or digit).</summary>
+    /// <exception cref="OverlayAdministrationException">The name is not valid; the exception names <paramref name="parameter"/>.</exception>
+    public static void ValidateName(string value, string what, string parameter = "name")
     {
         if (!IsValidName(value))
         {
-            throw new ArgumentException($"{what} '{value}' is not valid: use 1-{MaxNameLength} letters, digits, '.', '_' or '-', starting with a letter or digit.", what);
+            throw new OverlayAdministrationException(OverlayAdministrationProblem.InvalidValue,
+                $"'{value}' is not a valid {what}: use 1-{MaxNameLength} letters, digits, '.', '_' or '-', starting with a letter or digit.", parameter, value);
         }
     }
 
     /// <summary>Normalizes role attributes: an optional leading '#' is dropped, duplicates removed.</summary>
-    public static IReadOnlyList<string> NormalizeAttributes(IEnumerable<string> attributes)
+    public static IReadOnlyList<string> NormalizeAttributes(IEnumerable<string> attributes, string parameter = "roles")
     {
-        ArgumentNullException.ThrowIfNull(attributes);
+        ArgumentNullException.ThrowIfNull(attributes, parameter);
         var result = new List<string>();
         foreach (var raw in attributes)
         {
@@ -38,10 +41,11 @@ internal static partial class RoleExpressions
                 continue;
             }
 
-            ValidateName(attribute, "role attribute");
+            ValidateName(attribute, "role attribute", parameter);
             if (attribute == "all")
             {
-                throw new ArgumentException("'all' is reserved ('#all' matches every entity); choose another role attribute.", nameof(attributes));
+                throw new OverlayAdministrationException(OverlayAdministrationProblem.InvalidValue,
+                    "'all' is reserved ('#all' matches every entity); choose another role attribute.", parameter, raw);
             }
 
             if (!result.Contains(attribute, StringComparer.Ordinal))
@@ -52,16 +56,17 @@ internal static partial class RoleExpressions
 
         if (result.Count > MaxRolesPerEntity)
         {
-            throw new ArgumentException($"At most {MaxRolesPerEntity} role attributes per entity.", nameof(attributes));
+            throw new OverlayAdministrationException(OverlayAdministrationProblem.InvalidValue, $"At most {MaxRolesPerEntity} role attributes per entity.", parameter);
         }
 
         return result;
     }
 
     /// <summary>Validates role expressions (<c>#attr</c>, <c>@name</c>, <c>#all</c>); at least one is required.</summary>
-    public static IReadOnlyList<string> NormalizeExpressions(IEnumerable<string> expressions, string what)
+    /// <exception cref="OverlayAdministrationException">An expression is not valid, or there are none or too many; the exception names <paramref name="parameter"/>.</exception>
+    public static IReadOnlyList<string> NormalizeExpressions(IEnumerable<string> expressions, string parameter)
     {
-        ArgumentNullException.ThrowIfNull(expressions);
+        ArgumentNullException.ThrowIfNull(expressions, parameter);
         var result = new List<string>();
         foreach (var raw in expressions)
         {
@@ -73,7 +78,8 @@ internal static partial class RoleExpressions
 
             if (expression.Length < 2 || (expression[0] != '#' && expression[0] != '@') || !IsValidName(expression[1..]))
             {
-                throw new ArgumentException($"{what} '{expression}' is not a role expression: use '#attribute', '@name' or '#all'.", what);
+                throw new OverlayAdministrationException(OverlayAdministrationProblem.InvalidValue,
+                    $"'{expression}' is not a role expression: use '#attribute', '@name' or '#all'.", parameter, expression);
             }
 
             if (!result.Contains(expression, StringComparer.Ordinal))
@@ -84,7 +90,8 @@ internal static partial class RoleExpressions
 
         if (result.Count == 0 || result.Count > MaxRolesPerEntity)
         {
-            throw new ArgumentException($"{what} needs 1-{MaxRolesPerEntity} role expressions such as '#clients', '@chatapp' or '#all'.", what);
+            throw new OverlayAdministrationException(OverlayAdministrationProblem.InvalidValue,
+                $"A policy needs 1-{MaxRolesPerEntity} role expressions in each list, such as '#clients', '@chatapp' or '#all'.", parameter);
         }
 
         return result;

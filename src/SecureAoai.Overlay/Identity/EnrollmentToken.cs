@@ -8,15 +8,19 @@ namespace SecureAoai.Overlay;
 
 /// <summary>
 /// A one-time enrollment token: a JWT signed ES256 with the overlay CA's key, carrying
-/// <c>iss</c> = controller address (<c>host:port</c>), <c>sub</c> = identity id, <c>jti</c>,
-/// <c>exp</c>, <c>em</c> = <c>"ott"</c> and <c>ca_sha256</c> = the CA fingerprint. The enrollee
+/// <c>iss</c> = controller address (<c>host:port</c>), <c>sub</c> = the identity's or router's id,
+/// <c>jti</c>, <c>exp</c>, <c>em</c> = <c>"ott"</c> (an identity) or <c>"erott"</c> (a router, as
+/// OpenZiti names its edge-router tokens) and <c>ca_sha256</c> = the CA fingerprint. The enrollee
 /// reads it without verifying (it does not yet trust the CA) and pins the controller to that
 /// fingerprint; the controller verifies signature, issuer, expiry and single use.
 /// </summary>
 public sealed class EnrollmentToken
 {
-    /// <summary>The <c>em</c> (enrollment method) claim value: one-time token.</summary>
+    /// <summary>The <c>em</c> (enrollment method) claim value of an identity's one-time token.</summary>
     public const string OneTimeTokenMethod = "ott";
+
+    /// <summary>The <c>em</c> (enrollment method) claim value of a router's one-time token.</summary>
+    public const string RouterOneTimeTokenMethod = "erott";
 
     /// <summary>How long a token is valid. The default value is 24 hours.</summary>
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromHours(24);
@@ -27,8 +31,9 @@ public sealed class EnrollmentToken
     internal const string MethodClaim = "em";
     internal const string FingerprintClaim = "ca_sha256";
 
-    private EnrollmentToken(string controllerAddress, string identityId, string tokenId, DateTimeOffset expiresAt, string caFingerprint)
+    private EnrollmentToken(string method, string controllerAddress, string identityId, string tokenId, DateTimeOffset expiresAt, string caFingerprint)
     {
+        Method = method;
         ControllerAddress = controllerAddress;
         IdentityId = identityId;
         TokenId = tokenId;
@@ -36,10 +41,16 @@ public sealed class EnrollmentToken
         CaFingerprint = caFingerprint;
     }
 
+    /// <summary>Gets the enrollment method (the <c>em</c> claim): <see cref="OneTimeTokenMethod"/> or <see cref="RouterOneTimeTokenMethod"/>.</summary>
+    public string Method { get; }
+
+    /// <summary>Gets a value indicating whether the token enrolls a router rather than an identity.</summary>
+    public bool IsForRouter => Method == RouterOneTimeTokenMethod;
+
     /// <summary>The controller's <c>host:port</c> (the <c>iss</c> claim).</summary>
     public string ControllerAddress { get; }
 
-    /// <summary>The identity the token enrolls (the <c>sub</c> claim).</summary>
+    /// <summary>The identity (or router) the token enrolls (the <c>sub</c> claim).</summary>
     public string IdentityId { get; }
 
     /// <summary>The token's unique id (the <c>jti</c> claim).</summary>
@@ -78,12 +89,27 @@ public sealed class EnrollmentToken
         return FromToken(token);
     }
 
-    internal static string Create(OverlayCertificateAuthority authority, string controllerAddress, string identityId, DateTimeOffset now, TimeSpan lifetime, out string tokenId)
+    /// <summary>
+    /// Writes a token to a new file that only its owner can read (mode 0600 on Unix), as the token is a
+    /// secret until it is used.
+    /// </summary>
+    /// <param name="jwt">The token.</param>
+    /// <param name="path">The file to create; it must not exist.</param>
+    /// <exception cref="InvalidOperationException">The file exists; nothing is overwritten.</exception>
+    public static void Save(string jwt, string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(jwt);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        SecretFile.WriteNew(path, jwt);
+    }
+
+    internal static string Create(OverlayCertificateAuthority authority, string method, string controllerAddress, string subjectId, DateTimeOffset now, TimeSpan lifetime, out string tokenId)
     {
         ArgumentNullException.ThrowIfNull(authority);
         if (lifetime <= TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(lifetime), lifetime, "The token lifetime must be positive.");
+            throw new OverlayAdministrationException(OverlayAdministrationProblem.InvalidValue,
+                $"An enrollment token's lifetime must be more than zero, not {lifetime}.", nameof(lifetime), lifetime.ToString());
         }
 
         tokenId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
@@ -95,9 +121,9 @@ public sealed class EnrollmentToken
             Expires = (now + lifetime).UtcDateTime,
             Claims = new Dictionary<string, object>
             {
-                [JwtRegisteredClaimNames.Sub] = identityId,
+                [JwtRegisteredClaimNames.Sub] = subjectId,
                 [JwtRegisteredClaimNames.Jti] = tokenId,
-                [MethodClaim] = OneTimeTokenMethod,
+                [MethodClaim] = method,
                 [FingerprintClaim] = authority.Fingerprint,
             },
             SigningCredentials = new SigningCredentials(
@@ -156,9 +182,9 @@ public sealed class EnrollmentToken
 
     private static EnrollmentToken FromToken(JsonWebToken token)
     {
-        if (!token.TryGetPayloadValue<string>(MethodClaim, out var method) || method != OneTimeTokenMethod)
+        if (!token.TryGetPayloadValue<string>(MethodClaim, out var method) || method is not (OneTimeTokenMethod or RouterOneTimeTokenMethod))
         {
-            throw Invalid($"its '{MethodClaim}' claim is not '{OneTimeTokenMethod}'");
+            throw Invalid($"its '{MethodClaim}' claim is not '{OneTimeTokenMethod}' or '{RouterOneTimeTokenMethod}'");
         }
 
         if (!token.TryGetPayloadValue<string>(FingerprintClaim, out var fingerprint) || fingerprint.Length != 64)
@@ -171,9 +197,9 @@ public sealed class EnrollmentToken
             throw Invalid("it lacks iss (HOST:PORT), sub, jti or exp");
         }
 
-        return new EnrollmentToken(token.Issuer, token.Subject, token.Id, new DateTimeOffset(token.ValidTo, TimeSpan.Zero), fingerprint);
+        return new EnrollmentToken(method, token.Issuer, token.Subject, token.Id, new DateTimeOffset(token.ValidTo, TimeSpan.Zero), fingerprint);
     }
 
     private static OverlayEnrollmentException Invalid(string why, Exception? inner = null) =>
-        new(OverlayEnrollmentFailure.InvalidToken, $"The enrollment token is not valid: {why}. Use the .jwt file written by 'secureaoai overlay identity create'.", inner);
+        new(OverlayEnrollmentFailure.InvalidToken, $"The enrollment token is not valid: {why}. Use the token exactly as the overlay's administrator created it.", inner);
 }

@@ -14,4 +14,11 @@ public enum OverlayEnrollmentFailure
 
     /// <summary>The controller could not be reached or did not answer in time.</summary>
     Unreachable,
+
+    /// <summary>
+    /// The token enrolls a router where an identity was being enrolled, or an identity where a router
+    /// was; nothing was sent. Enroll it the other way (<see cref="EnrollmentClient.EnrollRouterAsync"/> or
+    /// <see cref="EnrollmentClient.EnrollAsync"/>).
+    /// </summary>
+    WrongTokenKind,
 }

@@ -89,6 +89,29 @@ internal static class OverlayTrust
     }
 
     /// <summary>
+    /// The SDK's check of a router's TLS certificate: it chains to <paramref name="ca"/> for serverAuth, names
+    /// the address dialed, and is a router's (a SAN URI <c>urn:secureaoai:router:ID</c>). The controller's
+    /// certificate is a server certificate of the same CA for its own address, and must not pass for a router:
+    /// a party holding it would see which services an identity dials and when.
+    /// </summary>
+    public static bool ChainsToRouter(X509Certificate? certificate, X509Certificate2 ca, SslPolicyErrors errors, out string problem)
+    {
+        if (!ChainsTo(certificate, ca, errors, OverlayCertificateAuthority.ServerAuthOid, out problem))
+        {
+            return false;
+        }
+
+        using var leaf = X509CertificateLoader.LoadCertificate(certificate!.GetRawCertData());
+        if (!SubjectUris(leaf).Any(uri => uri.StartsWith(OverlayCertificateAuthority.RouterUriPrefix, StringComparison.Ordinal)))
+        {
+            problem = $"its certificate '{leaf.Subject}' is not a router's (it has no {OverlayCertificateAuthority.RouterUriPrefix}ID name{(IsControllerCertificate(leaf) ? "; it is the controller's" : string.Empty)})";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Whether <paramref name="certificate"/> has the shape of an overlay identity's certificate: an
     /// extended key usage of client authentication and not server authentication, and a SAN URI
     /// <c>urn:secureaoai:identity:ID</c>. Router, controller and grant-signing certificates fail.
@@ -117,6 +140,15 @@ internal static class OverlayTrust
         problem = string.Empty;
         return true;
     }
+
+    /// <summary>
+    /// Whether <paramref name="certificate"/> is the controller's: it has the URI name
+    /// <c>urn:secureaoai:controller</c>, which the CA gives the controller's certificate and no router's
+    /// or identity's. A router, whose certificate names the host it chose at enrollment, cannot pass for
+    /// the controller and take an enrollee's token. Says nothing about the issuer: chain it as well.
+    /// </summary>
+    public static bool IsControllerCertificate(X509Certificate2 certificate) =>
+        SubjectUris(certificate).Contains(OverlayCertificateAuthority.ControllerUri, StringComparer.Ordinal);
 
     /// <summary>Whether the certificate's extended key usage extension names <paramref name="usageOid"/>.</summary>
     private static bool HasUsage(X509Certificate2 certificate, string usageOid)

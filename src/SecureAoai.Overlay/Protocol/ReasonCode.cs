@@ -24,4 +24,11 @@ internal enum ReasonCode : ushort
 
     /// <summary>The peer broke the protocol; the session ends.</summary>
     ProtocolViolation = 5,
+
+    /// <summary>
+    /// The router cannot authorize the request now: its controller has been unreachable for longer
+    /// than it may serve from its last snapshot, it holds no grant for the request while the controller
+    /// is unreachable, or the controller no longer answers it (revoked). Another router, or later, may succeed.
+    /// </summary>
+    ControllerUnreachable = 6,
 }

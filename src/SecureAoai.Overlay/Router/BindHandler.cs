@@ -7,8 +7,9 @@ namespace SecureAoai.Overlay.Router;
 /// <summary>
 /// A bind at the router: the binder's control stream, the bind grants sent down it, and the terminator
 /// it keeps registered for as long as the stream is open and the binder may still bind.
+/// <paramref name="stopping"/> is the router's: a renewal waiting on the controller ends when the router stops.
 /// </summary>
-internal sealed class BindHandler(IRouterAuthority authority, TerminatorTable terminators, ILogger logger)
+internal sealed class BindHandler(IRouterAuthority authority, TerminatorTable terminators, ILogger logger, CancellationToken stopping)
 {
     /// <summary>
     /// Registers a terminator for as long as the binder holds its control stream open, after sending it
@@ -46,7 +47,9 @@ internal sealed class BindHandler(IRouterAuthority authority, TerminatorTable te
     /// <summary>
     /// The binder holds its control stream open while it serves; it closes it (or writes anything but a
     /// renewal request) to unbind. It asks for a fresh grant now and then; one that may no longer bind
-    /// gets none, and its control stream is reset with <see cref="ReasonCode.NotAuthorized"/>.
+    /// gets none, and its control stream is reset with <see cref="ReasonCode.NotAuthorized"/>; when the
+    /// router cannot get an answer (its controller unreachable for too long), the reset carries
+    /// <see cref="ReasonCode.ControllerUnreachable"/> so the binder can bind elsewhere.
     /// </summary>
     private async Task RenewWhileAskedAsync(RouterSession session, MuxStream control, string service)
     {
@@ -55,7 +58,18 @@ internal sealed class BindHandler(IRouterAuthority authority, TerminatorTable te
         while ((read = await control.ReadAsync(buffer).ConfigureAwait(false)) > 0
             && !buffer.AsSpan(0, read).ContainsAnyExcept(BindControl.RenewRequest))
         {
-            if (authority.IssueBindGrant(session.Caller, service) is not { } renewed)
+            byte[]? renewed;
+            try
+            {
+                renewed = await authority.IssueBindGrantAsync(session.Caller, service, stopping).ConfigureAwait(false);
+            }
+            catch (RouterAuthorityUnavailableException unavailable)
+            {
+                control.Abort(ReasonCode.ControllerUnreachable, unavailable.Message);
+                return;
+            }
+
+            if (renewed is null)
             {
                 RouterLog.Denied(logger, session.Caller.Name, RouterRequest.Bind, service);
                 control.Abort(ReasonCode.NotAuthorized, $"not authorized: identity '{session.Caller.Name}' may no longer bind service '{service}'");

@@ -40,7 +40,7 @@ internal sealed class OverlayRouter : IAsyncDisposable
         _terminators = new TerminatorTable(_options.Strategy);
         _sessions = new RouterSessions(authority, _terminators, _logger);
         _dials = new DialJoiner(_terminators, _options, _logger);
-        _sessionLoop = new SessionLoop(authority, serverCertificate, _options, _sessions, new BindHandler(authority, _terminators, _logger), _dials, _logger);
+        _sessionLoop = new SessionLoop(authority, serverCertificate, _options, _sessions, new BindHandler(authority, _terminators, _logger, _stop.Token), _dials, _logger);
         _authority.IdentityRevoked += _sessions.CloseSessionsOf;
     }
 

@@ -88,10 +88,21 @@ internal sealed class SessionLoop(
             }
 
             using var certificate = new X509Certificate2(ssl.RemoteCertificate!);
-            var caller = authority.Authenticate(certificate);
+            RouterCaller? caller;
+            try
+            {
+                caller = await authority.AuthenticateAsync(certificate, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RouterAuthorityUnavailableException unavailable)
+            {
+                RouterLog.Refused(logger, certificate.Subject, unavailable.Message);
+                await RefuseAsync(ssl, ReasonCode.ControllerUnreachable, unavailable.Message, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+
             if (caller is null || !authority.CanUseRouter(caller.Name))
             {
-                var why = caller is null ? "unknown or revoked identity" : "no router policy admits it";
+                var why = caller is null ? "unknown or revoked identity, or no router policy admits it" : "no router policy admits it";
                 RouterLog.Refused(logger, certificate.Subject, why);
                 await RefuseAsync(ssl, ReasonCode.NotAuthorized, $"not authorized: {why}", cancellationToken).ConfigureAwait(false);
                 return null;
@@ -177,9 +188,19 @@ internal sealed class SessionLoop(
             // as a forbidden one (names cannot be probed), and revocation by another process applies at
             // the next request (the controller re-reads its store when it changed), not at the sweep.
             var caller = session.Caller.Name;
-            var grant = request.Op == RouterRequest.Bind
-                ? authority.IssueBindGrant(session.Caller, request.Service)
-                : authority.IssueDialGrant(session.Caller, request.Service);
+            byte[]? grant;
+            try
+            {
+                grant = request.Op == RouterRequest.Bind
+                    ? await authority.IssueBindGrantAsync(session.Caller, request.Service, cancellationToken).ConfigureAwait(false)
+                    : await authority.IssueDialGrantAsync(session.Caller, request.Service, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RouterAuthorityUnavailableException unavailable)
+            {
+                await incoming.RejectAsync(ReasonCode.ControllerUnreachable, unavailable.Message).ConfigureAwait(false);
+                return;
+            }
+
             if (grant is null)
             {
                 RouterLog.Denied(logger, caller, request.Op, request.Service);

@@ -11,6 +11,7 @@ internal static class DialRefusal
         ReasonCode.NotAuthorized => OverlayDialFailure.NotAuthorized,
         ReasonCode.NoTerminator => OverlayDialFailure.NoTerminator,
         ReasonCode.Busy => OverlayDialFailure.Busy,
+        ReasonCode.ControllerUnreachable => OverlayDialFailure.ControllerUnreachable,
         _ => OverlayDialFailure.Refused,
     };
 

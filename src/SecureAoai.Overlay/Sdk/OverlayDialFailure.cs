@@ -42,4 +42,13 @@ public enum OverlayDialFailure
     /// sessions as it may. Nothing is wrong with the request: trying again later may succeed.
     /// </summary>
     Busy,
+
+    /// <summary>
+    /// The router cannot authorize the dial or bind now: it has not reached its controller for longer
+    /// than it may serve from its last policy snapshot (<see cref="OverlayRouterHostOptions.ControllerOutageTolerance"/>),
+    /// or holds no grant for this request while the controller is unreachable, or the controller no
+    /// longer recognizes the router. Nothing is wrong with this identity's rights: another router, or
+    /// the same one once its controller is back, may succeed.
+    /// </summary>
+    ControllerUnreachable,
 }

@@ -40,10 +40,10 @@ internal static class RouterConnector
                     TargetHost = host,
                     ClientCertificates = [identity.Certificate],
                     EnabledSslProtocols = SslProtocols.Tls13 | SslProtocols.Tls12,
-                    // A router's certificate is a server certificate, as the controller's is: an
-                    // identity's client certificate from the same CA does not make a router.
+                    // A router's certificate is a router's server certificate: neither an identity's client
+                    // certificate nor the controller's server certificate from the same CA makes a router.
                     RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                        OverlayTrust.ChainsTo(certificate, identity.CaCertificate, errors, OverlayCertificateAuthority.ServerAuthOid, out refused),
+                        OverlayTrust.ChainsToRouter(certificate, identity.CaCertificate, errors, out refused),
                 },
                 timeout.Token).ConfigureAwait(false);
         }

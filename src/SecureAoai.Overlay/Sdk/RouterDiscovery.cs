@@ -11,7 +11,7 @@ internal sealed class RouterDiscovery(OverlayIdentity identity)
     {
         var session = await ControllerClient.GetSessionAsync(identity, cancellationToken).ConfigureAwait(false);
         return session.Routers.Count > 0
-            ? session.Routers
-            : throw new IOException($"The controller at {identity.ControllerAddress} knows no router; start one with 'secureaoai router run', or set OverlayContextOptions.RouterAddress.");
+            ? [.. session.Routers.Select(router => router.Address)]
+            : throw new IOException($"The controller at {identity.ControllerAddress} names no router '{identity.Name}' may use: none is enrolled and listening, or no router policy admits this identity. Ask the overlay's administrator, or set OverlayContextOptions.RouterAddress.");
     }
 }

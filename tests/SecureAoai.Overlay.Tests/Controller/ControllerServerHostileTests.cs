@@ -20,7 +20,7 @@ public sealed class ControllerServerHostileTests
     public async Task Enroll_While300SlowConnectionsFromOneSourceAreHeldOpen_Succeeds()
     {
         await using var overlay = OverlayFixture.Start();
-        overlay.Controller.CreateIdentity("newcomer", ["clients"]);
+        overlay.Controller.Administration.CreateIdentity("newcomer", ["clients"]);
         var port = int.Parse(overlay.Controller.ControllerAddress.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
         var slow = new List<Socket>();
         try
@@ -34,7 +34,7 @@ public sealed class ControllerServerHostileTests
                 await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
             }
 
-            using var identity = await EnrollmentClient.EnrollAsync(overlay.Controller.CreateEnrollmentToken("newcomer"), overlay.PathFor("newcomer.json"))
+            using var identity = await EnrollmentClient.EnrollAsync(overlay.Controller.Administration.CreateEnrollmentToken("newcomer"), overlay.PathFor("newcomer.json"))
                 .WaitAsync(TimeSpan.FromSeconds(60));
 
             Assert.Equal("newcomer", identity.Name);
@@ -55,7 +55,7 @@ public sealed class ControllerServerHostileTests
         await using var client = await ControllerClient.ConnectAsync(
             overlay.Controller.ControllerAddress, ControllerClient.TrustOnly(overlay.Controller.CertificateAuthority.Certificate), null, default);
 
-        for (var i = 0; i < ControllerServerOptions.DefaultMaxRequestsWithoutClientCertificate; i++)
+        for (var i = 0; i < OverlayControllerOptions.DefaultMaxRequestsWithoutClientCertificate; i++)
         {
             var answer = await client.RequestAsync(new JsonObject { ["op"] = ControllerProtocol.CaOp }, default);
             Assert.True(answer["ok"]!.GetValue<bool>());
@@ -69,15 +69,15 @@ public sealed class ControllerServerHostileTests
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var overlay = OverlayFixture.Start(time);
-        overlay.Controller.CreateIdentity("alice", ["clients"]);
-        using var alice = await EnrollmentClient.EnrollAsync(overlay.Controller.CreateEnrollmentToken("alice"), overlay.PathFor("alice.json"));
+        overlay.Controller.Administration.CreateIdentity("alice", ["clients"]);
+        using var alice = await EnrollmentClient.EnrollAsync(overlay.Controller.Administration.CreateEnrollmentToken("alice"), overlay.PathFor("alice.json"));
         await using var client = await ControllerClient.ConnectAsync(
             overlay.Controller.ControllerAddress, ControllerClient.TrustOnly(alice.CaCertificate), alice.Certificate, default);
 
         // Each request comes well inside the read timeout, so only the deadline on the whole connection ends it.
-        var step = ControllerServerOptions.DefaultReadTimeout - TimeSpan.FromSeconds(1);
+        var step = OverlayControllerOptions.DefaultReadTimeout - TimeSpan.FromSeconds(1);
         var elapsed = TimeSpan.Zero;
-        while (elapsed < ControllerServerOptions.DefaultConnectionTimeout)
+        while (elapsed < OverlayControllerOptions.DefaultConnectionTimeout)
         {
             var answer = await client.RequestAsync(new JsonObject { ["op"] = ControllerProtocol.SessionOp }, default);
             Assert.Equal("alice", answer["name"]!.GetValue<string>());

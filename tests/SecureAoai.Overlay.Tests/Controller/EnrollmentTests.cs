@@ -17,7 +17,7 @@ public sealed class EnrollmentTests : IAsyncLifetime
     public Task InitializeAsync()
     {
         _overlay = OverlayFixture.Start(_time);
-        _overlay.Controller.CreateIdentity("alice", ["clients"]);
+        _overlay.Controller.Administration.CreateIdentity("alice", ["clients"]);
         return Task.CompletedTask;
     }
 
@@ -26,7 +26,7 @@ public sealed class EnrollmentTests : IAsyncLifetime
     [Fact]
     public async Task EnrollAsync_ValidToken_WritesWorkingIdentityFileWithMode0600()
     {
-        var jwt = _overlay.Controller.CreateEnrollmentToken("alice");
+        var jwt = _overlay.Controller.Administration.CreateEnrollmentToken("alice");
         var path = _overlay.PathFor("alice.json");
 
         using var identity = await EnrollmentClient.EnrollAsync(jwt, path);
@@ -37,7 +37,7 @@ public sealed class EnrollmentTests : IAsyncLifetime
         Assert.True(OverlayTrust.Verify(identity.Certificate, _overlay.Controller.CertificateAuthority.Certificate));
         Assert.Equal(_overlay.Controller.CertificateAuthority.Fingerprint, OverlayCertificateAuthority.ComputeFingerprint(identity.CaCertificate));
         Assert.True(OperatingSystem.IsWindows() || File.GetUnixFileMode(path) == (UnixFileMode.UserRead | UnixFileMode.UserWrite));
-        Assert.NotNull(_overlay.Controller.ResolveIdentity(identity.Certificate));
+        Assert.NotNull(_overlay.Controller.Authorizer.ResolveIdentity(identity.Certificate));
         using var reloaded = OverlayIdentity.Load(path);
         Assert.Equal(identity.Certificate.Thumbprint, reloaded.Certificate.Thumbprint);
     }
@@ -45,7 +45,7 @@ public sealed class EnrollmentTests : IAsyncLifetime
     [Fact]
     public async Task EnrollAsync_TokenUsedTwice_SecondIsRefused()
     {
-        var jwt = _overlay.Controller.CreateEnrollmentToken("alice");
+        var jwt = _overlay.Controller.Administration.CreateEnrollmentToken("alice");
         using var first = await EnrollmentClient.EnrollAsync(jwt, _overlay.PathFor("a1.json"));
 
         var ex = await Assert.ThrowsAsync<OverlayEnrollmentException>(() => EnrollmentClient.EnrollAsync(jwt, _overlay.PathFor("a2.json")));
@@ -57,7 +57,7 @@ public sealed class EnrollmentTests : IAsyncLifetime
     [Fact]
     public async Task EnrollAsync_TokenExpiredOnControllerClock_IsRefused()
     {
-        var jwt = _overlay.Controller.CreateEnrollmentToken("alice", TimeSpan.FromMinutes(1));
+        var jwt = _overlay.Controller.Administration.CreateEnrollmentToken("alice", TimeSpan.FromMinutes(1));
         _time.Advance(TimeSpan.FromMinutes(2));
 
         var ex = await Assert.ThrowsAsync<OverlayEnrollmentException>(() => EnrollmentClient.EnrollAsync(jwt, _overlay.PathFor("a.json")));
@@ -69,8 +69,8 @@ public sealed class EnrollmentTests : IAsyncLifetime
     [Fact]
     public async Task EnrollAsync_PayloadChanged_IsRefused()
     {
-        var other = _overlay.Controller.CreateIdentity("bob", []);
-        var parts = _overlay.Controller.CreateEnrollmentToken("alice").Split('.');
+        var other = _overlay.Controller.Administration.CreateIdentity("bob", []);
+        var parts = _overlay.Controller.Administration.CreateEnrollmentToken("alice").Split('.');
         var payload = JsonNode.Parse(Base64UrlDecode(parts[1]))!.AsObject();
         payload["sub"] = other.Id;
         var tampered = $"{parts[0]}.{Base64UrlEncode(Encoding.UTF8.GetBytes(payload.ToJsonString()))}.{parts[2]}";
@@ -84,7 +84,7 @@ public sealed class EnrollmentTests : IAsyncLifetime
     [Fact]
     public async Task EnrollAsync_SignatureBroken_IsRefused()
     {
-        var parts = _overlay.Controller.CreateEnrollmentToken("alice").Split('.');
+        var parts = _overlay.Controller.Administration.CreateEnrollmentToken("alice").Split('.');
         var signature = Base64UrlDecode(parts[2]);
         signature[10] ^= 0xFF;
         var tampered = $"{parts[0]}.{parts[1]}.{Base64UrlEncode(signature)}";
@@ -98,8 +98,8 @@ public sealed class EnrollmentTests : IAsyncLifetime
     public async Task EnrollOp_TokenFromAnotherOverlaysCa_IsRefusedByController()
     {
         await using var other = OverlayFixture.Start(serve: false);
-        other.Controller.CreateIdentity("alice", []);
-        var foreign = other.Controller.CreateEnrollmentToken("alice");
+        other.Controller.Administration.CreateIdentity("alice", []);
+        var foreign = other.Controller.Administration.CreateEnrollmentToken("alice");
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var csr = new CertificateRequest("CN=x", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
 
@@ -118,8 +118,8 @@ public sealed class EnrollmentTests : IAsyncLifetime
         using var other = OverlayController.Initialize(otherDirectory, _overlay.Controller.ControllerAddress);
         try
         {
-            other.CreateIdentity("alice", []);
-            var jwt = other.CreateEnrollmentToken("alice");
+            other.Administration.CreateIdentity("alice", []);
+            var jwt = other.Administration.CreateEnrollmentToken("alice");
 
             var ex = await Assert.ThrowsAsync<OverlayEnrollmentException>(() => EnrollmentClient.EnrollAsync(jwt, _overlay.PathFor("a.json")));
 
@@ -142,7 +142,7 @@ public sealed class EnrollmentTests : IAsyncLifetime
     [Fact]
     public void Parse_IssuedToken_CarriesControllerSubjectMethodAndFingerprint()
     {
-        var jwt = _overlay.Controller.CreateEnrollmentToken("alice", TimeSpan.FromHours(2));
+        var jwt = _overlay.Controller.Administration.CreateEnrollmentToken("alice", TimeSpan.FromHours(2));
 
         var token = EnrollmentToken.Parse(jwt);
 
@@ -160,9 +160,9 @@ public sealed class EnrollmentTests : IAsyncLifetime
     [Fact]
     public async Task EnrollAsync_TwoIdentitiesInARow_BothEnroll()
     {
-        _overlay.Controller.CreateIdentity("bob", ["servers"]);
-        using var alice = await EnrollmentClient.EnrollAsync(_overlay.Controller.CreateEnrollmentToken("alice"), _overlay.PathFor("alice.json"));
-        using var bob = await EnrollmentClient.EnrollAsync(_overlay.Controller.CreateEnrollmentToken("bob"), _overlay.PathFor("bob.json"));
+        _overlay.Controller.Administration.CreateIdentity("bob", ["servers"]);
+        using var alice = await EnrollmentClient.EnrollAsync(_overlay.Controller.Administration.CreateEnrollmentToken("alice"), _overlay.PathFor("alice.json"));
+        using var bob = await EnrollmentClient.EnrollAsync(_overlay.Controller.Administration.CreateEnrollmentToken("bob"), _overlay.PathFor("bob.json"));
 
         Assert.Equal(["alice", "bob"], new[] { alice.Name, bob.Name });
     }

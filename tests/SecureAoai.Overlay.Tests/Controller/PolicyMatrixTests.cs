@@ -38,18 +38,18 @@ public sealed class PolicyMatrixTests : IAsyncLifetime
     {
         _overlay = OverlayFixture.Start(serve: false);
         var c = _overlay.Controller;
-        c.CreateIdentity("alice", ["clients", "#east"]);
-        c.CreateIdentity("bob", ["clients"]);
-        c.CreateIdentity("carol", ["ops"]);
-        c.CreateIdentity("mallory", ["clients", "east", "ops"]);
-        c.CreateService("chat", ["apps", "public"]);
-        c.CreateService("docs", ["apps"]);
-        c.CreateService("admin", ["internal"]);
-        c.CreateServicePolicy("dial-clients", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#public", "@docs"]);
-        c.CreateServicePolicy("dial-ops", ServicePolicyType.Dial, PolicySemantic.AllOf, ["#ops"], ["#all"]);
-        c.CreateServicePolicy("bind-east", ServicePolicyType.Bind, PolicySemantic.AllOf, ["#clients", "#east"], ["#apps", "#public"]);
-        c.CreateServicePolicy("bind-carol", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["@carol"], ["@admin"]);
-        c.RevokeIdentity("mallory");
+        c.Administration.CreateIdentity("alice", ["clients", "#east"]);
+        c.Administration.CreateIdentity("bob", ["clients"]);
+        c.Administration.CreateIdentity("carol", ["ops"]);
+        c.Administration.CreateIdentity("mallory", ["clients", "east", "ops"]);
+        c.Administration.CreateService("chat", ["apps", "public"]);
+        c.Administration.CreateService("docs", ["apps"]);
+        c.Administration.CreateService("admin", ["internal"]);
+        c.Administration.CreateServicePolicy("dial-clients", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#public", "@docs"]);
+        c.Administration.CreateServicePolicy("dial-ops", ServicePolicyType.Dial, PolicySemantic.AllOf, ["#ops"], ["#all"]);
+        c.Administration.CreateServicePolicy("bind-east", ServicePolicyType.Bind, PolicySemantic.AllOf, ["#clients", "#east"], ["#apps", "#public"]);
+        c.Administration.CreateServicePolicy("bind-carol", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["@carol"], ["@admin"]);
+        c.Administration.RevokeIdentity("mallory");
         return Task.CompletedTask;
     }
 
@@ -61,8 +61,7 @@ public sealed class PolicyMatrixTests : IAsyncLifetime
     {
         var type = action == ServicePolicyTypeName.Dial ? ServicePolicyType.Dial : ServicePolicyType.Bind;
 
-        Assert.Equal(expected, _overlay.Controller.Authorize(identity, service, type));
-        Assert.Equal(expected, type == ServicePolicyType.Dial ? _overlay.Controller.CanDial(identity, service) : _overlay.Controller.CanBind(identity, service));
+        Assert.Equal(expected, _overlay.Controller.Authorizer.Authorize(identity, service, type));
     }
 
     [Theory]
@@ -71,8 +70,9 @@ public sealed class PolicyMatrixTests : IAsyncLifetime
     [InlineData("carol", "admin,chat,docs", "admin")]
     public void DialableAndBindableServices_PerIdentity_ListExactlyTheAllowedOnes(string identity, string dial, string bind)
     {
-        Assert.Equal(dial, string.Join(',', _overlay.Controller.DialableServices(identity).Select(s => s.Name)));
-        Assert.Equal(bind, string.Join(',', _overlay.Controller.BindableServices(identity).Select(s => s.Name)));
+        var record = _overlay.Controller.Store.FindIdentity(identity)!;
+        Assert.Equal(dial, string.Join(',', _overlay.Controller.Authorizer.DialableServices(record).Select(s => s.Name)));
+        Assert.Equal(bind, string.Join(',', _overlay.Controller.Authorizer.BindableServices(record).Select(s => s.Name)));
     }
 
     [Theory]
@@ -81,34 +81,61 @@ public sealed class PolicyMatrixTests : IAsyncLifetime
     [InlineData("admin")]
     public void Authorize_RevokedIdentityMatchingEveryPolicy_IsRefusedEverything(string service)
     {
-        Assert.False(_overlay.Controller.CanDial("mallory", service));
-        Assert.False(_overlay.Controller.CanBind("mallory", service));
+        Assert.False(_overlay.Controller.Authorizer.Authorize("mallory", service, ServicePolicyType.Dial));
+        Assert.False(_overlay.Controller.Authorizer.Authorize("mallory", service, ServicePolicyType.Bind));
     }
 
     [Fact]
     public void Authorize_UnknownIdentityOrService_IsFalse()
     {
-        Assert.False(_overlay.Controller.CanDial("nobody", "chat"));
-        Assert.False(_overlay.Controller.CanDial("alice", "nothing"));
+        Assert.False(_overlay.Controller.Authorizer.Authorize("nobody", "chat", ServicePolicyType.Dial));
+        Assert.False(_overlay.Controller.Authorizer.Authorize("alice", "nothing", ServicePolicyType.Dial));
     }
 
     [Fact]
     public void CanUseRouter_NoRouterPolicies_AllowsEveryUnrevokedIdentity()
     {
-        Assert.True(_overlay.Controller.CanUseRouter("bob", "edge-1", []));
-        Assert.False(_overlay.Controller.CanUseRouter("mallory", "edge-1", []));
+        _overlay.Controller.Administration.CreateRouter("edge-1", ["edge"]);
+
+        Assert.True(_overlay.Controller.Authorizer.CanUseRouter("bob", "edge-1"));
+        Assert.False(_overlay.Controller.Authorizer.CanUseRouter("mallory", "edge-1"));
     }
 
     [Fact]
-    public void CreateServicePolicy_BadRoleExpression_ThrowsNamingTheOption()
+    public void CanUseRouter_RouterPolicies_AdmitExactlyTheirIdentitiesToTheirRouters()
     {
-        var ex = Assert.Throws<ArgumentException>(() => _overlay.Controller.CreateServicePolicy("bad", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["clients"], ["#all"]));
-        Assert.Contains("--identity-roles", ex.Message, StringComparison.Ordinal);
+        var admin = _overlay.Controller.Administration;
+        admin.CreateRouter("edge-1", ["edge"]);
+        admin.CreateRouter("core-1", ["core"]);
+        admin.CreateRouterPolicy("clients-edge", PolicySemantic.AnyOf, ["#clients"], ["#edge"]);
+        admin.CreateRouterPolicy("carol-everywhere", PolicySemantic.AnyOf, ["@carol"], ["#all"]);
+
+        var authorizer = _overlay.Controller.Authorizer;
+        Assert.True(authorizer.CanUseRouter("bob", "edge-1"));
+        Assert.False(authorizer.CanUseRouter("bob", "core-1"));
+        Assert.True(authorizer.CanUseRouter("carol", "core-1"));
+        Assert.False(authorizer.CanUseRouter("mallory", "edge-1"));
+
+        admin.DeletePolicy("clients-edge");
+        Assert.False(authorizer.CanUseRouter("bob", "edge-1"));
     }
 
     [Fact]
-    public void CreateService_DuplicateName_ThrowsInvalidOperation()
+    public void CreateServicePolicy_BadRoleExpression_ThrowsNamingTheParameterAndValue()
     {
-        Assert.Throws<InvalidOperationException>(() => _overlay.Controller.CreateService("chat", []));
+        var ex = Assert.Throws<OverlayAdministrationException>(() => _overlay.Controller.Administration.CreateServicePolicy("bad", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["clients"], ["#all"]));
+
+        Assert.Equal(OverlayAdministrationProblem.InvalidValue, ex.Problem);
+        Assert.Equal("identityRoles", ex.Parameter);
+        Assert.Equal("clients", ex.Value);
+        Assert.DoesNotContain("--", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CreateService_DuplicateName_ThrowsAlreadyExists()
+    {
+        var ex = Assert.Throws<OverlayAdministrationException>(() => _overlay.Controller.Administration.CreateService("chat", []));
+
+        Assert.Equal(OverlayAdministrationProblem.AlreadyExists, ex.Problem);
     }
 }

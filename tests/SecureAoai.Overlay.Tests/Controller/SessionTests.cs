@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using SecureAoai.Overlay.Controller;
+using SecureAoai.Overlay.Crypto;
 
 namespace SecureAoai.Overlay.Tests.Controller;
 
@@ -16,18 +17,18 @@ public sealed class SessionTests : IAsyncLifetime
     {
         _overlay = OverlayFixture.Start();
         var c = _overlay.Controller;
-        c.CreateIdentity("alice", ["clients"]);
-        c.CreateService("chat", ["apps"]);
-        c.CreateService("docs", ["apps"]);
-        c.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#apps"]);
-        c.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["@alice"], ["@docs"]);
+        c.Administration.CreateIdentity("alice", ["clients"]);
+        c.Administration.CreateService("chat", ["apps"]);
+        c.Administration.CreateService("docs", ["apps"]);
+        c.Administration.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#apps"]);
+        c.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["@alice"], ["@docs"]);
         return Task.CompletedTask;
     }
 
     public async Task DisposeAsync() => await _overlay.DisposeAsync();
 
     private async Task<OverlayIdentity> EnrollAliceAsync() =>
-        await EnrollmentClient.EnrollAsync(_overlay.Controller.CreateEnrollmentToken("alice"), _overlay.PathFor("alice.json"));
+        await EnrollmentClient.EnrollAsync(_overlay.Controller.Administration.CreateEnrollmentToken("alice"), _overlay.PathFor("alice.json"));
 
     [Fact]
     public async Task GetSessionAsync_EnrolledIdentity_ReturnsItsRolesAndServices()
@@ -47,12 +48,12 @@ public sealed class SessionTests : IAsyncLifetime
     {
         using var alice = await EnrollAliceAsync();
         string? revoked = null;
-        _overlay.Controller.IdentityRevoked += name => revoked = name;
+        _overlay.Controller.Administration.IdentityRevoked += name => revoked = name;
 
-        _overlay.Controller.RevokeIdentity("alice");
+        _overlay.Controller.Administration.RevokeIdentity("alice");
 
         Assert.Equal("alice", revoked);
-        Assert.True(_overlay.Controller.IsRevoked(OverlayCertificateAuthority.ComputeFingerprint(alice.Certificate)));
+        Assert.True(_overlay.Controller.Authorizer.IsRevoked(OverlayCertificateAuthority.ComputeFingerprint(alice.Certificate)));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => ControllerClient.GetSessionAsync(alice));
     }
 
@@ -91,26 +92,71 @@ public sealed class SessionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AuthorizeOp_RouterCertificate_AnswersPerPolicy()
+    public async Task RouterGrantOp_EnrolledRouterCertificate_AnswersPerPolicy()
     {
-        using var router = _overlay.Controller.IssueServerCertificate("edge-1", ["localhost"], [IPAddress.Loopback]);
-        await using var client = await ControllerClient.ConnectAsync(_overlay.Controller.ControllerAddress, ControllerClient.TrustOnly(_overlay.Controller.CertificateAuthority.Certificate), router, default);
+        using var alice = await EnrollAliceAsync();
+        using var router = await EnrollRouterAsync("edge-1", "127.0.0.1:40001");
+        await using var client = await ControllerClient.ConnectAsync(_overlay.Controller.ControllerAddress, ControllerClient.TrustOnly(router.CaCertificate), router.Certificate, default);
+        var thumbprint = OverlayCertificateAuthority.ComputeFingerprint(alice.Certificate);
 
-        var dial = await client.RequestAsync(new JsonObject { ["op"] = "authorize", ["identity"] = "alice", ["service"] = "chat", ["action"] = "Dial" }, default);
-        var bind = await client.RequestAsync(new JsonObject { ["op"] = "authorize", ["identity"] = "alice", ["service"] = "chat", ["action"] = "Bind" }, default);
+        var dial = await client.RequestAsync(new JsonObject { ["op"] = "router-grant", ["kind"] = "dial", ["thumbprint"] = thumbprint, ["service"] = "chat" }, default);
+        var bind = await client.RequestAsync(new JsonObject { ["op"] = "router-grant", ["kind"] = "bind", ["thumbprint"] = thumbprint, ["service"] = "chat" }, default);
 
-        Assert.True(dial["allowed"]!.GetValue<bool>());
-        Assert.False(bind["allowed"]!.GetValue<bool>());
+        var grant = new GrantVerifier(router.CaCertificate, TimeProvider.System).Verify(Convert.FromBase64String(dial["grant"]!.GetValue<string>()), GrantKind.Dial, "chat");
+        Assert.Equal("alice", grant.IdentityName);
+        Assert.Null(bind["grant"]);
+        Assert.False(string.IsNullOrEmpty(dial["version"]!.GetValue<string>()));
     }
 
-    [Fact]
-    public async Task AuthorizeOp_IdentityCertificate_IsForbidden()
+    [Theory]
+    [InlineData("router-grant")]
+    [InlineData("router-identities")]
+    [InlineData("router-watch")]
+    public async Task RouterOps_IdentityCertificate_AreForbidden(string op)
     {
         using var alice = await EnrollAliceAsync();
         await using var client = await ControllerClient.ConnectAsync(_overlay.Controller.ControllerAddress, ControllerClient.TrustOnly(alice.CaCertificate), alice.Certificate, default);
 
-        var response = await client.RequestAsync(new JsonObject { ["op"] = "authorize", ["identity"] = "alice", ["service"] = "chat", ["action"] = "Dial" }, default);
+        var response = await client.RequestAsync(new JsonObject { ["op"] = op, ["kind"] = "dial", ["thumbprint"] = OverlayCertificateAuthority.ComputeFingerprint(alice.Certificate), ["service"] = "chat" }, default);
 
         Assert.Equal("forbidden", response["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task RouterOps_RevokedRouter_AreForbidden()
+    {
+        using var router = await EnrollRouterAsync("edge-1", "127.0.0.1:40001");
+        _overlay.Controller.Administration.RevokeRouter("edge-1");
+        await using var client = await ControllerClient.ConnectAsync(_overlay.Controller.ControllerAddress, ControllerClient.TrustOnly(router.CaCertificate), router.Certificate, default);
+
+        var response = await client.RequestAsync(new JsonObject { ["op"] = "router-watch" }, default);
+
+        Assert.Equal("forbidden", response["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task GetSessionAsync_RouterPolicies_NameEveryRouterTheIdentityMayUseWithItsAddress()
+    {
+        using var alice = await EnrollAliceAsync();
+        using var edge = await EnrollRouterAsync("edge-1", "127.0.0.1:40001", "edge");
+        using var core = await EnrollRouterAsync("core-1", "127.0.0.1:40002", "core");
+        _overlay.Controller.Administration.CreateRouter("pending", ["edge"]);
+
+        var everything = await ControllerClient.GetSessionAsync(alice);
+        _overlay.Controller.Administration.CreateRouterPolicy("clients-edge", PolicySemantic.AnyOf, ["#clients"], ["#edge"]);
+        var edgeOnly = await ControllerClient.GetSessionAsync(alice);
+        _overlay.Controller.Administration.RevokeRouter("edge-1");
+        var none = await ControllerClient.GetSessionAsync(alice);
+
+        Assert.Equal(["core-1 127.0.0.1:40002", "edge-1 127.0.0.1:40001"], everything.Routers.Select(r => $"{r.Name} {r.Address}"));
+        Assert.Equal(["edge-1"], edgeOnly.Routers.Select(r => r.Name));
+        Assert.Equal(["edge"], edgeOnly.Routers[0].Roles);
+        Assert.Empty(none.Routers);
+    }
+
+    private async Task<OverlayRouterIdentity> EnrollRouterAsync(string name, string address, params string[] roles)
+    {
+        _overlay.Controller.Administration.CreateRouter(name, roles);
+        return await EnrollmentClient.EnrollRouterAsync(_overlay.Controller.Administration.CreateRouterEnrollmentToken(name), _overlay.PathFor(name + ".json"), address);
     }
 }

@@ -25,12 +25,12 @@ public sealed class GrantTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _overlay = OverlayFixture.Start(_time);
-        Controller.CreateIdentity("alice", ["clients", "ops"]);
-        Controller.CreateService("chat", ["apps"]);
-        Controller.CreateService("docs", ["apps"]);
-        Controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#apps"]);
-        Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["@alice"], ["@docs"]);
-        _alice = await EnrollmentClient.EnrollAsync(Controller.CreateEnrollmentToken("alice"), _overlay.PathFor("alice.json"));
+        Controller.Administration.CreateIdentity("alice", ["clients", "ops"]);
+        Controller.Administration.CreateService("chat", ["apps"]);
+        Controller.Administration.CreateService("docs", ["apps"]);
+        Controller.Administration.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#apps"]);
+        Controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["@alice"], ["@docs"]);
+        _alice = await EnrollmentClient.EnrollAsync(Controller.Administration.CreateEnrollmentToken("alice"), _overlay.PathFor("alice.json"));
     }
 
     public async Task DisposeAsync()
@@ -89,8 +89,8 @@ public sealed class GrantTests : IAsyncLifetime
     public async Task Verify_SignedByTheGrantSignerOfAnotherOverlay_Refused()
     {
         await using var other = OverlayFixture.Start(_time, serve: false);
-        other.Controller.CreateIdentity("alice", ["clients"]);
-        other.Controller.CreateService("chat", ["apps"]);
+        other.Controller.Administration.CreateIdentity("alice", ["clients"]);
+        other.Controller.Administration.CreateService("chat", ["apps"]);
         var foreign = other.Controller.CertificateAuthority;
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var signer = foreign.IssueGrantSignerCertificate("grant-signer", key, GrantIssuer.SignerLifetime);
@@ -154,8 +154,8 @@ public sealed class GrantTests : IAsyncLifetime
     [Fact]
     public async Task VerifyHolder_AnotherIdentitysCertificate_Refused()
     {
-        Controller.CreateIdentity("bob", ["clients"]);
-        using var bob = await EnrollmentClient.EnrollAsync(Controller.CreateEnrollmentToken("bob"), _overlay.PathFor("bob.json"));
+        Controller.Administration.CreateIdentity("bob", ["clients"]);
+        using var bob = await EnrollmentClient.EnrollAsync(Controller.Administration.CreateEnrollmentToken("bob"), _overlay.PathFor("bob.json"));
         var alices = new GrantVerifier(Ca, _time).Verify(Issue(GrantKind.Dial, "chat"), GrantKind.Dial, "chat");
 
         var error = Assert.Throws<AuthenticationException>(() => GrantVerifier.VerifyHolder(bob.Certificate, alices));
@@ -194,24 +194,24 @@ public sealed class GrantTests : IAsyncLifetime
     public void IssueGrant_PolicyDataChanged_NextGrantIsFreshWithTheNewRights()
     {
         var before = Issue(GrantKind.Dial, "chat");
-        Assert.Null(Controller.IssueGrant(GrantKind.Bind, Thumbprint, "chat"));
+        Assert.Null(Controller.Authorizer.IssueGrant(GrantKind.Bind, Thumbprint, "chat"));
 
-        Controller.CreateServicePolicy("bind-chat", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["@alice"], ["@chat"]);
+        Controller.Administration.CreateServicePolicy("bind-chat", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["@alice"], ["@chat"]);
 
         Assert.NotEqual(before, Issue(GrantKind.Dial, "chat"));
-        Assert.NotNull(Controller.IssueGrant(GrantKind.Bind, Thumbprint, "chat"));
+        Assert.NotNull(Controller.Authorizer.IssueGrant(GrantKind.Bind, Thumbprint, "chat"));
     }
 
     [Fact]
     public void IssueGrant_NotAllowedUnknownOrRevoked_Null()
     {
-        using var router = Controller.IssueServerCertificate("router", ["localhost"], [IPAddress.Loopback]);
+        using var router = Controller.CertificateAuthority.IssueServerCertificate("router", ["localhost"], [IPAddress.Loopback]);
 
-        Assert.Null(Controller.IssueGrant(GrantKind.Bind, Thumbprint, "chat"));
-        Assert.Null(Controller.IssueGrant(GrantKind.Dial, Thumbprint, "no-such-service"));
-        Assert.Null(Controller.IssueGrant(GrantKind.Dial, OverlayCertificateAuthority.ComputeFingerprint(router), "chat"));
-        Controller.RevokeIdentity("alice");
-        Assert.Null(Controller.IssueGrant(GrantKind.Dial, Thumbprint, "chat"));
+        Assert.Null(Controller.Authorizer.IssueGrant(GrantKind.Bind, Thumbprint, "chat"));
+        Assert.Null(Controller.Authorizer.IssueGrant(GrantKind.Dial, Thumbprint, "no-such-service"));
+        Assert.Null(Controller.Authorizer.IssueGrant(GrantKind.Dial, OverlayCertificateAuthority.ComputeFingerprint(router), "chat"));
+        Controller.Administration.RevokeIdentity("alice");
+        Assert.Null(Controller.Authorizer.IssueGrant(GrantKind.Dial, Thumbprint, "chat"));
     }
 
     [Fact]
@@ -219,13 +219,13 @@ public sealed class GrantTests : IAsyncLifetime
     {
         var longest = new string('n', RoleExpressions.MaxNameLength);
         var roles = Enumerable.Range(0, RoleExpressions.MaxRolesPerEntity).Select(i => $"{i:D2}" + new string('r', RoleExpressions.MaxNameLength - 2)).ToArray();
-        Controller.CreateIdentity(longest, roles);
+        Controller.Administration.CreateIdentity(longest, roles);
         var service = longest[..^1] + "s";
-        Controller.CreateService(service, ["apps"]);
-        Controller.CreateServicePolicy("dial-longest", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["@" + longest], ["#apps"]);
-        using var identity = await EnrollmentClient.EnrollAsync(Controller.CreateEnrollmentToken(longest), _overlay.PathFor("longest.json"));
+        Controller.Administration.CreateService(service, ["apps"]);
+        Controller.Administration.CreateServicePolicy("dial-longest", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["@" + longest], ["#apps"]);
+        using var identity = await EnrollmentClient.EnrollAsync(Controller.Administration.CreateEnrollmentToken(longest), _overlay.PathFor("longest.json"));
 
-        var grant = Controller.IssueGrant(GrantKind.Dial, OverlayCertificateAuthority.ComputeFingerprint(identity.Certificate), service);
+        var grant = Controller.Authorizer.IssueGrant(GrantKind.Dial, OverlayCertificateAuthority.ComputeFingerprint(identity.Certificate), service);
 
         Assert.NotNull(grant);
         Assert.InRange(grant.Length, 1, OverlayGrant.MaxBytes);
@@ -249,7 +249,7 @@ public sealed class GrantTests : IAsyncLifetime
     private string Thumbprint => OverlayCertificateAuthority.ComputeFingerprint(_alice.Certificate);
 
     private byte[] Issue(GrantKind kind, string service) =>
-        Controller.IssueGrant(kind, Thumbprint, service) ?? throw new InvalidOperationException($"No {kind} grant for alice on {service}.");
+        Controller.Authorizer.IssueGrant(kind, Thumbprint, service) ?? throw new InvalidOperationException($"No {kind} grant for alice on {service}.");
 
     private OverlayGrant Claims(GrantKind kind, string service)
     {

@@ -47,27 +47,20 @@ public sealed class BindGrantRenewalTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var overlay = OverlayFixture.Start(time);
         using var cancel = new CancellationTokenSource(Timeout);
-        using var routerCertificate = overlay.Controller.IssueServerCertificate("router", ["localhost"], [IPAddress.Loopback]);
-        using var authority = new WithdrawableAuthority(new ControllerAuthority(overlay.Controller, "router"));
-        await using var router = new OverlayRouter(authority, routerCertificate);
-        router.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        overlay.Controller.CreateService("echo", ["demo"]);
-        overlay.Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
-        overlay.Controller.CreateIdentity("server", ["servers"]);
-        using var identity = await EnrollmentClient.EnrollAsync(overlay.Controller.CreateEnrollmentToken("server"), overlay.PathFor("server.json"));
-        await using var server = OverlayContext.Create(identity, new OverlayContextOptions { RouterAddress = $"127.0.0.1:{router.LocalEndPoint.Port}", TimeProvider = time });
+        await using var rig = await WithdrawableRouter.StartAsync(overlay);
+        await using var server = OverlayContext.Create(rig.Server, new OverlayContextOptions { RouterAddress = $"127.0.0.1:{rig.Router.LocalEndPoint.Port}", TimeProvider = time });
         var listener = await server.BindAsync("echo", cancel.Token);
-        Assert.Equal(1, router.TerminatorCount("echo"));
+        Assert.Equal(1, rig.Router.TerminatorCount("echo"));
 
-        authority.BindWithdrawn = true;
+        rig.Authority.BindWithdrawn = true;
         time.Advance(GrantIssuer.BindGrantLifetime / 2);
 
-        for (var i = 0; i < 3000 && (router.TerminatorCount("echo") > 0 || listener.IsBound); i++)
+        for (var i = 0; i < 3000 && (rig.Router.TerminatorCount("echo") > 0 || listener.IsBound); i++)
         {
             await Task.Delay(10, cancel.Token);
         }
 
-        Assert.Equal(0, router.TerminatorCount("echo"));
+        Assert.Equal(0, rig.Router.TerminatorCount("echo"));
         Assert.False(listener.IsBound);
     }
 
@@ -76,21 +69,14 @@ public sealed class BindGrantRenewalTests
     {
         await using var overlay = OverlayFixture.Start();
         using var cancel = new CancellationTokenSource(Timeout);
-        using var routerCertificate = overlay.Controller.IssueServerCertificate("router", ["localhost"], [IPAddress.Loopback]);
-        using var authority = new WithdrawableAuthority(new ControllerAuthority(overlay.Controller, "router"));
-        await using var router = new OverlayRouter(authority, routerCertificate);
-        router.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        overlay.Controller.CreateService("echo", ["demo"]);
-        overlay.Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
-        overlay.Controller.CreateIdentity("server", ["servers"]);
-        using var identity = await EnrollmentClient.EnrollAsync(overlay.Controller.CreateEnrollmentToken("server"), overlay.PathFor("server.json"));
-        await using var connection = await RouterConnection.OpenRawAsync(router.LocalEndPoint.Port, identity, cancel.Token);
+        await using var rig = await WithdrawableRouter.StartAsync(overlay);
+        await using var connection = await RouterConnection.OpenRawAsync(rig.Router.LocalEndPoint.Port, rig.Server, cancel.Token);
         var binder = new RawPeer(connection.Transport);
         await binder.SendHelloAsync();
         await binder.SendAsync(FrameType.Open, 1, RouterConnection.BindRequest("echo"));
         Assert.Equal(1u, (await binder.ReceiveUntilAsync(FrameType.Data, cancel.Token))?.StreamId);
 
-        authority.BindWithdrawn = true;
+        rig.Authority.BindWithdrawn = true;
         await binder.SendAsync(FrameType.Data, 1, [BindControl.RenewRequest]);
 
         var reset = await binder.ReceiveUntilAsync(FrameType.Reset, cancel.Token);
@@ -100,11 +86,44 @@ public sealed class BindGrantRenewalTests
 
     private static async Task<(OverlayContext Client, OverlayContext Server)> EnrollAsync(FabricFixture fabric, TimeProvider time)
     {
-        fabric.Controller.CreateService("echo", ["demo"]);
-        fabric.Controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
-        fabric.Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
+        fabric.Controller.Administration.CreateService("echo", ["demo"]);
+        fabric.Controller.Administration.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
+        fabric.Controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
         var options = () => new OverlayContextOptions { TimeProvider = time, ReconnectMinDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(400) };
         return (fabric.Context(await fabric.EnrollAsync("client", "clients"), options()), fabric.Context(await fabric.EnrollAsync("server", "servers"), options()));
+    }
+
+    /// <summary>A router on <see cref="WithdrawableAuthority"/>, a service 'echo' and an enrolled identity 'server' that may bind it.</summary>
+    private sealed class WithdrawableRouter : IAsyncDisposable
+    {
+        private X509Certificate2 _certificate = null!;
+
+        public OverlayRouter Router { get; private set; } = null!;
+
+        public WithdrawableAuthority Authority { get; private set; } = null!;
+
+        public OverlayIdentity Server { get; private set; } = null!;
+
+        public static async Task<WithdrawableRouter> StartAsync(OverlayFixture overlay)
+        {
+            var rig = new WithdrawableRouter { _certificate = overlay.Controller.IssueEmbeddedRouterCertificate("router", [], "127.0.0.1") };
+            rig.Authority = new WithdrawableAuthority(new ControllerAuthority(overlay.Controller, "router"));
+            rig.Router = new OverlayRouter(rig.Authority, rig._certificate);
+            rig.Router.Start(new IPEndPoint(IPAddress.Loopback, 0));
+            overlay.Controller.Administration.CreateService("echo", ["demo"]);
+            overlay.Controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
+            overlay.Controller.Administration.CreateIdentity("server", ["servers"]);
+            rig.Server = await EnrollmentClient.EnrollAsync(overlay.Controller.Administration.CreateEnrollmentToken("server"), overlay.PathFor("server.json"));
+            return rig;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Router.DisposeAsync();
+            Authority.Dispose();
+            Server.Dispose();
+            _certificate.Dispose();
+        }
     }
 
     /// <summary>The controller's answers, except that bind grants stop once the test withdraws them (as a policy change would).</summary>
@@ -120,13 +139,14 @@ public sealed class BindGrantRenewalTests
             remove => inner.IdentityRevoked -= value;
         }
 
-        public RouterCaller? Authenticate(X509Certificate2 certificate) => inner.Authenticate(certificate);
+        public ValueTask<RouterCaller?> AuthenticateAsync(X509Certificate2 certificate, CancellationToken cancellationToken) => inner.AuthenticateAsync(certificate, cancellationToken);
 
         public bool CanUseRouter(string identity) => inner.CanUseRouter(identity);
 
-        public byte[]? IssueBindGrant(RouterCaller caller, string service) => BindWithdrawn ? null : inner.IssueBindGrant(caller, service);
+        public ValueTask<byte[]?> IssueBindGrantAsync(RouterCaller caller, string service, CancellationToken cancellationToken) =>
+            BindWithdrawn ? ValueTask.FromResult<byte[]?>(null) : inner.IssueBindGrantAsync(caller, service, cancellationToken);
 
-        public byte[]? IssueDialGrant(RouterCaller caller, string service) => inner.IssueDialGrant(caller, service);
+        public ValueTask<byte[]?> IssueDialGrantAsync(RouterCaller caller, string service, CancellationToken cancellationToken) => inner.IssueDialGrantAsync(caller, service, cancellationToken);
 
         public bool IsRevoked(string identity) => inner.IsRevoked(identity);
 

@@ -20,8 +20,8 @@ public sealed class FabricFixture : IAsyncDisposable
     {
         Overlay = overlay;
         RouterOptions = routerOptions;
+        _routerCertificate = overlay.Controller.IssueEmbeddedRouterCertificate("router", [], "127.0.0.1");
         _authority = new ControllerAuthority(overlay.Controller, "router");
-        _routerCertificate = overlay.Controller.IssueServerCertificate("router", ["localhost"], [IPAddress.Loopback]);
         Router = new OverlayRouter(_authority, _routerCertificate, routerOptions);
     }
 
@@ -39,7 +39,7 @@ public sealed class FabricFixture : IAsyncDisposable
     {
         var fixture = new FabricFixture(OverlayFixture.Start(controllerTime), routerOptions ?? new OverlayRouterOptions());
         fixture.Router.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        fixture.Controller.RegisterRouter(fixture.RouterAddress);
+        fixture.Controller.Store.SetRouterAddress("router", fixture.RouterAddress);
         return fixture;
     }
 
@@ -50,9 +50,9 @@ public sealed class FabricFixture : IAsyncDisposable
     internal static async Task<(FabricFixture Fabric, OverlayContext Client, OverlayContext Server)> StartEchoAsync(OverlayRouterOptions? routerOptions = null)
     {
         var fabric = Start(routerOptions);
-        fabric.Controller.CreateService("echo", ["demo"]);
-        fabric.Controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
-        fabric.Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
+        fabric.Controller.Administration.CreateService("echo", ["demo"]);
+        fabric.Controller.Administration.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
+        fabric.Controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
         var client = fabric.Context(await fabric.EnrollAsync("client", "clients"));
         var server = fabric.Context(await fabric.EnrollAsync("server", "servers"));
         return (fabric, client, server);
@@ -61,8 +61,8 @@ public sealed class FabricFixture : IAsyncDisposable
     /// <summary>Creates an identity, enrolls it over the controller's network API, and returns its file's identity.</summary>
     public async Task<OverlayIdentity> EnrollAsync(string name, params string[] roles)
     {
-        Controller.CreateIdentity(name, roles);
-        var jwt = Controller.CreateEnrollmentToken(name);
+        Controller.Administration.CreateIdentity(name, roles);
+        var jwt = Controller.Administration.CreateEnrollmentToken(name);
         var identity = await EnrollmentClient.EnrollAsync(jwt, Overlay.PathFor($"{name}.json"));
         _identities.Add(identity);
         return identity;

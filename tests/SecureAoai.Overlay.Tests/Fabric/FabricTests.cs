@@ -177,7 +177,7 @@ public sealed class FabricTests
         _ = EchoServer.RunAsync(await server.BindAsync("echo", cancel.Token), cancel.Token);
         await using var live = await client.DialAsync("echo", cancel.Token);
 
-        fabric.Controller.RevokeIdentity("client");
+        fabric.Controller.Administration.RevokeIdentity("client");
 
         await Assert.ThrowsAnyAsync<IOException>(async () =>
         {
@@ -201,7 +201,7 @@ public sealed class FabricTests
         var (fabric, _, _) = await StartAsync();
         await using var fabricScope = fabric;
         await using var other = FabricFixture.Start();
-        other.Controller.CreateService("echo", ["demo"]);
+        other.Controller.Administration.CreateService("echo", ["demo"]);
         var stranger = await other.EnrollAsync("stranger", "clients");
         var context = fabric.Context(stranger, new OverlayContextOptions { RouterAddress = fabric.RouterAddress, ConnectTimeout = TimeSpan.FromSeconds(3) });
 
@@ -264,7 +264,7 @@ public sealed class FabricTests
         await using var live = await client.DialAsync("echo", cancel.Token);
 
         // What 'secureaoai overlay identity revoke' does from another process: its own controller on the same directory.
-        using (var elsewhere = OverlayController.Open(fabric.Overlay.Directory))
+        using (var elsewhere = OverlayAdministration.Open(fabric.Overlay.Directory))
         {
             elsewhere.RevokeIdentity("client");
         }

@@ -26,7 +26,7 @@ public sealed class RefusalCodeTests
         await peer.SendAsync(FrameType.Ping, 0, [0, 0, 0, 0, 0, 0, 0, 1]);
         Assert.NotNull(await peer.ReceiveUntilAsync(FrameType.Pong, cancel.Token));
 
-        fabric.Controller.RevokeIdentity("mallory");
+        fabric.Controller.Administration.RevokeIdentity("mallory");
 
         var goAway = await peer.ReceiveUntilAsync(FrameType.GoAway, cancel.Token);
         Assert.NotNull(goAway);
@@ -43,7 +43,7 @@ public sealed class RefusalCodeTests
         await using var connection = await RouterConnection.OpenAsync(fabric.Router.LocalEndPoint.Port, mallory, cancellationToken: cancel.Token);
         await Assert.ThrowsAsync<MuxStreamRejectedException>(() => connection.Mux!.OpenStreamAsync("served"u8.ToArray(), cancel.Token).AsTask());
 
-        fabric.Controller.RevokeIdentity("mallory");
+        fabric.Controller.Administration.RevokeIdentity("mallory");
         await connection.Run.WaitAsync(cancel.Token);
 
         var refused = await Assert.ThrowsAsync<MuxStreamRejectedException>(() => connection.Mux!.OpenStreamAsync(RouterConnection.DialRequest("echo"), cancel.Token).AsTask());
@@ -53,11 +53,15 @@ public sealed class RefusalCodeTests
     [Fact]
     public async Task Connect_NoRouterPolicyAdmitsTheIdentity_DialFailsNotAuthorized()
     {
-        var (fabric, client, server) = await FabricFixture.StartEchoAsync();
+        var (fabric, _, server) = await FabricFixture.StartEchoAsync();
         await using var fabricScope = fabric;
         using var cancel = new CancellationTokenSource(Timeout);
-        fabric.Controller.CreateRouterPolicy("servers-only", PolicySemantic.AnyOf, ["#servers"], ["#all"]);
+        fabric.Controller.Administration.CreateRouterPolicy("servers-only", PolicySemantic.AnyOf, ["#servers"], ["#all"]);
         _ = EchoServer.RunAsync(await server.BindAsync("echo", cancel.Token), cancel.Token);
+
+        // The controller no longer names the router to this identity, so it connects by address: the
+        // router itself must refuse it, with the code.
+        var client = fabric.Context(await fabric.EnrollAsync("outsider", "clients"), new OverlayContextOptions { RouterAddress = fabric.RouterAddress });
 
         var refused = await Assert.ThrowsAsync<OverlayDialException>(() => client.DialAsync("echo", cancel.Token));
 

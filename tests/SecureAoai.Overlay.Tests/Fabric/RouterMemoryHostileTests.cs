@@ -21,7 +21,7 @@ public sealed class RouterMemoryHostileTests
         var (fabric, client, server) = await FabricFixture.StartEchoAsync();
         await using var fabricScope = fabric;
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        fabric.Controller.CreateService("firehose", ["demo"]);
+        fabric.Controller.Administration.CreateService("firehose", ["demo"]);
         var mallory = await fabric.EnrollAsync("mallory", "clients");
         _ = EchoServer.RunAsync(await server.BindAsync("echo", cancel.Token), cancel.Token);
         long fired = 0;

@@ -26,13 +26,13 @@ public sealed class RouterPolicyTests
     private static async Task<FabricFixture> StartAsync()
     {
         var fabric = FabricFixture.Start();
-        fabric.Controller.CreateService("web", ["web"]);
-        fabric.Controller.CreateService("api", ["web", "internal"]);
-        fabric.Controller.CreateService("admin", ["admin"]);
-        fabric.Controller.CreateServicePolicy("clients-web", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#web"]);
-        fabric.Controller.CreateServicePolicy("both-internal", ServicePolicyType.Dial, PolicySemantic.AllOf, ["#clients", "#servers"], ["#web", "#internal"]);
-        fabric.Controller.CreateServicePolicy("servers-all", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#all"]);
-        fabric.Controller.CreateServicePolicy("alice-admin", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["@alice"], ["@admin"]);
+        fabric.Controller.Administration.CreateService("web", ["web"]);
+        fabric.Controller.Administration.CreateService("api", ["web", "internal"]);
+        fabric.Controller.Administration.CreateService("admin", ["admin"]);
+        fabric.Controller.Administration.CreateServicePolicy("clients-web", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#web"]);
+        fabric.Controller.Administration.CreateServicePolicy("both-internal", ServicePolicyType.Dial, PolicySemantic.AllOf, ["#clients", "#servers"], ["#web", "#internal"]);
+        fabric.Controller.Administration.CreateServicePolicy("servers-all", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#all"]);
+        fabric.Controller.Administration.CreateServicePolicy("alice-admin", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["@alice"], ["@admin"]);
         await fabric.EnrollAsync("alice", "clients");
         await fabric.EnrollAsync("bob", "servers");
         await fabric.EnrollAsync("carol", "clients", "servers");

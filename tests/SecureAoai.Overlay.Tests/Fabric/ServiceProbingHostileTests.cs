@@ -10,7 +10,7 @@ public sealed class ServiceProbingHostileTests
     {
         var (fabric, client, server) = await FabricFixture.StartEchoAsync();
         await using var fabricScope = fabric;
-        fabric.Controller.CreateService("payroll", ["finance"]);
+        fabric.Controller.Administration.CreateService("payroll", ["finance"]);
         Func<string, Task> attempt = operation == "dial" ? name => client.DialAsync(name) : name => server.BindAsync(name);
 
         var forbidden = await Assert.ThrowsAsync<OverlayDialException>(() => attempt("payroll"));

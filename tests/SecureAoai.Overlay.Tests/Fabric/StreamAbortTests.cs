@@ -11,9 +11,9 @@ public sealed class StreamAbortTests
     public async Task BinderEndsStream_DialerSeesCleanEndOnlyWhenNotAborted(bool abort)
     {
         await using var fabric = FabricFixture.Start();
-        fabric.Controller.CreateService("feed", ["demo"]);
-        fabric.Controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
-        fabric.Controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
+        fabric.Controller.Administration.CreateService("feed", ["demo"]);
+        fabric.Controller.Administration.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
+        fabric.Controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
         var client = fabric.Context(await fabric.EnrollAsync("client", "clients"));
         var server = fabric.Context(await fabric.EnrollAsync("server", "servers"));
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));

@@ -167,11 +167,11 @@ public sealed class CompromisedRouterHostileTests
         {
             var fabric = FabricFixture.Start();
             var controller = fabric.Controller;
-            controller.CreateService("echo", ["demo"]);
-            controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
-            controller.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
-            var certificate = controller.IssueServerCertificate("router", ["localhost"], [IPAddress.Loopback]);
-            var router = new CompromisedRouter(certificate, controller.CertificateAuthority.Certificate, controller.IssueGrant);
+            controller.Administration.CreateService("echo", ["demo"]);
+            controller.Administration.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
+            controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
+            var certificate = controller.CertificateAuthority.IssueServerCertificate("router", ["localhost"], [IPAddress.Loopback]);
+            var router = new CompromisedRouter(certificate, controller.CertificateAuthority.Certificate, (k, t, s) => controller.Authorizer.IssueGrant(k, t, s));
             router.Start();
             var overlay = new HostileOverlay(fabric, router, certificate)
             {

@@ -13,13 +13,13 @@ public sealed class RouterCertificateHostileTests
     public async Task Connect_RouterPresentsClientAuthOnlyCertificateFromTheOverlayCa_RefusedAsRouterNotTrusted()
     {
         await using var fabric = FabricFixture.Start();
-        fabric.Controller.CreateService("echo", ["demo"]);
-        fabric.Controller.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
+        fabric.Controller.Administration.CreateService("echo", ["demo"]);
+        fabric.Controller.Administration.CreateServicePolicy("dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
         var client = await fabric.EnrollAsync("client", "clients");
 
         // The name and address match, and the overlay CA signed it; only the usage is a client's.
         using var clientAuthOnly = IssueLoopbackCertificate(fabric.Controller.CertificateAuthority, "impostor", OverlayCertificateAuthority.ClientAuthOid);
-        await using var impostor = new CompromisedRouter(clientAuthOnly, fabric.Controller.CertificateAuthority.Certificate, fabric.Controller.IssueGrant);
+        await using var impostor = new CompromisedRouter(clientAuthOnly, fabric.Controller.CertificateAuthority.Certificate, (k, t, s) => fabric.Controller.Authorizer.IssueGrant(k, t, s));
         impostor.OnDial = (_, incoming, request) => impostor.TerminateAsBinderAsync(incoming, clientAuthOnly, request.Service);
         impostor.Start();
         var context = fabric.Context(client, new OverlayContextOptions { RouterAddress = impostor.Address });

@@ -153,9 +153,9 @@ public sealed class AcceptLoopTests
             Interlocked.Exchange(ref failed, 1) == 0
                 ? ValueTask.FromException<Socket>(new SocketException((int)SocketError.ConnectionAborted))
                 : listener.AcceptSocketAsync(cancellationToken));
-        overlay.Controller.CreateIdentity("alice", ["clients"]);
+        overlay.Controller.Administration.CreateIdentity("alice", ["clients"]);
 
-        using var alice = await EnrollmentClient.EnrollAsync(overlay.Controller.CreateEnrollmentToken("alice"), overlay.PathFor("alice.json")).WaitAsync(HangGuard);
+        using var alice = await EnrollmentClient.EnrollAsync(overlay.Controller.Administration.CreateEnrollmentToken("alice"), overlay.PathFor("alice.json")).WaitAsync(HangGuard);
 
         Assert.Equal(1, failed);
         Assert.Equal("alice", alice.Name);

@@ -47,9 +47,9 @@ internal abstract class TestOverlay : IAsyncDisposable
 
         public override void CreateService(string service, string dialRole, string bindRole)
         {
-            fabric.Controller.CreateService(service, [service]);
-            fabric.Controller.CreateServicePolicy($"{service}-dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, [$"#{dialRole}"], [$"#{service}"]);
-            fabric.Controller.CreateServicePolicy($"{service}-bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, [$"#{bindRole}"], [$"#{service}"]);
+            fabric.Controller.Administration.CreateService(service, [service]);
+            fabric.Controller.Administration.CreateServicePolicy($"{service}-dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, [$"#{dialRole}"], [$"#{service}"]);
+            fabric.Controller.Administration.CreateServicePolicy($"{service}-bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, [$"#{bindRole}"], [$"#{service}"]);
         }
 
         public override async Task<IOverlayTransport> JoinAsync(string name, params string[] roles) => fabric.Context(await fabric.EnrollAsync(name, roles));

@@ -1,7 +1,7 @@
-namespace SecureAoai.Overlay.Controller;
+namespace SecureAoai.Overlay;
 
 /// <summary>What a service policy grants: using a service or hosting it.</summary>
-internal enum ServicePolicyType
+public enum ServicePolicyType
 {
     /// <summary>The identities may dial (use) the services.</summary>
     Dial,
