@@ -40,8 +40,8 @@ internal static class IdleStreamsMode
 
         // The defaults allow 1,024 streams per session; this measurement needs a session with more.
         var mux = new MuxOptions { MaxStreamsPerSession = count + SpareStreams, MaxPendingAccepts = count + SpareStreams };
+        using var certificate = rig.Overlay.Controller.IssueEmbeddedRouterCertificate("idle-streams-router", [], "127.0.0.1");
         using var authority = new ControllerAuthority(rig.Overlay.Controller, "idle-streams-router");
-        using var certificate = rig.Overlay.Controller.IssueServerCertificate("idle-streams-router", ["localhost"], [IPAddress.Loopback]);
         await using var router = new OverlayRouter(authority, certificate, new OverlayRouterOptions { Mux = mux });
         router.Start(new IPEndPoint(IPAddress.Loopback, 0));
         var options = new OverlayContextOptions { RouterAddress = $"127.0.0.1:{router.LocalEndPoint.Port}", Mux = mux, MaxPendingAccepts = count + SpareStreams };
