@@ -36,6 +36,11 @@ if (args is [AllocationMode.Command, .. var allocationArgs])
     return await AllocationMode.RunAsync(allocationArgs);
 }
 
+if (args is [PipelineProbe.Command, .. var probeArgs])
+{
+    return await PipelineProbe.RunAsync(probeArgs);
+}
+
 if (args is ["soak", .. var soakArgs])
 {
     return await RouterSoak.RunAsync(soakArgs);
