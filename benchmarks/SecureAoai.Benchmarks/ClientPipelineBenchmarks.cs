@@ -26,6 +26,15 @@ public class ClientPipelineBenchmarks
     private ChatClient _secure = null!;
     private string _tokenFile = null!;
 
+    /// <summary>The emulator both clients call (for the pipeline-probe diagnostic).</summary>
+    internal EmulatorServer Emulator => _emulator;
+
+    /// <summary>The service provider AddSecureOpenAI registered in.</summary>
+    internal IServiceProvider Services => _provider;
+
+    /// <summary>The raw client's bearer token.</summary>
+    internal string RawToken { get; private set; } = null!;
+
     // Synchronous wrappers: the in-process toolchain of --quick does not await async setup.
     [GlobalSetup]
     public void Setup() => SetupAsync().GetAwaiter().GetResult();
@@ -70,6 +79,7 @@ public class ClientPipelineBenchmarks
         // The OpenAI client sends an ApiKeyCredential as "Authorization: Bearer": given an Entra token
         // from the emulator, the server does the same token check for both clients.
         var token = _emulator.CreateAccessToken(federation.ClientId, lifetime: TimeSpan.FromHours(2));
+        RawToken = token;
         _raw = new ChatClient("gpt-4o-mini", new ApiKeyCredential(token), new OpenAIClientOptions
         {
             Endpoint = new Uri(instance.Endpoint, "openai/v1/"),

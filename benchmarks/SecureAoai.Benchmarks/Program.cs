@@ -15,6 +15,7 @@ using SecureAoai.Benchmarks.Soak;
 //   iterations and the sizes.
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- latency|idle-streams|allocations [--json FILE] (see Modes/)
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- soak [--frames 1000000] (see RouterSoak)
+// dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- pipeline-probe [--blocking | --stub]: a diagnostic of the client pipeline, layer by layer (see PipelineProbe).
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- --scenario stream-cuts [REQUESTS]: a count, not a timing.
 if (args is ["--scenario", "stream-cuts", ..])
 {
@@ -34,6 +35,11 @@ if (args is [IdleStreamsMode.Command, .. var idleArgs])
 if (args is [AllocationMode.Command, .. var allocationArgs])
 {
     return await AllocationMode.RunAsync(allocationArgs);
+}
+
+if (args is [PipelineProbe.Command, .. var probeArgs])
+{
+    return await PipelineProbe.RunAsync(probeArgs);
 }
 
 if (args is ["soak", .. var soakArgs])
