@@ -1,6 +1,6 @@
 // The quick start: everything on one machine, offline, nothing listening but loopback tunnels.
 //   - an Azure OpenAI emulator with two regions (eastus throttled, so failover shows),
-//   - an embedded overlay (controller and router in this process, identities enrolled into a folder),
+//   - an embedded overlay (a controller and two routers in this process, identities enrolled into a folder),
 //   - ChatApp and DocApp hosted dark (no TCP port), calling the emulator through AddSecureOpenAI
 //     with a managed identity and failover between the regions; they reach westus over the overlay
 //     (UseOverlay: the service 'aoai-westus', which a gateway identity forwards to the region),
@@ -9,7 +9,7 @@
 //   dotnet run --project samples/QuickStart [-- --smoke] [--identity imds|appservice|workload]
 //
 // In a terminal it runs until Ctrl+C. With --smoke, or without a terminal (CI), it runs a scripted
-// conversation through the tunnels and exits 0 on success.
+// conversation through the tunnels, stopping one router mid-way, and exits 0 on success.
 using QuickStart;
 
 var identity = Arguments.Value(args, "--identity") ?? "imds";
@@ -40,7 +40,7 @@ catch (Exception ex) when (ex is not OperationCanceledException)
 
 if (smoke)
 {
-    var passed = await Smoke.RunAsync(stack.ChatUrl, stack.DocUrl, Console.Out, stop.Token);
+    var passed = await Smoke.RunAsync(stack.ChatUrl, stack.DocUrl, stack.StopOneRouterAsync, Console.Out, stop.Token);
     Console.WriteLine(passed ? "Quick start finished: the apps answered through the overlay with an Entra ID token, no API key, no open port." : "Quick start smoke run FAILED.");
     return passed ? 0 : 1;
 }

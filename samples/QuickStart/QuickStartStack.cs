@@ -21,6 +21,7 @@ internal sealed class QuickStartStack(string identity, TextWriter output) : IAsy
     private readonly string _tokenFile = Path.Combine(Path.GetTempPath(), "secureaoai-quickstart-" + Guid.NewGuid().ToString("N")[..8] + ".jwt");
     private readonly List<IAsyncDisposable> _stopInReverse = [];
     private readonly List<IDisposable> _disposeInReverse = [];
+    private EmbeddedOverlay? _overlay;
 
     public Uri ChatUrl { get; private set; } = null!;
 
@@ -41,10 +42,13 @@ internal sealed class QuickStartStack(string identity, TextWriter output) : IAsy
         emulator["eastus"].Throttle(TimeSpan.FromSeconds(30));
         var settings = OpenAISettings(emulator, federation);
 
-        // 2. The overlay, embedded: controller and router on loopback, identities enrolled into a folder.
-        var overlay = await EmbeddedOverlay.StartAsync(_directory, cancellationToken);
+        // 2. The overlay, embedded: a controller and two routers on loopback, identities enrolled into a
+        //    folder. Every identity uses both routers: binds on each, dials through the faster one.
+        var overlayOptions = new EmbeddedOverlayOptions { Directory = _directory };
+        overlayOptions.RouterAddresses.Add("127.0.0.1:0");
+        var overlay = await EmbeddedOverlay.StartAsync(overlayOptions, cancellationToken: cancellationToken);
         _stopInReverse.Add(overlay);
-        var routerAddress = overlay.RouterAddress;
+        _overlay = overlay;
         overlay.CreateService("chatapp", "webapps");
         overlay.CreateService("docapp", "webapps");
         overlay.CreateService("aoai-westus", "openai");
@@ -59,7 +63,7 @@ internal sealed class QuickStartStack(string identity, TextWriter output) : IAsy
 
         // 3. westus reached over the overlay: a gateway identity binds "aoai-westus" and forwards it to
         //    the region, as a host next to a private endpoint would; the apps dial it (UseOverlay below).
-        var contextOptions = new OverlayContextOptions { RouterAddress = routerAddress };
+        var contextOptions = new OverlayContextOptions();
         var gateway = OverlayContext.Create(gatewayIdentity, contextOptions);
         _stopInReverse.Add(gateway);
         var westus = emulator["westus"];
@@ -93,7 +97,7 @@ internal sealed class QuickStartStack(string identity, TextWriter output) : IAsy
             SecureAoai quick start ({identity} identity for the apps; everything on loopback, and the apps listen on no port at all)
               Azure OpenAI emulator  eastus {emulator["eastus"].Endpoint} (throttled: every call fails over)
                                      westus {westus.Endpoint} (the apps reach it over the overlay: service 'aoai-westus')
-              overlay controller     {overlay.ControllerAddress}   router {routerAddress}   (mutual TLS, loopback)
+              overlay controller     {overlay.ControllerAddress}   routers {string.Join(", ", overlay.RouterAddresses)}   (mutual TLS, loopback)
               overlay state          {_directory}
               ChatApp (dark)         service 'chatapp', no TCP port
               DocApp  (dark)         service 'docapp',  no TCP port
@@ -101,6 +105,14 @@ internal sealed class QuickStartStack(string identity, TextWriter output) : IAsy
               DocApp  via tunnel     {DocUrl}   (loopback, dials as 'browser')
 
             """);
+    }
+
+    /// <summary>Stops the first router, as a crash would; the apps and the browser go on through the second. Returns its address.</summary>
+    public async Task<string> StopOneRouterAsync()
+    {
+        var overlay = _overlay ?? throw new InvalidOperationException("The quick start is not started.");
+        await overlay.StopRouterAsync(0);
+        return overlay.RouterAddresses[0];
     }
 
     public async ValueTask DisposeAsync()

@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace QuickStart;
 
-/// <summary>A scripted conversation with both apps through their tunnels, as a browser would have it.</summary>
+/// <summary>A scripted conversation with both apps through their tunnels, as a browser would have it, with one of the two routers stopped mid-way.</summary>
 internal static class Smoke
 {
     private const string Guide = """
@@ -19,9 +19,9 @@ internal static class Smoke
         A dark app listens on no port; callers reach it through the overlay by service name.
         """;
 
-    public static async Task<bool> RunAsync(Uri chat, Uri doc, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<bool> RunAsync(Uri chat, Uri doc, Func<Task<string>> stopOneRouter, TextWriter output, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         var ok = true;
 
         var me = await http.GetFromJsonAsync<JsonElement>(new Uri(chat, "api/me"), cancellationToken);
@@ -44,6 +44,19 @@ internal static class Smoke
         var first = ask.IsSuccessStatusCode ? result.GetProperty("citations")[0].GetProperty("excerpt").GetString() ?? "" : "";
         ok &= Check(output, first.Contains("Failover moves", StringComparison.Ordinal), $"DocApp answered citing: \"{first[..Math.Min(first.Length, 60)]}...\"");
 
+        // A router dies: the streams through it fail (so the browser's open connections are dropped),
+        // and everything dials through the other router at once.
+        var stopped = await stopOneRouter();
+        http.Dispose();
+        http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        const string Again = "Does the chat survive losing a router?";
+        using var again = new HttpRequestMessage(HttpMethod.Post, new Uri(chat, "api/chat")) { Content = JsonContent.Create(new { message = Again }) };
+        using var againResponse = await http.SendAsync(again, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        var (againDeltas, againAnswer) = await ReadEventsAsync(againResponse, cancellationToken);
+        await output.WriteLineAsync($"> {Again}{Environment.NewLine}< {againAnswer}");
+        ok &= Check(output, againResponse.IsSuccessStatusCode && againDeltas > 1 && againAnswer.Contains(Again, StringComparison.Ordinal),
+            $"Router {stopped} stopped: ChatApp still answered through the other router ({againDeltas} pieces)");
+
         // What any web page open in the browser could send through a tunnel: a request under its own
         // name once DNS rebinding points that name at 127.0.0.1, and an upload posted from its site.
         using var rebound = new HttpRequestMessage(HttpMethod.Get, new Uri(chat, "api/me")) { Headers = { Host = "rebound.attacker.example" } };
@@ -56,6 +69,7 @@ internal static class Smoke
         };
         using var plantedAnswer = await http.SendAsync(planted, cancellationToken);
         ok &= Check(output, plantedAnswer.StatusCode == HttpStatusCode.Forbidden, $"DocApp refuses an upload posted from another site ({(int)plantedAnswer.StatusCode})");
+        http.Dispose();
         return ok;
     }
 

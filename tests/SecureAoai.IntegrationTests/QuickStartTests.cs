@@ -21,6 +21,7 @@ public sealed class QuickStartTests
         Assert.Contains("[ok] ChatApp sees the caller as 'browser'", output, StringComparison.Ordinal);
         Assert.Contains("< Echo from westus: Why reach Azure OpenAI through a private endpoint?", output, StringComparison.Ordinal);
         Assert.Contains("[ok] DocApp answered citing", output, StringComparison.Ordinal);
+        Assert.Matches(@"\[ok\] Router 127\.0\.0\.1:\d+ stopped: ChatApp still answered through the other router", output);
         Assert.Contains("[ok] ChatApp refuses a request naming another host", output, StringComparison.Ordinal);
         Assert.Contains("[ok] DocApp refuses an upload posted from another site", output, StringComparison.Ordinal);
         Assert.DoesNotContain("FAILED", output, StringComparison.Ordinal);

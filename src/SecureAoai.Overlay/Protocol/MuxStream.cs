@@ -79,6 +79,9 @@ internal sealed class MuxStream : Stream
 
     internal Task OpenTask => _openAck?.Task ?? Task.CompletedTask;
 
+    /// <summary>Gets whether the session this stream runs on is closing or closed (the connection to the peer is lost or going).</summary>
+    internal bool IsSessionClosed => _session.IsClosed;
+
     /// <summary>Gets whether the stream was reset, aborted or its session ended.</summary>
     internal bool IsDead
     {

@@ -158,6 +158,21 @@ public sealed class EmbeddedOverlay : IAsyncDisposable
         return EnrollmentClient.EnrollAsync(Administration.CreateEnrollmentToken(name), Path.Combine(Directory, name + ".json"));
     }
 
+    /// <summary>
+    /// Stops one router at once, as a crash would for the identities using it: its sessions close and every
+    /// stream through it fails, while the other routers serve on and identities dial through them. It does
+    /// not come back; for demonstrations and tests of losing a router.
+    /// </summary>
+    /// <param name="index">The router's place in <see cref="RouterAddresses"/>, from 0.</param>
+    /// <returns>A task that completes when the router is stopped.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">No router has that place.</exception>
+    public async Task StopRouterAsync(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _routers.Count);
+        await _routers[index].DisposeAsync().ConfigureAwait(false);
+    }
+
     /// <summary>Stops the routers and the controller.</summary>
     /// <returns>A task that completes when all are stopped.</returns>
     public async ValueTask DisposeAsync()

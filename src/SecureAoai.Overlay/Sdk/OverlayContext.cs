@@ -7,8 +7,12 @@ namespace SecureAoai.Overlay;
 
 /// <summary>
 /// The embedded overlay, as an enrolled identity sees it: dial services by name, bind services to
-/// serve them. One TLS connection to the router carries every stream; it is reopened with backoff when
-/// lost, and every bind is registered again by itself. Fully asynchronous. This is the default
+/// serve them. It connects to every router the controller names for the identity (or the one
+/// <see cref="OverlayContextOptions.RouterAddress"/>), one TLS connection each that carries every stream
+/// through that router. A bind is registered on each router; a dial goes through the connected router that
+/// opened dials fastest, and through another at once when that one is lost. A lost router is reconnected
+/// with backoff capped at <see cref="OverlayContextOptions.ReconnectMaxDelay"/>, and every bind is
+/// registered on it again by itself. Fully asynchronous. This is the default
 /// <see cref="IOverlayTransport"/>.
 /// </summary>
 public sealed class OverlayContext : IOverlayTransport, IAsyncDisposable
@@ -33,7 +37,7 @@ public sealed class OverlayContext : IOverlayTransport, IAsyncDisposable
     /// <summary>The identity this context acts as.</summary>
     public string IdentityName => _identity.Name;
 
-    /// <summary>Whether the context holds a live connection to the router.</summary>
+    /// <summary>Whether the context holds a live connection to at least one router.</summary>
     public bool IsConnected => _links.IsConnected;
 
     /// <summary>Checks grants against the identity's own CA, caching what verified.</summary>
@@ -49,6 +53,9 @@ public sealed class OverlayContext : IOverlayTransport, IAsyncDisposable
 
     internal ILogger Logger { get; }
 
+    /// <summary>The links to the routers, for tests that watch the choice among them.</summary>
+    internal RouterLinks Links => _links;
+
     /// <summary>Creates a context for an enrolled identity; it connects on the first dial or bind.</summary>
     /// <param name="identity">The identity (see <see cref="OverlayIdentity.Load"/>).</param>
     /// <param name="options">Settings; the defaults when <see langword="null"/>.</param>
@@ -57,7 +64,9 @@ public sealed class OverlayContext : IOverlayTransport, IAsyncDisposable
     public static OverlayContext Create(OverlayIdentity identity, OverlayContextOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
-        return new OverlayContext(identity, options ?? new OverlayContextOptions(), (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureAoai.Overlay"));
+        options ??= new OverlayContextOptions();
+        options.Validate();
+        return new OverlayContext(identity, options, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecureAoai.Overlay"));
     }
 
     /// <summary>Creates a context from an identity file written by <c>secureaoai overlay enroll</c>; the context owns the loaded identity.</summary>
@@ -97,8 +106,19 @@ public sealed class OverlayContext : IOverlayTransport, IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(service);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var listener = new OverlayListener(this, service, _options.MaxPendingAccepts);
-        await _links.BindAsync(listener, cancellationToken).ConfigureAwait(false);
+
+        // Registered first: a router that could not be reached now binds it when it is back.
         _listeners.Add(listener);
+        try
+        {
+            await _links.BindAsync(listener, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return listener;
     }
 

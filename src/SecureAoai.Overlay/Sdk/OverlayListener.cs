@@ -7,7 +7,8 @@ namespace SecureAoai.Overlay;
 
 /// <summary>
 /// A bound service of the embedded overlay: dials arrive through <see cref="AcceptAsync"/>, each with
-/// its caller. The bind survives losing the router: the context reconnects and binds again by itself.
+/// its caller. The bind is registered on every router the context uses (see <see cref="OverlayContextOptions.MaxBindRouters"/>)
+/// and survives losing any of them: the context reconnects and binds there again by itself.
 /// </summary>
 /// <remarks>
 /// Each dial's end-to-end handshake runs as soon as the dial arrives, at most
@@ -50,7 +51,7 @@ public sealed class OverlayListener : IOverlayListener
     /// <summary>The service bound.</summary>
     public string Service { get; }
 
-    /// <summary>Whether the bind is registered at the router right now (false while reconnecting).</summary>
+    /// <summary>Whether the bind is registered at one router or more right now (false while every router is being reconnected).</summary>
     public bool IsBound => _bindings.Values.Any(b => b.IsAttached);
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
@@ -106,7 +107,14 @@ public sealed class OverlayListener : IOverlayListener
     internal Task<OverlayGrant> NextGrantAsync() => Volatile.Read(ref _nextGrant).Task;
 
     /// <summary>This listener's bind at <paramref name="link"/>'s router.</summary>
-    internal RouterBinding BindingAt(RouterLink link) => _bindings.GetOrAdd(link, _ => new RouterBinding(this, _context));
+    internal RouterBinding BindingAt(RouterLink link) => _bindings.GetOrAdd(link, static (l, self) => new RouterBinding(self, self._context, l.Address), this);
+
+    /// <summary>How many routers hold this bind now.</summary>
+    internal int BoundRouterCount => _bindings.Values.Count(b => b.IsAttached);
+
+    /// <summary>Completes when the bind is next attached at the router <paramref name="routerAddress"/> (for tests of rebinding; call it before the router is back).</summary>
+    internal Task NextAttachAtAsync(string routerAddress) =>
+        _bindings.First(b => b.Key.Address == routerAddress).Value.NextAttachAsync();
 
     /// <summary>A binding received and checked a bind grant.</summary>
     internal void OnGrant(byte[] bytes, OverlayGrant grant)
@@ -159,7 +167,7 @@ public sealed class OverlayListener : IOverlayListener
                 await _handshakes.WaitAsync(_stop.Token).ConfigureAwait(false);
                 try
                 {
-                    stream = incoming.IsAbandoned ? null : await _context.Sealer.SealAcceptedAsync(Service, via.Grant, incoming, caller, _stop.Token).ConfigureAwait(false);
+                    stream = incoming.IsAbandoned ? null : await _context.Sealer.SealAcceptedAsync(Service, via.RouterAddress, via.Grant, incoming, caller, _stop.Token).ConfigureAwait(false);
                 }
                 finally
                 {

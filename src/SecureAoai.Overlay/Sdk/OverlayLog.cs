@@ -8,14 +8,14 @@ internal static partial class OverlayLog
     [LoggerMessage(201, LogLevel.Information, "Overlay identity '{Identity}' connected to router {Router}.")]
     public static partial void Connected(ILogger logger, string identity, string router);
 
-    [LoggerMessage(202, LogLevel.Warning, "Overlay identity '{Identity}' lost its router; reconnecting.")]
-    public static partial void Disconnected(ILogger logger, string identity);
+    [LoggerMessage(202, LogLevel.Warning, "Overlay identity '{Identity}' lost its router {Router}; reconnecting.")]
+    public static partial void Disconnected(ILogger logger, string identity, string router);
 
-    [LoggerMessage(203, LogLevel.Information, "Overlay identity '{Identity}' reconnected and bound {Count} service(s) again.")]
-    public static partial void Rebound(ILogger logger, string identity, int count);
+    [LoggerMessage(203, LogLevel.Information, "Overlay identity '{Identity}' reconnected to router {Router} and bound {Count} service(s) there again.")]
+    public static partial void Rebound(ILogger logger, string identity, string router, int count);
 
-    [LoggerMessage(204, LogLevel.Warning, "Overlay identity '{Identity}' could not reconnect; next try in {DelayMs} ms: {Reason}")]
-    public static partial void ReconnectFailed(ILogger logger, string identity, double delayMs, string reason);
+    [LoggerMessage(204, LogLevel.Warning, "Overlay identity '{Identity}' could not reconnect to router {Router}; next try in {DelayMs} ms: {Reason}")]
+    public static partial void ReconnectFailed(ILogger logger, string identity, string router, double delayMs, string reason);
 
     [LoggerMessage(205, LogLevel.Warning, "A dial of '{Service}' from '{Caller}' failed its end-to-end handshake: {Reason}")]
     public static partial void HandshakeFailed(ILogger logger, string service, string caller, string reason);

@@ -10,11 +10,15 @@ namespace SecureAoai.Overlay;
 /// the renewal that asks for a fresh grant when half of the last one's lifetime has passed. After the
 /// router is lost it is detached, and attached again to the control stream of the rebind.
 /// </summary>
-internal sealed class RouterBinding(OverlayListener listener, OverlayContext context)
+internal sealed class RouterBinding(OverlayListener listener, OverlayContext context, string routerAddress)
 {
     private MuxStream? _control;
+    private TaskCompletionSource _nextAttach = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private byte[]? _grant;
     private CancellationTokenSource? _renewal;
+
+    /// <summary>The router's <c>HOST:PORT</c>.</summary>
+    public string RouterAddress => routerAddress;
 
     /// <summary>Whether the router holds this bind now.</summary>
     public bool IsAttached => Volatile.Read(ref _control) is not null;
@@ -38,7 +42,11 @@ internal sealed class RouterBinding(OverlayListener listener, OverlayContext con
         Volatile.Write(ref _renewal, renewal);
         Volatile.Write(ref _control, control);
         _ = KeepGrantFreshAsync(control, grant, renewal.Token);
+        Interlocked.Exchange(ref _nextAttach, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
+
+    /// <summary>Completes when the bind is next attached here (for tests of rebinding).</summary>
+    public Task NextAttachAsync() => Volatile.Read(ref _nextAttach).Task;
 
     /// <summary>Forgets the control stream (the router was lost) and stops renewing.</summary>
     public void Detach()

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
@@ -8,28 +9,41 @@ namespace SecureAoai.Overlay;
 
 /// <summary>
 /// The identity's connection to one router, for as long as the context lives: it connects on first use,
-/// delivers the router's dials to the bound listeners, opens dials and binds on the session, and when
-/// the session is lost it reconnects with backoff (<see cref="OverlayContextOptions.ReconnectMinDelay"/>
-/// doubling to <see cref="OverlayContextOptions.ReconnectMaxDelay"/>) and binds every listener again.
+/// delivers the router's dials to the bound listeners, opens dials and binds on the session, measures
+/// how long the router takes to open a dial, and when the session is lost it reconnects with backoff
+/// (<see cref="OverlayContextOptions.ReconnectMinDelay"/> doubling to <see cref="OverlayContextOptions.ReconnectMaxDelay"/>,
+/// each wait shortened at random by up to a quarter) and binds every listener again.
 /// </summary>
 internal sealed class RouterLink : IAsyncDisposable
 {
+    /// <summary>The weight of the newest sample in <see cref="LatencyMs"/>, an exponentially weighted moving average.</summary>
+    internal const double LatencySampleWeight = 0.2;
+
     private readonly OverlayIdentity _identity;
     private readonly OverlayContextOptions _options;
     private readonly ListenerRegistry _listeners;
     private readonly ILogger _logger;
+    private readonly bool _keepConnected;
     private readonly SemaphoreSlim _connectGate = new(1, 1);
+    private readonly SemaphoreSlim _bindGate = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private MuxSession? _session;
     private Task _maintenance = Task.CompletedTask;
+    private int _reconnecting;
+    private double _latencyMs = double.NaN;
 
-    public RouterLink(string address, OverlayIdentity identity, OverlayContextOptions options, ListenerRegistry listeners, ILogger logger)
+    /// <summary>
+    /// A link to the router at <paramref name="address"/>, not yet connected. With <paramref name="keepConnected"/>
+    /// it reconnects after a loss even when no listener is bound: a dialer among several routers keeps every link ready.
+    /// </summary>
+    public RouterLink(string address, OverlayIdentity identity, OverlayContextOptions options, ListenerRegistry listeners, ILogger logger, bool keepConnected)
     {
         Address = address;
         _identity = identity;
         _options = options;
         _listeners = listeners;
         _logger = logger;
+        _keepConnected = keepConnected;
     }
 
     /// <summary>The router's <c>HOST:PORT</c>.</summary>
@@ -38,31 +52,50 @@ internal sealed class RouterLink : IAsyncDisposable
     /// <summary>Whether the link holds a live session with its router.</summary>
     public bool IsConnected => Volatile.Read(ref _session) is { IsClosed: false };
 
+    /// <summary>The moving average of how long the router took to connect and to open dials, in ms; <see cref="double.NaN"/> before the first sample.</summary>
+    public double LatencyMs => Volatile.Read(ref _latencyMs);
+
     /// <summary>Opens a routed stream to a binder of <paramref name="service"/>; the end-to-end handshake is the caller's.</summary>
     /// <exception cref="OverlayDialException">The router refused (its reason code decides the failure), or could not be reached.</exception>
     public async Task<MuxStream> OpenDialAsync(string service, CancellationToken cancellationToken)
     {
         var session = await SessionAsync(service, cancellationToken).ConfigureAwait(false);
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            return await session.OpenStreamAsync(new RouterRequest { Op = RouterRequest.Dial, Service = service }.ToBytes(), cancellationToken).ConfigureAwait(false);
+            var stream = await session.OpenStreamAsync(new RouterRequest { Op = RouterRequest.Dial, Service = service }.ToBytes(), cancellationToken).ConfigureAwait(false);
+            Sample(started);
+            return stream;
         }
         catch (MuxStreamRejectedException rejected)
         {
+            Sample(started);
             throw DialRefusal.Exception(service, "Dial", _identity.Name, rejected);
         }
         catch (IOException ex) when (ex is not OverlayDialException)
         {
-            throw new OverlayDialException(service, OverlayDialFailure.RouterUnreachable, $"Dial of '{service}' failed: the connection to the router was lost ({ex.Message}).", ex);
+            throw new OverlayDialException(service, OverlayDialFailure.RouterUnreachable, $"Dial of '{service}' failed: the connection to the router at {Address} was lost ({ex.Message}).", ex);
         }
     }
 
-    /// <summary>Binds <paramref name="listener"/>'s service at this router and attaches the bind to the listener.</summary>
+    /// <summary>Binds <paramref name="listener"/>'s service at this router (unless it is bound here already) and attaches the bind to the listener.</summary>
     /// <exception cref="OverlayDialException">The router refused the bind or gave no valid bind grant, or could not be reached.</exception>
     public async Task BindAsync(OverlayListener listener, CancellationToken cancellationToken)
     {
         var session = await SessionAsync(listener.Service, cancellationToken).ConfigureAwait(false);
-        await RegisterAsync(session, listener, cancellationToken).ConfigureAwait(false);
+        await EnsureBoundAsync(session, listener, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts reconnecting in the background unless that is under way: after the session was lost, or
+    /// when a bind could not reach the router, so the bind is registered once the router is back.
+    /// </summary>
+    public void StartReconnecting()
+    {
+        if (!_stop.IsCancellationRequested && Interlocked.Exchange(ref _reconnecting, 1) == 0)
+        {
+            _maintenance = ReconnectAsync();
+        }
     }
 
     /// <summary>Stops reconnecting and delivering dials; <see cref="DisposeAsync"/> then closes the session.</summary>
@@ -86,7 +119,41 @@ internal sealed class RouterLink : IAsyncDisposable
         }
 
         _connectGate.Dispose();
+        _bindGate.Dispose();
         _stop.Dispose();
+    }
+
+    /// <summary>The wait after <paramref name="delay"/> failed: twice as long, at most <see cref="OverlayContextOptions.ReconnectMaxDelay"/>.</summary>
+    internal static TimeSpan NextDelay(TimeSpan delay, OverlayContextOptions options) =>
+        delay * 2 < options.ReconnectMaxDelay ? delay * 2 : options.ReconnectMaxDelay;
+
+    /// <summary><paramref name="delay"/> shortened by <paramref name="random"/> (0 to 1) quarters: never longer than asked.</summary>
+    internal static TimeSpan Jittered(TimeSpan delay, double random) => delay * (1 - (Math.Clamp(random, 0, 1) / 4));
+
+    /// <summary>Adds one measurement of how long the router took, in ms, to <see cref="LatencyMs"/>.</summary>
+    internal void RecordLatency(double ms)
+    {
+        var last = Volatile.Read(ref _latencyMs);
+        Volatile.Write(ref _latencyMs, double.IsNaN(last) ? ms : last + (LatencySampleWeight * (ms - last)));
+    }
+
+    private void Sample(long started) => RecordLatency(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+
+    /// <summary>Binds <paramref name="listener"/> on <paramref name="session"/> unless it is attached here already (a rebind and a first bind may meet).</summary>
+    private async Task EnsureBoundAsync(MuxSession session, OverlayListener listener, CancellationToken cancellationToken)
+    {
+        await _bindGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!listener.BindingAt(this).IsAttached && !listener.IsDisposed)
+            {
+                await RegisterAsync(session, listener, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _bindGate.Release();
+        }
     }
 
     private async Task RegisterAsync(MuxSession session, OverlayListener listener, CancellationToken cancellationToken)
@@ -100,6 +167,10 @@ internal sealed class RouterLink : IAsyncDisposable
         {
             throw DialRefusal.Exception(listener.Service, "Bind", _identity.Name, rejected);
         }
+        catch (IOException ex) when (ex is not OverlayDialException)
+        {
+            throw new OverlayDialException(listener.Service, OverlayDialFailure.RouterUnreachable, $"Bind of '{listener.Service}' failed: the connection to the router at {Address} was lost ({ex.Message}).", ex);
+        }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.ConnectTimeout);
@@ -110,8 +181,13 @@ internal sealed class RouterLink : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or AuthenticationException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             control.Abort("no valid bind grant");
+            if (session.IsClosed)
+            {
+                throw new OverlayDialException(listener.Service, OverlayDialFailure.RouterUnreachable, $"Bind of '{listener.Service}' failed: the connection to the router at {Address} was lost ({ex.Message}).", ex);
+            }
+
             var why = ex is OperationCanceledException ? $"no bind grant arrived within {_options.ConnectTimeout.TotalSeconds} s" : ex.Message;
-            throw new OverlayDialException(listener.Service, OverlayDialFailure.Refused, $"Bind of '{listener.Service}' as '{_identity.Name}' failed: the router gave no valid bind grant ({why}). Dialers would refuse this binder; the router may be older than this SDK, compromised or misconfigured.", ex);
+            throw new OverlayDialException(listener.Service, OverlayDialFailure.Refused, $"Bind of '{listener.Service}' as '{_identity.Name}' at the router {Address} failed: the router gave no valid bind grant ({why}). Dialers would refuse this binder; the router may be older than this SDK, compromised or misconfigured.", ex);
         }
     }
 
@@ -134,12 +210,14 @@ internal sealed class RouterLink : IAsyncDisposable
 
             try
             {
+                var started = Stopwatch.GetTimestamp();
                 var session = await RouterConnector.ConnectAsync(Address, _identity, _options, _logger, service, _stop.Token, cancellationToken).ConfigureAwait(false);
+                Sample(started);
                 _ = session.RunAsync(CancellationToken.None);
                 _ = AcceptLoopAsync(session);
                 OverlayLog.Connected(_logger, _identity.Name, Address);
                 Volatile.Write(ref _session, session);
-                _maintenance = MaintainAsync(session);
+                _ = WatchAsync(session);
                 return session;
             }
             catch (Exception ex) when (ex is not OverlayDialException && (ex is SocketException or IOException or AuthenticationException or OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -184,8 +262,8 @@ internal sealed class RouterLink : IAsyncDisposable
         }
     }
 
-    /// <summary>When the session ends: reconnect with backoff and bind every listener again.</summary>
-    private async Task MaintainAsync(MuxSession session)
+    /// <summary>When the session ends: detach every bind made on it and start reconnecting.</summary>
+    private async Task WatchAsync(MuxSession session)
     {
         try
         {
@@ -206,31 +284,52 @@ internal sealed class RouterLink : IAsyncDisposable
             listener.BindingAt(this).Detach();
         }
 
-        OverlayLog.Disconnected(_logger, _identity.Name);
-        var delay = _options.ReconnectMinDelay;
-        while (!_stop.IsCancellationRequested && !_listeners.IsEmpty)
-        {
-            try
-            {
-                await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
-                var fresh = await SessionAsync("(reconnect)", _stop.Token).ConfigureAwait(false);
-                foreach (var listener in _listeners.Snapshot().Where(l => !l.IsDisposed))
-                {
-                    await RegisterAsync(fresh, listener, _stop.Token).ConfigureAwait(false);
-                }
+        OverlayLog.Disconnected(_logger, _identity.Name, Address);
+        StartReconnecting();
+    }
 
-                OverlayLog.Rebound(_logger, _identity.Name, _listeners.Count);
-                return;
-            }
-            catch (OperationCanceledException)
+    /// <summary>Reconnects with capped, jittered backoff while there is a reason to, and binds every listener again.</summary>
+    private async Task ReconnectAsync()
+    {
+        var delay = _options.ReconnectMinDelay;
+        try
+        {
+            while (!_stop.IsCancellationRequested && (_keepConnected || !_listeners.IsEmpty))
             {
-                return;
+                try
+                {
+                    // Shortened at random by up to a quarter: identities that lost the same router do not come back in step.
+                    await Task.Delay(Jittered(delay, Random.Shared.NextDouble()), _stop.Token).ConfigureAwait(false);
+                    var fresh = await SessionAsync("(reconnect)", _stop.Token).ConfigureAwait(false);
+                    var listeners = _listeners.Snapshot().Where(l => !l.IsDisposed).ToList();
+                    foreach (var listener in listeners)
+                    {
+                        await EnsureBoundAsync(fresh, listener, _stop.Token).ConfigureAwait(false);
+                    }
+
+                    OverlayLog.Rebound(_logger, _identity.Name, Address, listeners.Count);
+                    return;
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is OverlayDialException or IOException)
+                {
+                    delay = NextDelay(delay, _options);
+                    OverlayLog.ReconnectFailed(_logger, _identity.Name, Address, delay.TotalMilliseconds, ex.Message);
+                }
             }
-            catch (Exception ex) when (ex is OverlayDialException or IOException)
-            {
-                OverlayLog.ReconnectFailed(_logger, _identity.Name, delay.TotalMilliseconds, ex.Message);
-                delay = delay * 2 < _options.ReconnectMaxDelay ? delay * 2 : _options.ReconnectMaxDelay;
-            }
+        }
+        finally
+        {
+            Volatile.Write(ref _reconnecting, 0);
+        }
+
+        // A session lost between the last connect and here found reconnecting still flagged: go on for it.
+        if (!_stop.IsCancellationRequested && !IsConnected && (_keepConnected || !_listeners.IsEmpty))
+        {
+            StartReconnecting();
         }
     }
 }

@@ -28,7 +28,7 @@ internal sealed class StreamSealer(OverlayIdentity identity, GrantVerifier grant
                 stream, isDialer: true, identity.Certificate, identity.CaCertificate, service, ReadOnlyMemory<byte>.Empty,
                 (peer, grant) => binder = grants.VerifyPeer(peer, grant.Span, GrantKind.Bind, service),
                 cancellationToken).ConfigureAwait(false);
-            return new SealedOverlayStream(sealedStream, service, new OverlayCaller(binder!.IdentityName, binder.Roles));
+            return new SealedOverlayStream(sealedStream, service, new OverlayCaller(binder!.IdentityName, binder.Roles), stream, routerAddress);
         }
         catch (AuthenticationException ex)
         {
@@ -62,10 +62,10 @@ internal sealed class StreamSealer(OverlayIdentity identity, GrantVerifier grant
     }
 
     /// <summary>
-    /// The binder's end, for one dial whose grant named <paramref name="caller"/>, showing
+    /// The binder's end, for one dial through <paramref name="routerAddress"/> whose grant named <paramref name="caller"/>, showing
     /// <paramref name="bindGrant"/>; <see langword="null"/> when it fails (the dial alone is dropped).
     /// </summary>
-    public async Task<OverlayStream?> SealAcceptedAsync(string service, ReadOnlyMemory<byte> bindGrant, MuxIncomingStream incoming, OverlayGrant caller, CancellationToken cancellationToken)
+    public async Task<OverlayStream?> SealAcceptedAsync(string service, string routerAddress, ReadOnlyMemory<byte> bindGrant, MuxIncomingStream incoming, OverlayGrant caller, CancellationToken cancellationToken)
     {
         // The handshake proves the caller holds the key of the certificate its grant names.
         var stream = await incoming.AcceptAsync().ConfigureAwait(false);
@@ -75,7 +75,7 @@ internal sealed class StreamSealer(OverlayIdentity identity, GrantVerifier grant
                 stream, isDialer: false, identity.Certificate, identity.CaCertificate, service, bindGrant,
                 (peer, _) => GrantVerifier.VerifyHolder(peer, caller),
                 cancellationToken).ConfigureAwait(false);
-            return new SealedOverlayStream(sealedStream, service, new OverlayCaller(caller.IdentityName, caller.Roles));
+            return new SealedOverlayStream(sealedStream, service, new OverlayCaller(caller.IdentityName, caller.Roles), stream, routerAddress);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

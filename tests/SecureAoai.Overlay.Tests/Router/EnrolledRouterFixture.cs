@@ -7,8 +7,9 @@ using SecureAoai.Overlay.Tests.Controller;
 namespace SecureAoai.Overlay.Tests.Router;
 
 /// <summary>
-/// An overlay whose router is an enrolled router of its own: the controller (its public host) on a
-/// loopback port, and a router host started from a router identity file in a directory of its own,
+/// An overlay whose routers are enrolled routers of their own: the controller (its public host) on a
+/// loopback port, and one or more router hosts (<c>r1</c>, <c>r2</c>, ...), each started from its router
+/// identity file in a directory of its own,
 /// which asks the controller over mutual TLS like a router in another process does. Services: <c>echo</c>
 /// (role <c>demo</c>), dialed by <c>#clients</c> and bound by <c>#servers</c>.
 /// </summary>
@@ -17,6 +18,9 @@ internal sealed class EnrolledRouterFixture : IAsyncDisposable
     private readonly List<OverlayIdentity> _identities = [];
     private readonly List<OverlayContext> _contexts = [];
     private readonly TcpListener _controllerPort;
+    private readonly List<OverlayRouterHost?> _routers = [];
+    private TimeProvider _routerTime = TimeProvider.System;
+    private TimeSpan? _outageTolerance;
 
     private EnrolledRouterFixture(string directory, string routerDirectory, OverlayControllerHost controller, TcpListener controllerPort)
     {
@@ -34,13 +38,18 @@ internal sealed class EnrolledRouterFixture : IAsyncDisposable
 
     public OverlayControllerHost Controller { get; private set; }
 
-    public OverlayRouterHost Router { get; private set; } = null!;
+    /// <summary>The first router, <c>r1</c>.</summary>
+    public OverlayRouterHost Router => RouterAt(0);
+
+    /// <summary>How many routers the overlay has.</summary>
+    public int RouterCount => _routers.Count;
 
     public OverlayAdministration Admin => Controller.Administration;
 
-    public string RouterIdentityFile => Path.Combine(RouterDirectory, "r1.json");
+    public string RouterIdentityFile => RouterIdentityFileOf(0);
 
-    public static async Task<EnrolledRouterFixture> StartAsync(TimeProvider? routerTime = null, TimeSpan? outageTolerance = null, string[]? routerRoles = null)
+    /// <summary>Starts the controller and <paramref name="routers"/> enrolled routers <c>r1</c>..<c>rN</c>, each on a loopback port of its own.</summary>
+    public static async Task<EnrolledRouterFixture> StartAsync(TimeProvider? routerTime = null, TimeSpan? outageTolerance = null, string[]? routerRoles = null, int routers = 1)
     {
         var directory = OverlayFixture.NewTempDirectory();
         var routerDirectory = OverlayFixture.NewTempDirectory();
@@ -52,39 +61,71 @@ internal sealed class EnrolledRouterFixture : IAsyncDisposable
         fixture.Admin.CreateService("echo", ["demo"]);
         fixture.Admin.CreateServicePolicy("clients-dial", ServicePolicyType.Dial, PolicySemantic.AnyOf, ["#clients"], ["#demo"]);
         fixture.Admin.CreateServicePolicy("servers-bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
-        fixture.Admin.CreateRouter("r1", routerRoles ?? ["edge"]);
-        var port = FreePort();
-        using (await EnrollmentClient.EnrollRouterAsync(fixture.Admin.CreateRouterEnrollmentToken("r1"), fixture.RouterIdentityFile, $"127.0.0.1:{port}"))
+        fixture._routerTime = routerTime ?? TimeProvider.System;
+        fixture._outageTolerance = outageTolerance;
+        for (var i = 0; i < routers; i++)
         {
+            fixture.Admin.CreateRouter($"r{i + 1}", routerRoles ?? ["edge"]);
+            using (await EnrollmentClient.EnrollRouterAsync(fixture.Admin.CreateRouterEnrollmentToken($"r{i + 1}"), fixture.RouterIdentityFileOf(i), $"127.0.0.1:{FreePort()}"))
+            {
+            }
+
+            fixture._routers.Add(null);
+            await fixture.StartRouterAsync(i);
         }
 
-        var options = new OverlayRouterHostOptions { IdentityFile = fixture.RouterIdentityFile, TimeProvider = routerTime ?? TimeProvider.System };
-        if (outageTolerance is { } tolerance)
+        return fixture;
+    }
+
+    /// <summary>Router <c>r(index+1)</c>.</summary>
+    public OverlayRouterHost RouterAt(int index) => _routers[index] ?? throw new InvalidOperationException($"Router r{index + 1} is stopped.");
+
+    /// <summary>The identity file of router <c>r(index+1)</c>.</summary>
+    public string RouterIdentityFileOf(int index) => Path.Combine(RouterDirectory, $"r{index + 1}.json");
+
+    /// <summary>Starts router <c>r(index+1)</c> from its identity file: it listens at the address it enrolled for, as a restart would.</summary>
+    public async Task StartRouterAsync(int index)
+    {
+        var options = new OverlayRouterHostOptions { IdentityFile = RouterIdentityFileOf(index), TimeProvider = _routerTime };
+        if (_outageTolerance is { } tolerance)
         {
             options.ControllerOutageTolerance = tolerance;
         }
 
-        fixture.Router = new OverlayRouterHost(options);
-        await fixture.Router.StartAsync();
-        return fixture;
+        var router = new OverlayRouterHost(options);
+        await router.StartAsync();
+        _routers[index] = router;
     }
 
-    /// <summary>The router's remote authority: what it learned from the controller.</summary>
-    public RemoteRouterAuthority Authority => (RemoteRouterAuthority)Router.Authority;
+    /// <summary>Stops router <c>r(index+1)</c> at once: its sessions close, and every stream it relays with them.</summary>
+    public async Task StopRouterAsync(int index)
+    {
+        var router = RouterAt(index);
+        _routers[index] = null;
+        await router.DisposeAsync();
+    }
+
+    /// <summary>The first router's remote authority: what it learned from the controller.</summary>
+    public RemoteRouterAuthority Authority => AuthorityOf(0);
+
+    /// <summary>Router <c>r(index+1)</c>'s remote authority.</summary>
+    public RemoteRouterAuthority AuthorityOf(int index) => (RemoteRouterAuthority)RouterAt(index).Authority;
 
     /// <summary>Completes when the router has read its next snapshot from the controller (a change took effect on it).</summary>
-    public Task<string> NextSnapshotAsync()
+    public Task<string> NextSnapshotAsync(int router = 0)
     {
+        var authority = AuthorityOf(router);
         var read = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         Action<string> handler = version => read.TrySetResult(version);
-        Authority.SnapshotRead += handler;
-        _ = read.Task.ContinueWith(_ => Authority.SnapshotRead -= handler, TaskScheduler.Default);
+        authority.SnapshotRead += handler;
+        _ = read.Task.ContinueWith(_ => authority.SnapshotRead -= handler, TaskScheduler.Default);
         return read.Task;
     }
 
     /// <summary>Completes when the router has been told that <paramref name="name"/> may no longer use it (its sessions close).</summary>
-    public Task RevokedOnRouterAsync(string name)
+    public Task RevokedOnRouterAsync(string name, int router = 0)
     {
+        var authority = AuthorityOf(router);
         var revoked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Action<string> handler = gone =>
         {
@@ -93,8 +134,8 @@ internal sealed class EnrolledRouterFixture : IAsyncDisposable
                 revoked.TrySetResult();
             }
         };
-        Authority.IdentityRevoked += handler;
-        _ = revoked.Task.ContinueWith(_ => Authority.IdentityRevoked -= handler, TaskScheduler.Default);
+        authority.IdentityRevoked += handler;
+        _ = revoked.Task.ContinueWith(_ => authority.IdentityRevoked -= handler, TaskScheduler.Default);
         return revoked.Task;
     }
 
@@ -113,16 +154,28 @@ internal sealed class EnrolledRouterFixture : IAsyncDisposable
     /// <summary>Enrolls <c>server</c> (#servers) and <c>client</c> (#clients), binds <c>echo</c> as the server and serves it until <paramref name="cancellationToken"/> fires; returns the client's context.</summary>
     public async Task<(OverlayContext Client, OverlayIdentity ClientIdentity)> StartEchoAsync(CancellationToken cancellationToken)
     {
-        var server = Context(await EnrollAsync("server", "servers"));
-        var clientIdentity = await EnrollAsync("client", "clients");
-        _ = Fabric.EchoServer.RunAsync(await server.BindAsync("echo", cancellationToken), cancellationToken);
-        return (Context(clientIdentity), clientIdentity);
+        var (client, clientIdentity, _) = await StartEchoBinderAsync(cancellationToken);
+        return (client, clientIdentity);
     }
 
-    /// <summary>A context that finds the router from the controller, with fast reconnects.</summary>
-    public OverlayContext Context(OverlayIdentity identity, string? routerAddress = null)
+    /// <summary>As <see cref="StartEchoAsync"/>, and returns the server's listener too.</summary>
+    public async Task<(OverlayContext Client, OverlayIdentity ClientIdentity, OverlayListener Listener)> StartEchoBinderAsync(CancellationToken cancellationToken)
     {
-        var context = OverlayContext.Create(identity, new OverlayContextOptions { RouterAddress = routerAddress, ReconnectMinDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(400) });
+        var server = Context(await EnrollAsync("server", "servers"));
+        var clientIdentity = await EnrollAsync("client", "clients");
+        var listener = await server.BindAsync("echo", cancellationToken);
+        _ = Fabric.EchoServer.RunAsync(listener, cancellationToken);
+        return (Context(clientIdentity), clientIdentity, listener);
+    }
+
+    /// <summary>A context that finds the routers from the controller (or uses <paramref name="routerAddress"/> alone), with fast reconnects.</summary>
+    public OverlayContext Context(OverlayIdentity identity, string? routerAddress = null) =>
+        Context(identity, new OverlayContextOptions { RouterAddress = routerAddress, ReconnectMinDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(400) });
+
+    /// <summary>A context with <paramref name="options"/>, disposed with the fixture.</summary>
+    public OverlayContext Context(OverlayIdentity identity, OverlayContextOptions options)
+    {
+        var context = OverlayContext.Create(identity, options);
         _contexts.Add(context);
         return context;
     }
@@ -146,7 +199,14 @@ internal sealed class EnrolledRouterFixture : IAsyncDisposable
             await context.DisposeAsync();
         }
 
-        await Router.DisposeAsync();
+        foreach (var router in _routers)
+        {
+            if (router is not null)
+            {
+                await router.DisposeAsync();
+            }
+        }
+
         await Controller.DisposeAsync();
         _controllerPort.Stop();
         foreach (var identity in _identities)
