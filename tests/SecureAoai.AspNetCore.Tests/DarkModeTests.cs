@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using SecureAoai.Tests.Shared;
 using SecureAoai.AspNetCore.Tests.Infrastructure;
 
 namespace SecureAoai.AspNetCore.Tests;
@@ -154,7 +155,7 @@ public sealed class DarkModeTests
     public async Task StartAsync_DarkModeOff_AllowsUrlsAndServesCodeListensOnTcpToo()
     {
         await using var overlay = await DarkApp.StartAsync();
-        var port = FreePort();
+        var port = FreePorts.BelowEphemeralRange();
         await using var app = overlay.BuildApp(
             o => { o.Transport = overlay.Server; o.DarkMode = false; },
             b =>
@@ -171,13 +172,6 @@ public sealed class DarkModeTests
         using var tcpResponse = await overTcp.GetAsync("/admin");
         Assert.Equal(HttpStatusCode.Unauthorized, tcpResponse.StatusCode); // no overlay caller: the Overlay scheme challenges
         await app.StopAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private static X509Certificate2 SelfSignedCertificate()

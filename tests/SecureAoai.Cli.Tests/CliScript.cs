@@ -4,49 +4,15 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 
+using SecureAoai.Tests.Shared;
+
 namespace SecureAoai.Cli.Tests;
 
 /// <summary>What the tests that run documented command lines share: reading docs/overlay.md's blocks, splitting lines as a shell would, free ports, and watching a background command's output.</summary>
 internal static partial class CliScript
 {
-    /// <summary>A free loopback port below the ephemeral range (which the OS never hands out by itself), chosen at random so two runs at once do not pick the same, and none of <paramref name="taken"/>.</summary>
-    public static int FreePortBelowEphemeralRange(IEnumerable<int> taken)
-    {
-        var ephemeralStart = EphemeralRangeStart();
-        for (var attempt = 0; ; attempt++)
-        {
-            Assert.True(attempt < 1000, "no free port below the ephemeral range");
-            var candidate = Random.Shared.Next(10_000, ephemeralStart);
-            if (!taken.Contains(candidate) && IsFree(candidate))
-            {
-                return candidate;
-            }
-        }
-    }
-
-    /// <summary>The first port the OS hands out for port 0 and outgoing connections (Linux reads it from /proc; elsewhere the IANA start).</summary>
-    private static int EphemeralRangeStart()
-    {
-        const string Range = "/proc/sys/net/ipv4/ip_local_port_range";
-        return File.Exists(Range) && int.TryParse(File.ReadAllText(Range).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture, out var start)
-            ? start
-            : 49152;
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, port);
-            probe.Start();
-            probe.Stop();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
+    /// <summary>A free loopback port below the ephemeral range, none of <paramref name="taken"/> (see <see cref="FreePorts"/>).</summary>
+    public static int FreePortBelowEphemeralRange(IEnumerable<int> taken) => FreePorts.BelowEphemeralRange(taken);
 
     /// <summary>The lines of the first bash block under <paramref name="heading"/> in docs/overlay.md.</summary>
     public static List<string> DocBashBlock(string heading)

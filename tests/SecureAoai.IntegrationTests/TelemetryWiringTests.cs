@@ -27,6 +27,9 @@ public sealed class TelemetryWiringTests
         var prefix = $"otel{Guid.NewGuid():N}"[..12] + "-";
         var metrics = new List<MetricSnapshot>();
         var activities = new List<Activity>();
+        // Activity listeners are process-wide and other tests run at the same time: this test's spans are
+        // the ones under its own root.
+        using var testSource = new ActivitySource("SecureAoai.IntegrationTests.TelemetryWiring");
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
         builder.Configuration.AddInMemoryCollection(rig.Settings(prefix));
@@ -35,11 +38,19 @@ public sealed class TelemetryWiringTests
         builder.AddSecureOpenAI().ConfigureChatClient(chat => chat.UseOpenTelemetry());
         builder.Services.AddOpenTelemetry()
             .WithMetrics(m => m.AddMeter(SecureOpenAITelemetry.MeterName, "Polly", ExtensionsAISource).AddInMemoryExporter(metrics))
-            .WithTracing(t => t.AddSource(SecureOpenAITelemetry.ActivitySourceName, ExtensionsAISource).AddInMemoryExporter(activities));
+            .WithTracing(t => t.AddSource(SecureOpenAITelemetry.ActivitySourceName, ExtensionsAISource, testSource.Name).AddInMemoryExporter(activities));
         using var host = builder.Build();
         await host.StartAsync();
 
-        var answer = await host.Services.GetRequiredService<IChatClient>().GetResponseAsync("exported");
+        ChatResponse answer;
+        ActivityTraceId trace;
+        using (var root = testSource.StartActivity("test"))
+        {
+            Assert.NotNull(root);
+            trace = root.TraceId;
+            answer = await host.Services.GetRequiredService<IChatClient>().GetResponseAsync("exported");
+        }
+
         Assert.True(host.Services.GetRequiredService<MeterProvider>().ForceFlush());
         Assert.True(host.Services.GetRequiredService<TracerProvider>().ForceFlush());
         await host.StopAsync();
@@ -54,11 +65,11 @@ public sealed class TelemetryWiringTests
         Assert.Equal(answer.Usage!.InputTokenCount, Sum(metrics, "secureaoai.tokens", ("endpoint", prefix + "west"), ("kind", "prompt")));
         Assert.Equal(1, Sum(metrics, "secureaoai.throttles", ("endpoint", prefix + "east")));
 
-        var chat = Assert.Single(activities, a => a.Source.Name == ExtensionsAISource);
+        var chat = Assert.Single(activities, a => a.Source.Name == ExtensionsAISource && a.TraceId == trace);
         var attempts = activities.Where(a => a.OperationName == "SecureAoai.Attempt" && a.TraceId == chat.TraceId).OrderBy(a => a.GetTagItem("secureaoai.attempt")).ToList();
         Assert.Equal([prefix + "east", prefix + "west"], attempts.Select(a => a.GetTagItem("secureaoai.endpoint")));
         Assert.Equal(["429", "200"], attempts.Select(a => a.GetTagItem("secureaoai.outcome")));
-        Assert.Contains(activities, a => a.OperationName == "SecureAoai.AcquireToken" && a.GetTagItem("secureaoai.credential") is string { Length: > 0 });
+        Assert.Contains(activities, a => a.OperationName == "SecureAoai.AcquireToken" && a.TraceId == trace && a.GetTagItem("secureaoai.credential") is string { Length: > 0 });
     }
 
     /// <summary>The last cumulative value of a counter's points that carry every tag given.</summary>

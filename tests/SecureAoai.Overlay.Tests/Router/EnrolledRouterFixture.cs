@@ -4,6 +4,8 @@ using SecureAoai.Overlay.Controller;
 using SecureAoai.Overlay.Router;
 using SecureAoai.Overlay.Tests.Controller;
 
+using SecureAoai.Tests.Shared;
+
 namespace SecureAoai.Overlay.Tests.Router;
 
 /// <summary>
@@ -66,7 +68,7 @@ internal sealed class EnrolledRouterFixture : IAsyncDisposable
         for (var i = 0; i < routers; i++)
         {
             fixture.Admin.CreateRouter($"r{i + 1}", routerRoles ?? ["edge"]);
-            using (await EnrollmentClient.EnrollRouterAsync(fixture.Admin.CreateRouterEnrollmentToken($"r{i + 1}"), fixture.RouterIdentityFileOf(i), $"127.0.0.1:{FreePort()}"))
+            using (await EnrollmentClient.EnrollRouterAsync(fixture.Admin.CreateRouterEnrollmentToken($"r{i + 1}"), fixture.RouterIdentityFileOf(i), $"127.0.0.1:{FreePorts.BelowEphemeralRange()}"))
             {
             }
 
@@ -216,13 +218,5 @@ internal sealed class EnrolledRouterFixture : IAsyncDisposable
 
         System.IO.Directory.Delete(Directory, recursive: true);
         System.IO.Directory.Delete(RouterDirectory, recursive: true);
-    }
-
-    /// <summary>A port that was free a moment ago, for the address a router enrolls for before it listens.</summary>
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
