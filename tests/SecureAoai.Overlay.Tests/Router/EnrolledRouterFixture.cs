@@ -113,6 +113,44 @@ internal sealed class EnrolledRouterFixture : IAsyncDisposable
     /// <summary>Router <c>r(index+1)</c>'s remote authority.</summary>
     public RemoteRouterAuthority AuthorityOf(int index) => (RemoteRouterAuthority)RouterAt(index).Authority;
 
+    /// <summary>
+    /// Completes when router <c>r(index+1)</c> has read a snapshot at least as new as the controller's
+    /// state now: call it after a change. The controller checks its database at once, so the change has
+    /// its version; a snapshot read for an earlier change (say, an enrollment the poll noticed late)
+    /// does not count, as it would for <see cref="NextSnapshotAsync"/>.
+    /// </summary>
+    public async Task CaughtUpAsync(int router, CancellationToken cancellationToken)
+    {
+        var state = Controller.Server.State;
+        state.Check();
+        var target = ChangeCount(state.Current);
+        var authority = AuthorityOf(router);
+        var read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Action<string> handler = version =>
+        {
+            if (ChangeCount(version) >= target)
+            {
+                read.TrySetResult();
+            }
+        };
+        authority.SnapshotRead += handler;
+        try
+        {
+            if (ChangeCount(authority.Version) < target)
+            {
+                await read.Task.WaitAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            authority.SnapshotRead -= handler;
+        }
+    }
+
+    /// <summary>N of a controller state version <c>EPOCH-N</c> (-1 for none yet).</summary>
+    private static long ChangeCount(string version) =>
+        version.LastIndexOf('-') is var dash and >= 0 && long.TryParse(version.AsSpan(dash + 1), System.Globalization.CultureInfo.InvariantCulture, out var count) ? count : -1;
+
     /// <summary>Completes when the router has read its next snapshot from the controller (a change took effect on it).</summary>
     public Task<string> NextSnapshotAsync(int router = 0)
     {

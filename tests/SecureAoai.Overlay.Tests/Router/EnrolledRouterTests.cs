@@ -81,9 +81,8 @@ public sealed class EnrolledRouterTests
             Assert.Equal("ping"u8.ToArray(), await EchoServer.RoundTripAsync(first, "ping"u8.ToArray(), cancel.Token));
         }
 
-        var renewed = fixture.NextSnapshotAsync();
         fixture.Admin.DeletePolicy("clients-dial");
-        await renewed.WaitAsync(cancel.Token);
+        await fixture.CaughtUpAsync(0, cancel.Token);
 
         var refused = await Assert.ThrowsAsync<OverlayDialException>(() => client.DialAsync("echo", cancel.Token));
         Assert.Equal(OverlayDialFailure.NotAuthorized, refused.Reason);

@@ -185,9 +185,8 @@ public sealed class SeveralRoutersTests(ITestOutputHelper output)
             await AssertEchoesAsync(context, cancel.Token);
         }
 
-        var renewed = Enumerable.Range(0, Routers).Select(i => fixture.NextSnapshotAsync(i)).ToList();
         fixture.Admin.DeletePolicy("clients-dial");
-        await Task.WhenAll(renewed).WaitAsync(cancel.Token);
+        await Task.WhenAll(Enumerable.Range(0, Routers).Select(i => fixture.CaughtUpAsync(i, cancel.Token)));
 
         foreach (var context in pinned.Append(client))
         {
