@@ -81,17 +81,8 @@ public sealed class OverlayAdministration : IDisposable
     public string CreateEnrollmentToken(string identityName, TimeSpan? lifetime = null)
     {
         var identity = _store.FindIdentity(identityName) ?? throw NotFound("identity", identityName);
-        if (identity.IsRevoked || identity.IsEnrolled)
-        {
-            throw new OverlayAdministrationException(OverlayAdministrationProblem.InvalidState,
-                $"Identity '{identityName}' is {(identity.IsRevoked ? "revoked" : "already enrolled")}; create a new identity instead.", nameof(identityName), identityName);
-        }
-
-        var now = _time.GetUtcNow();
-        var span = lifetime ?? EnrollmentToken.DefaultLifetime;
-        var jwt = EnrollmentToken.Create(_authority, EnrollmentToken.OneTimeTokenMethod, ControllerAddress, identity.Id, now, span, out var jti);
-        _store.AddEnrollmentToken(jti, identity.Id, now + span);
-        return jwt;
+        return CreateOneTimeToken("Identity", "identity", nameof(identityName), identityName, identity.Id, identity.IsRevoked, identity.IsEnrolled,
+            EnrollmentToken.OneTimeTokenMethod, lifetime, _store.AddEnrollmentToken);
     }
 
     /// <summary>Revokes an identity: its router sessions are closed, and it can no longer open one, dial or bind.</summary>
@@ -135,16 +126,25 @@ public sealed class OverlayAdministration : IDisposable
     public string CreateRouterEnrollmentToken(string routerName, TimeSpan? lifetime = null)
     {
         var router = _store.FindRouter(routerName) ?? throw NotFound("router", routerName);
-        if (router.IsRevoked || router.IsEnrolled)
+        return CreateOneTimeToken("Router", "router", nameof(routerName), routerName, router.Id, router.IsRevoked, router.IsEnrolled,
+            EnrollmentToken.RouterOneTimeTokenMethod, lifetime, _store.AddRouterEnrollmentToken);
+    }
+
+    /// <summary>Signs a one-time enrollment token of <paramref name="method"/> for a subject not yet enrolled, and records its id for single use.</summary>
+    private string CreateOneTimeToken(
+        string kind, string kindLower, string parameter, string name, string id, bool isRevoked, bool isEnrolled,
+        string method, TimeSpan? lifetime, Action<string, string, DateTimeOffset> record)
+    {
+        if (isRevoked || isEnrolled)
         {
             throw new OverlayAdministrationException(OverlayAdministrationProblem.InvalidState,
-                $"Router '{routerName}' is {(router.IsRevoked ? "revoked" : "already enrolled")}; create a new router instead.", nameof(routerName), routerName);
+                $"{kind} '{name}' is {(isRevoked ? "revoked" : "already enrolled")}; create a new {kindLower} instead.", parameter, name);
         }
 
         var now = _time.GetUtcNow();
         var span = lifetime ?? EnrollmentToken.DefaultLifetime;
-        var jwt = EnrollmentToken.Create(_authority, EnrollmentToken.RouterOneTimeTokenMethod, ControllerAddress, router.Id, now, span, out var jti);
-        _store.AddRouterEnrollmentToken(jti, router.Id, now + span);
+        var jwt = EnrollmentToken.Create(_authority, method, ControllerAddress, id, now, span, out var jti);
+        record(jti, id, now + span);
         return jwt;
     }
 
