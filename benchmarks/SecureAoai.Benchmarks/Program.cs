@@ -71,7 +71,10 @@ var rest = Arguments.WithoutResultOptions([.. args.Where(a => a != "--quick")]);
 var job = quick
     ? Job.Default.WithWarmupCount(1).WithIterationCount(5).WithIterationTime(TimeInterval.FromMilliseconds(100)).WithLaunchCount(1).WithToolchain(InProcessEmitToolchain.Instance).WithId("Quick")
     : Job.Default;
+// The full JSON export carries each benchmark's median, mean and confidence interval, which
+// benchmarks/full_results.py turns into the results' ratio table.
 var config = DefaultConfig.Instance
+    .AddExporter(BenchmarkDotNet.Exporters.Json.JsonExporter.Full)
     .AddJob(job.AsDefault())
     .AddDiagnoser(MemoryDiagnoser.Default)
     .WithOptions(ConfigOptions.JoinSummary);
