@@ -25,14 +25,23 @@ WAITING = re.compile(
     r"Interop\+Sys\.(Read|WaitForSocketEvents|Poll)|WorkerThreadStart\(\)$")
 
 
+UNNAMED = "?!?"
+
 # The converter closes every sample's stack with one of these; the real innermost frame is the one above.
 PSEUDO = {"CPU_TIME", "UNMANAGED_CODE_TIME"}
 
 
 def innermost(stack, names):
-    """The innermost real frame's name, or None for an empty stack."""
+    """The innermost real frame's name, or None for an empty stack. Native code the trace could not
+    name ("?!?": system calls, OpenSSL) is named after the managed frame that called it, so a socket
+    send is told from the event loop's epoll wait."""
     real = [names[i] for i in stack if names[i] not in PSEUDO]
-    return real[-1] if real else None
+    if not real:
+        return None
+    if real[-1] != UNNAMED:
+        return real[-1]
+    callers = [n for n in real if n != UNNAMED]
+    return "native code under " + callers[-1] if callers else UNNAMED
 
 
 def on_cpu(path):
