@@ -46,7 +46,7 @@ def draw(runs):
     y = 40
     for name in names:
         in_row = [r[name] for _, r in runs if name in r]
-        scale_max = max([1.0] + [r["value"] for r in in_row] + [r["target"] or 0 for r in in_row] + [max(r.get("range") or [0]) for r in in_row]) * 1.05
+        scale_max = max([1.0] + [r["value"] for r in in_row] + [r["target"] or 0 for r in in_row] + [max(v for v in (r.get("range") or [0]) if v is not None) for r in in_row]) * 1.05
         out.append(f'<text x="8" y="{y + ROW_HEIGHT - 4}">{html.escape(name)}</text>')
         x1 = LABEL_WIDTH + PLOT_WIDTH / scale_max
         out.append(f'<line x1="{x1:.1f}" y1="{y - 2}" x2="{x1:.1f}" y2="{y + group - 8}" stroke="#999" stroke-dasharray="3,3"/>')
@@ -60,7 +60,8 @@ def draw(runs):
             met = target is None or (r["value"] <= target if r.get("lowerIsBetter", True) else r["value"] >= target)
             out.append(f'<rect x="{LABEL_WIDTH}" y="{by}" width="{w:.1f}" height="{ROW_HEIGHT}" fill="{COLORS[i % len(COLORS)]}" opacity="{1.0 if met else 0.6}"/>')
             if r.get("range"):
-                lo, hi = (LABEL_WIDTH + PLOT_WIDTH * v / scale_max for v in r["range"])
+                # An unbounded range (null upper end) runs to the row's edge.
+                lo, hi = (LABEL_WIDTH + PLOT_WIDTH * (scale_max if v is None else v) / scale_max for v in r["range"])
                 out.append(f'<line x1="{lo:.1f}" y1="{by + ROW_HEIGHT / 2}" x2="{hi:.1f}" y2="{by + ROW_HEIGHT / 2}" stroke="black"/>')
                 w = max(w, hi - LABEL_WIDTH)
             out.append(f'<text x="{LABEL_WIDTH + w + 4:.1f}" y="{by + ROW_HEIGHT - 4}">{r["value"]:.3g}</text>')

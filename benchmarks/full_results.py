@@ -21,6 +21,7 @@ the file's other sections and ratios are kept.
 """
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -124,15 +125,19 @@ def ratio(label, overlay, baseline, target, lower_is_better=True, share=False):
     """One ratio row; a share divides the baseline's time by the overlay's."""
     a, b = (baseline, overlay) if share else (overlay, baseline)
     median = a["median"] / b["median"]
+    # A time is never negative: an interval that reaches below zero (few iterations, wide spread) is
+    # cut at zero, and a denominator that may be zero leaves the range unbounded above.
+    lo = max(a["lo"], 0.0) / b["hi"]
+    hi = a["hi"] / b["lo"] if b["lo"] > 0 else math.inf
     return {
         "label": label,
         "median": median,
         "mean": a["mean"] / b["mean"],
-        "lo": a["lo"] / b["hi"],
-        "hi": a["hi"] / b["lo"],
+        "lo": lo,
+        "hi": hi,
         "target": target,
         "lowerIsBetter": lower_is_better,
-        "verdict": verdict(a["lo"] / b["hi"], a["hi"] / b["lo"], median, target, lower_is_better),
+        "verdict": verdict(lo, hi, median, target, lower_is_better),
     }
 
 
@@ -180,7 +185,7 @@ def latency_ratios(path):
 
 
 def markdown(rows, computed, latency):
-    fmt = lambda v: f"{v:.2f}"
+    fmt = lambda v: "∞" if math.isinf(v) else f"{v:.2f}"
     bound = lambda r: "" if r["target"] is None else ("≤ " if r["lowerIsBetter"] else "≥ ") + f"{r['target']:g}"
     lines = ["| ratio | by medians | by means | range from the 99.9% CIs of the means | target | verdict |",
              "|---|---:|---:|---|---|---|"]
@@ -205,7 +210,7 @@ def write_results(path, label, computed, latency):
     data.setdefault("sections", {})
     ratios_out = data.setdefault("ratios", {})
     for r in computed:
-        ratios_out[f"full: {r['label']}"] = {"value": round(r["median"], 4), "range": [round(r["lo"], 4), round(r["hi"], 4)],
+        ratios_out[f"full: {r['label']}"] = {"value": round(r["median"], 4), "range": [round(r["lo"], 4), round(r["hi"], 4) if math.isfinite(r["hi"]) else None],
                                              "target": r["target"], "lowerIsBetter": r["lowerIsBetter"]}
     for r in latency:
         ratios_out[f"latency: {r['label']}"] = {"value": round(r["value"], 4), "target": r["target"], "lowerIsBetter": True}
