@@ -195,7 +195,9 @@ def markdown(rows, computed, latency):
                   "| ratio | value | target | verdict |", "|---|---:|---|---|"]
         lines += [f"| {r['label']} | {fmt(r['value'])} | {'' if r['target'] is None else '≤ ' + format(r['target'], 'g')} | {r['verdict']} |" for r in latency]
     lines += ["", "| benchmark | params | median (us) | mean (us) | 99.9% CI of mean (us) |", "|---|---|---:|---:|---|"]
-    lines += [f"| {r['class']} {r['method']} | {r['params']} | {r['median'] / 1e3:.1f} | {r['mean'] / 1e3:.1f} | [{r['lo'] / 1e3:.1f}; {r['hi'] / 1e3:.1f}] |" for r in rows]
+    # Grouped by class and parameter set; within a group, the run's order (the classes' declaration order).
+    ordered = sorted(rows, key=lambda r: (r["class"], int(re.sub(r"\D", "", r["params"]) or 0)))
+    lines += [f"| {r['class']} {r['method']} | {r['params']} | {r['median'] / 1e3:.1f} | {r['mean'] / 1e3:.1f} | [{r['lo'] / 1e3:.1f}; {r['hi'] / 1e3:.1f}] |" for r in ordered]
     return "\n".join(lines) + "\n"
 
 
