@@ -29,6 +29,8 @@ namespace SecureAoai.Overlay.Crypto;
 /// the ECDH secret, salted with the transcript hash, yields one AES-256-GCM key and one 4-byte nonce
 /// prefix per direction. Failures throw <see cref="AuthenticationException"/>; a malformed or truncated
 /// message throws <see cref="IOException"/>.</para>
+/// <para>The ephemeral key may come from an <see cref="EphemeralKeyPool"/> (made ahead of time, used by
+/// this handshake alone); every key object the handshake used is disposed, there or by the pool.</para>
 /// </remarks>
 internal static class E2eHandshake
 {
