@@ -2,7 +2,9 @@
 """Draws the overlay's ratios per run as an SVG (standard library only).
 
 Reads every benchmarks/results/*.json written by the benchmarks' --json option (see
-Modes/ResultsFile.cs): {"run": LABEL, "ratios": {NAME: {"value", "target", "lowerIsBetter"}}}.
+Modes/ResultsFile.cs, or by full_results.py for a full-mode run): {"run": LABEL, "ratios": {NAME:
+{"value", "target", "lowerIsBetter"[, "range": [LOW, HIGH]]}}}; a range (full mode's, from the 99.9 %
+confidence intervals) is drawn as a black whisker over its bar.
 One row per ratio name, one bar per run (oldest first), the target as a red line. Each row has its
 own scale (its largest value or target), since some rows are ratios near 1 and others are bytes or
 KiB; the dashed line in a row marks 1.0 where it is on that row's scale.
@@ -44,7 +46,7 @@ def draw(runs):
     y = 40
     for name in names:
         in_row = [r[name] for _, r in runs if name in r]
-        scale_max = max([1.0] + [r["value"] for r in in_row] + [r["target"] or 0 for r in in_row]) * 1.05
+        scale_max = max([1.0] + [r["value"] for r in in_row] + [r["target"] or 0 for r in in_row] + [max(v for v in (r.get("range") or [0]) if v is not None) for r in in_row]) * 1.05
         out.append(f'<text x="8" y="{y + ROW_HEIGHT - 4}">{html.escape(name)}</text>')
         x1 = LABEL_WIDTH + PLOT_WIDTH / scale_max
         out.append(f'<line x1="{x1:.1f}" y1="{y - 2}" x2="{x1:.1f}" y2="{y + group - 8}" stroke="#999" stroke-dasharray="3,3"/>')
@@ -57,6 +59,11 @@ def draw(runs):
             target = r.get("target")
             met = target is None or (r["value"] <= target if r.get("lowerIsBetter", True) else r["value"] >= target)
             out.append(f'<rect x="{LABEL_WIDTH}" y="{by}" width="{w:.1f}" height="{ROW_HEIGHT}" fill="{COLORS[i % len(COLORS)]}" opacity="{1.0 if met else 0.6}"/>')
+            if r.get("range"):
+                # An unbounded range (null upper end) runs to the row's edge.
+                lo, hi = (LABEL_WIDTH + PLOT_WIDTH * (scale_max if v is None else v) / scale_max for v in r["range"])
+                out.append(f'<line x1="{lo:.1f}" y1="{by + ROW_HEIGHT / 2}" x2="{hi:.1f}" y2="{by + ROW_HEIGHT / 2}" stroke="black"/>')
+                w = max(w, hi - LABEL_WIDTH)
             out.append(f'<text x="{LABEL_WIDTH + w + 4:.1f}" y="{by + ROW_HEIGHT - 4}">{r["value"]:.3g}</text>')
             if target is not None:
                 tx = LABEL_WIDTH + PLOT_WIDTH * target / scale_max

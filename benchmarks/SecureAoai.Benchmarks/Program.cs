@@ -14,6 +14,7 @@ using SecureAoai.Benchmarks.Soak;
 //   everything stays under 3 minutes. Without it: a process per benchmark, BenchmarkDotNet's default
 //   iterations and the sizes.
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- latency|idle-streams|allocations [--json FILE] (see Modes/)
+// dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- profile-loop dial|rtt64|rtt4096|http [--transport overlay|tls-relay|tls] [--seconds 20]: one operation in a loop, for dotnet-trace (see ProfileLoopMode).
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- soak [--frames 1000000] (see RouterSoak)
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- pipeline-probe [--blocking | --stub]: a diagnostic of the client pipeline, layer by layer (see PipelineProbe).
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- --scenario stream-cuts [REQUESTS]: a count, not a timing.
@@ -35,6 +36,11 @@ if (args is [IdleStreamsMode.Command, .. var idleArgs])
 if (args is [AllocationMode.Command, .. var allocationArgs])
 {
     return await AllocationMode.RunAsync(allocationArgs);
+}
+
+if (args is [ProfileLoopMode.Command, .. var loopArgs])
+{
+    return await ProfileLoopMode.RunAsync(loopArgs);
 }
 
 if (args is [PipelineProbe.Command, .. var probeArgs])
@@ -65,7 +71,10 @@ var rest = Arguments.WithoutResultOptions([.. args.Where(a => a != "--quick")]);
 var job = quick
     ? Job.Default.WithWarmupCount(1).WithIterationCount(5).WithIterationTime(TimeInterval.FromMilliseconds(100)).WithLaunchCount(1).WithToolchain(InProcessEmitToolchain.Instance).WithId("Quick")
     : Job.Default;
+// The full JSON export carries each benchmark's median, mean and confidence interval, which
+// benchmarks/full_results.py turns into the results' ratio table.
 var config = DefaultConfig.Instance
+    .AddExporter(BenchmarkDotNet.Exporters.Json.JsonExporter.Full)
     .AddJob(job.AsDefault())
     .AddDiagnoser(MemoryDiagnoser.Default)
     .WithOptions(ConfigOptions.JoinSummary);

@@ -158,5 +158,6 @@ internal static class LatencyMode
         results.Ratio($"{what} p50, {name} ÷ TLS relay", d.Percentile(0.5) / relay.Percentile(0.5), p50Target);
         results.Ratio($"{what} p99, {name} ÷ TLS relay", d.Percentile(0.99) / relay.Percentile(0.99), p99Target);
         results.Ratio($"{what} p50, {name} ÷ TLS", d.Percentile(0.5) / tls.Percentile(0.5), null);
+        results.Ratio($"{what} p99, {name} ÷ TLS", d.Percentile(0.99) / tls.Percentile(0.99), null);
     }
 }

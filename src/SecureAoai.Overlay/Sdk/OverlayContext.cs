@@ -21,6 +21,7 @@ public sealed class OverlayContext : IOverlayTransport, IAsyncDisposable
     private readonly OverlayContextOptions _options;
     private readonly ListenerRegistry _listeners = new();
     private readonly RouterLinks _links;
+    private readonly EphemeralKeyPool _keys = new();
     private int _disposed;
     private bool _ownsIdentity;
 
@@ -30,7 +31,7 @@ public sealed class OverlayContext : IOverlayTransport, IAsyncDisposable
         _options = options;
         Logger = logger;
         Grants = new GrantVerifier(identity.CaCertificate, options.TimeProvider);
-        Sealer = new StreamSealer(identity, Grants, logger);
+        Sealer = new StreamSealer(identity, Grants, logger, _keys);
         _links = new RouterLinks(identity, options, _listeners, logger);
     }
 
@@ -142,6 +143,7 @@ public sealed class OverlayContext : IOverlayTransport, IAsyncDisposable
         }
 
         await _links.DisposeAsync().ConfigureAwait(false);
+        _keys.Dispose();
         if (_ownsIdentity)
         {
             _identity.Dispose();

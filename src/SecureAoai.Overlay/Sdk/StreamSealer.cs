@@ -11,9 +11,10 @@ namespace SecureAoai.Overlay;
 /// The identity's two ends of the end-to-end handshake over a stream a router relays: the dialer's,
 /// which accepts only a binder that proves a bind grant for the service, and the binder's, which
 /// accepts only the caller named by a valid dial grant. Neither believes the router about who is at
-/// the other end.
+/// the other end. Both ends take their ephemeral keys from <paramref name="keys"/> (each key used by
+/// one handshake only).
 /// </summary>
-internal sealed class StreamSealer(OverlayIdentity identity, GrantVerifier grants, ILogger logger)
+internal sealed class StreamSealer(OverlayIdentity identity, GrantVerifier grants, ILogger logger, EphemeralKeyPool keys)
 {
     /// <summary>The dialer's end: seals <paramref name="stream"/> with its binder, or aborts it.</summary>
     /// <exception cref="OverlayDialException">The binder is not entitled to bind the service (<see cref="OverlayDialFailure.BinderNotEntitled"/>), or the handshake failed (<see cref="OverlayDialFailure.Refused"/>).</exception>
@@ -27,7 +28,8 @@ internal sealed class StreamSealer(OverlayIdentity identity, GrantVerifier grant
             var sealedStream = await E2eHandshake.RunAsync(
                 stream, isDialer: true, identity.Certificate, identity.CaCertificate, service, ReadOnlyMemory<byte>.Empty,
                 (peer, grant) => binder = grants.VerifyPeer(peer, grant.Span, GrantKind.Bind, service),
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken,
+                keys).ConfigureAwait(false);
             return new SealedOverlayStream(sealedStream, service, new OverlayCaller(binder!.IdentityName, binder.Roles), stream, routerAddress);
         }
         catch (AuthenticationException ex)
@@ -74,7 +76,8 @@ internal sealed class StreamSealer(OverlayIdentity identity, GrantVerifier grant
             var sealedStream = await E2eHandshake.RunAsync(
                 stream, isDialer: false, identity.Certificate, identity.CaCertificate, service, bindGrant,
                 (peer, _) => GrantVerifier.VerifyHolder(peer, caller),
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken,
+                keys).ConfigureAwait(false);
             return new SealedOverlayStream(sealedStream, service, new OverlayCaller(caller.IdentityName, caller.Roles), stream, routerAddress);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
