@@ -149,7 +149,10 @@ public sealed class SeveralRoutersTests(ITestOutputHelper output)
         var (client, clientIdentity, _) = await fixture.StartEchoBinderAsync(cancel.Token);
         var pinned = Enumerable.Range(0, Routers).Select(i => fixture.Context(clientIdentity, fixture.RouterAt(i).Address));
 
-        await AssertClientShutOutOfEveryRouterAsync(fixture, [client, .. pinned], () => fixture.Admin.RevokeIdentity("client"), cancel.Token);
+        // The several-router context dials last, as it did before the helper: its links reconnect in the
+        // background once their sessions close, and when it dialed first, once in 6 runs under extra CPU load
+        // its refusal came as RouterUnreachable instead of NotAuthorized (not yet explained; the dial was refused).
+        await AssertClientShutOutOfEveryRouterAsync(fixture, [.. pinned, client], () => fixture.Admin.RevokeIdentity("client"), cancel.Token);
     }
 
     [Fact]
