@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
@@ -18,7 +17,8 @@ namespace SecureAoai.Overlay.Router;
 /// changes (a version <c>EPOCH-N</c>); then it drops its cached grants and reads the identities again.</item>
 /// <item><c>router-identities</c>, in pages, for its snapshot of who may use this router; an identity that
 /// is no longer in it (revoked, or no router policy admits it any more) has its sessions closed.</item>
-/// <item><c>router-grant</c> for each bind and dial it holds no fresh answer for (see <see cref="RouterGrantCache"/>).</item>
+/// <item><c>router-grant</c> for each bind and dial it holds no fresh answer for (see <see cref="RouterGrantCache"/>);
+/// asks at the same state version while one runs share it (see <see cref="SharedGrantFetches"/>).</item>
 /// </list>
 /// When the controller cannot be reached, the router serves from what it holds for
 /// <see cref="OverlayRouterHostOptions.ControllerOutageTolerance"/> after its last answer: sessions of the
@@ -49,7 +49,7 @@ internal sealed class RemoteRouterAuthority : IRouterAuthority, IAsyncDisposable
     private readonly ControllerChannel _requests;
     private readonly ControllerChannel _watch;
     private readonly RouterGrantCache _grants;
-    private readonly ConcurrentDictionary<RouterGrantCache.Key, Task<byte[]?>> _fetching = new();
+    private readonly SharedGrantFetches _fetching = new();
     private readonly CancellationTokenSource _stop = new();
     private RouterIdentitySnapshot _snapshot = new(string.Empty, []);
     private long _lastAnswerTicks;
@@ -180,29 +180,22 @@ internal sealed class RemoteRouterAuthority : IRouterAuthority, IAsyncDisposable
     private async Task<byte[]?> FetchAsync(RouterGrantCache.Key key, CancellationToken cancellationToken)
     {
         // The shared fetch runs on the router's own token: one dial giving up must not fail the others waiting on it.
-        var fetch = _fetching.GetOrAdd(key, FetchOnceAsync);
+        var fetch = _fetching.GetAsync(key, Version, FetchOnceAsync);
         return await fetch.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<byte[]?> FetchOnceAsync(RouterGrantCache.Key key)
     {
-        try
+        var answer = await AskAsync(new JsonObject
         {
-            var answer = await AskAsync(new JsonObject
-            {
-                ["op"] = ControllerProtocol.RouterGrantOp,
-                ["kind"] = key.Kind == GrantKind.Bind ? RouterRequest.Bind : RouterRequest.Dial,
-                ["thumbprint"] = key.Thumbprint,
-                ["service"] = key.Service,
-            }, _stop.Token).ConfigureAwait(false);
-            var grant = ControllerProtocol.GetString(answer, "grant") is { } base64 ? Convert.FromBase64String(base64) : null;
-            _grants.Put(key, grant, ControllerProtocol.GetString(answer, "version") ?? string.Empty);
-            return grant;
-        }
-        finally
-        {
-            _fetching.TryRemove(key, out _);
-        }
+            ["op"] = ControllerProtocol.RouterGrantOp,
+            ["kind"] = key.Kind == GrantKind.Bind ? RouterRequest.Bind : RouterRequest.Dial,
+            ["thumbprint"] = key.Thumbprint,
+            ["service"] = key.Service,
+        }, _stop.Token).ConfigureAwait(false);
+        var grant = ControllerProtocol.GetString(answer, "grant") is { } base64 ? Convert.FromBase64String(base64) : null;
+        _grants.Put(key, grant, ControllerProtocol.GetString(answer, "version") ?? string.Empty);
+        return grant;
     }
 
     /// <summary>Refuses everything when the controller refused this router or has been silent too long.</summary>

@@ -147,33 +147,15 @@ public sealed class SeveralRoutersTests(ITestOutputHelper output)
         await using var fixture = await EnrolledRouterFixture.StartAsync(routers: Routers);
         using var cancel = new CancellationTokenSource(HangGuard);
         var (client, clientIdentity, _) = await fixture.StartEchoBinderAsync(cancel.Token);
-        var pinned = Enumerable.Range(0, Routers).Select(i => fixture.Context(clientIdentity, fixture.RouterAt(i).Address)).ToList();
-        var open = new List<OverlayStream> { await client.DialAsync("echo", cancel.Token) };
-        foreach (var context in pinned)
-        {
-            open.Add(await context.DialAsync("echo", cancel.Token));
-        }
+        var pinned = Enumerable.Range(0, Routers).Select(i => fixture.Context(clientIdentity, fixture.RouterAt(i).Address));
 
-        var revoked = Enumerable.Range(0, Routers).Select(i => fixture.RevokedOnRouterAsync("client", i)).ToList();
-        fixture.Admin.RevokeIdentity("client");
-        await Task.WhenAll(revoked).WaitAsync(cancel.Token);
-
-        foreach (var stream in open)
-        {
-            await using (stream)
-            {
-                await Assert.ThrowsAnyAsync<IOException>(() => EchoServer.RoundTripAsync(stream, "ping"u8.ToArray(), cancel.Token));
-            }
-        }
-
-        foreach (var context in pinned.Append(client))
-        {
-            var refused = await Assert.ThrowsAsync<OverlayDialException>(() => context.DialAsync("echo", cancel.Token));
-            Assert.Equal(OverlayDialFailure.NotAuthorized, refused.Reason);
-        }
+        // The several-router context dials last, as it did before the helper: its links reconnect in the
+        // background once their sessions close, and when it dialed first, once in 6 runs under extra CPU load
+        // its refusal came as RouterUnreachable instead of NotAuthorized (not yet explained; the dial was refused).
+        await AssertClientShutOutOfEveryRouterAsync(fixture, [.. pinned, client], () => fixture.Admin.RevokeIdentity("client"), cancel.Token);
     }
 
-    [Fact(Skip = "Open security finding, issue #12: in 2 of 6 clean CI runs a dial still succeeded after the Dial policy was deleted and every router had read the newer snapshot; not yet explained, so not trusted")]
+    [Fact]
     public async Task DeleteDialPolicy_WithThreeRouters_TakesEffectOnEveryRouter()
     {
         await using var fixture = await EnrolledRouterFixture.StartAsync(routers: Routers);
@@ -191,6 +173,51 @@ public sealed class SeveralRoutersTests(ITestOutputHelper output)
         foreach (var context in pinned.Append(client))
         {
             var refused = await Assert.ThrowsAsync<OverlayDialException>(() => context.DialAsync("echo", cancel.Token));
+            Assert.Equal(OverlayDialFailure.NotAuthorized, refused.Reason);
+        }
+    }
+
+    [Fact]
+    public async Task DeleteRouterPolicy_WithThreeRouters_ClosesTheLeftOutIdentitysSessionsOnEveryRouter()
+    {
+        await using var fixture = await EnrolledRouterFixture.StartAsync(routers: Routers);
+        using var cancel = new CancellationTokenSource(HangGuard);
+        fixture.Admin.CreateRouterPolicy("servers-edge", PolicySemantic.AnyOf, ["#servers"], ["#edge"]);
+        fixture.Admin.CreateRouterPolicy("clients-edge", PolicySemantic.AnyOf, ["#clients"], ["#edge"]);
+        var (_, clientIdentity, _) = await fixture.StartEchoBinderAsync(cancel.Token);
+        var pinned = Enumerable.Range(0, Routers).Select(i => fixture.Context(clientIdentity, fixture.RouterAt(i).Address));
+
+        await AssertClientShutOutOfEveryRouterAsync(fixture, [.. pinned], () => fixture.Admin.DeletePolicy("clients-edge"), cancel.Token);
+    }
+
+    /// <summary>
+    /// Opens a stream through each of <paramref name="contexts"/> (all the client's), makes
+    /// <paramref name="change"/>, waits until every router has closed the client's sessions, then checks
+    /// that the streams are gone and that each context's next dial is refused as not authorized.
+    /// </summary>
+    private static async Task AssertClientShutOutOfEveryRouterAsync(EnrolledRouterFixture fixture, IReadOnlyList<OverlayContext> contexts, Action change, CancellationToken cancellationToken)
+    {
+        var open = new List<OverlayStream>();
+        foreach (var context in contexts)
+        {
+            open.Add(await context.DialAsync("echo", cancellationToken));
+        }
+
+        var shutOut = Enumerable.Range(0, Routers).Select(i => fixture.RevokedOnRouterAsync("client", i)).ToList();
+        change();
+        await Task.WhenAll(shutOut).WaitAsync(cancellationToken);
+
+        foreach (var stream in open)
+        {
+            await using (stream)
+            {
+                await Assert.ThrowsAnyAsync<IOException>(() => EchoServer.RoundTripAsync(stream, "ping"u8.ToArray(), cancellationToken));
+            }
+        }
+
+        foreach (var context in contexts)
+        {
+            var refused = await Assert.ThrowsAsync<OverlayDialException>(() => context.DialAsync("echo", cancellationToken));
             Assert.Equal(OverlayDialFailure.NotAuthorized, refused.Reason);
         }
     }
