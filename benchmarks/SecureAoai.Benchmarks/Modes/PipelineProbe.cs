@@ -125,7 +125,7 @@ internal static class PipelineProbe
             }
         }
 
-        SecureAoai.Client.Failover.Internal.FailoverHandler Failover(HttpMessageHandler inner) => new(transport.Endpoints, selector, settings.Failover, settings.MaxRetries, time, inner);
+        SecureAoai.Client.Failover.Internal.FailoverHandler Failover(HttpMessageHandler inner) => new(transport.Endpoints, selector, settings.Failover, settings.MaxRetries, time, null, inner);
         SecureAoai.Client.Failover.Internal.AttemptHandler Attempt(HttpMessageHandler inner) => new(transport.Endpoints, settings.Failover, settings.MaxRetryAfter, new SecureOpenAIRateLimits(), time, logger, inner);
         if (args.Contains("--stub"))
         {
