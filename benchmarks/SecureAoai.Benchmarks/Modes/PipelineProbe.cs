@@ -15,7 +15,7 @@ using SecureAoai.Emulator;
 namespace SecureAoai.Benchmarks.Modes;
 
 /// <summary>
-/// <c>pipeline-probe [--requests 2000] [--blocking | --stub]</c>: a diagnostic, not a benchmark. One chat completion against
+/// <c>pipeline-probe [--requests 2000] [--blocking | --stub [--only TEXT] [--stub-requests 20000]]</c>: a diagnostic, not a benchmark. One chat completion against
 /// the emulator through variants of the secured path with layers taken away, each variant's median
 /// wall time per request over rounds taken in turns, to find which layer costs what.
 /// </summary>
@@ -76,6 +76,12 @@ internal static class PipelineProbe
         }
 
         var process = Process.GetCurrentProcess();
+        // The resilience telemetry SecureOpenAITransport configures.
+        var telemetry = new Polly.Telemetry.TelemetryOptions
+        {
+            LoggerFactory = provider.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(),
+            ResultFormatter = (_, result) => result is HttpResponseMessage response ? (int)response.StatusCode : result,
+        };
         var time = TimeProvider.System;
         var selector = new SecureAoai.Client.Failover.Internal.EndpointSelector(transport.Endpoints.Endpoints);
         var logger = NullLogger.Instance;
@@ -119,7 +125,7 @@ internal static class PipelineProbe
             }
         }
 
-        SecureAoai.Client.Failover.Internal.FailoverHandler Failover(HttpMessageHandler inner) => new(transport.Endpoints, selector, settings.Failover, settings.MaxRetries, time, inner);
+        SecureAoai.Client.Failover.Internal.FailoverHandler Failover(HttpMessageHandler inner) => new(transport.Endpoints, selector, settings.Failover, settings.MaxRetries, time, null, inner);
         SecureAoai.Client.Failover.Internal.AttemptHandler Attempt(HttpMessageHandler inner) => new(transport.Endpoints, settings.Failover, settings.MaxRetryAfter, new SecureOpenAIRateLimits(), time, logger, inner);
         if (args.Contains("--stub"))
         {
@@ -140,7 +146,17 @@ internal static class PipelineProbe
                 ("stub: Failover > Attempt > Auth", Raw(Failover(Attempt(new SecureAoai.Client.Credentials.Internal.EndpointAuthenticationHandler(transport.Endpoints, logger, new Canned(body)))), securedToken)),
                 ("stub: failover chain, no hedging", Raw(NoHedging(new Canned(body)), securedToken)),
                 ("stub: failover chain", Raw(SecureOpenAITransport.CreateFailoverHandler(transport.Endpoints, settings, new SecureOpenAIRateLimits(), time, logger, null, new Canned(body)), securedToken)),
+                // As AddSecureOpenAI builds it: resilience telemetry on, the guard below the breaker.
+                ("stub: whole chain + telemetry + guard", Raw(SecureOpenAITransport.CreateFailoverHandler(transport.Endpoints, settings, new SecureOpenAIRateLimits(), time, logger, telemetry, new SecureAoai.Client.Networking.Internal.GuardHandler(transport.Endpoints, new Canned(body))), securedToken)),
             };
+            // --only TEXT keeps the variants whose name contains it (for a profiler's trace of one);
+            // --stub-requests N sets the requests per variant and round (20,000).
+            if (Arguments.Text(args, "--only") is { } only)
+            {
+                stubbed = stubbed.Where(v => v.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToArray();
+            }
+
+            var perRound = Arguments.Number(args, "--stub-requests", 20000);
             foreach (var (name, client) in stubbed)
             {
                 for (var i = 0; i < 2000; i++)
@@ -156,14 +172,15 @@ internal static class PipelineProbe
                     process.Refresh();
                     var cpuBefore = process.TotalProcessorTime;
                     var start = Stopwatch.GetTimestamp();
-                    for (var i = 0; i < 20000; i++)
+                    var allocBefore = GC.GetTotalAllocatedBytes();
+                    for (var i = 0; i < perRound; i++)
                     {
                         await client.CompleteChatAsync(messages);
                     }
 
-                    var wall = Stopwatch.GetElapsedTime(start).TotalMicroseconds / 20000;
+                    var wall = Stopwatch.GetElapsedTime(start).TotalMicroseconds / perRound;
                     process.Refresh();
-                    Console.WriteLine($"{name,-36} wall {wall,6:0.0} us  cpu {(process.TotalProcessorTime - cpuBefore).TotalMicroseconds / 20000,6:0.0} us  alloc {GC.GetTotalAllocatedBytes() / 1024}");
+                    Console.WriteLine($"{name,-40} wall {wall,6:0.0} us  cpu {(process.TotalProcessorTime - cpuBefore).TotalMicroseconds / perRound,6:0.0} us  alloc {(GC.GetTotalAllocatedBytes() - allocBefore) / perRound / 1024.0,5:0.0} KB/request");
                 }
             }
 

@@ -21,8 +21,9 @@ namespace SecureAoai.Client.Internal;
 /// <remarks>
 /// The handler chain, outermost first:
 /// <list type="number">
-/// <item><see cref="FailoverHandler"/>: buffers the request, routes its first attempt, turns "no endpoint could serve it" into one error.</item>
-/// <item>ResilienceHandler with the request pipeline: total timeout, then hedging with an infinite delay (failover), routed by <see cref="EndpointSelector"/>.</item>
+/// <item><see cref="FailoverHandler"/>: buffers the request, holds its total timeout, sends its first attempt, and only when that one
+/// fails over runs the request pipeline (hedging with an infinite delay: failover, routed by <see cref="EndpointSelector"/>);
+/// turns "no endpoint could serve it" into one error.</item>
 /// <item><see cref="AttemptHandler"/>: one attempt's telemetry, cooldown, redirect refusal, stream watch.</item>
 /// <item><see cref="EndpointAuthenticationHandler"/>: the chosen endpoint's own credential (a token of its scope, or its key); one token refresh on a 401.</item>
 /// <item>ResilienceHandler with the endpoint's pipeline: its circuit breaker, then the attempt timeout.</item>
@@ -96,10 +97,9 @@ internal sealed class SecureOpenAITransport : IDisposable
 #pragma warning disable EXTEXP0001 // ResilienceHandler is marked experimental; it is the handler AddResilienceHandler builds on.
         var perEndpoint = new ResilienceHandler(request => table.Find(request.RequestUri!)!.Pipeline) { InnerHandler = network };
         var authenticate = new EndpointAuthenticationHandler(table, logger, perEndpoint);
-        var attempt = new AttemptHandler(table, settings.Failover, settings.MaxRetryAfter, rateLimits, time, logger, authenticate);
-        var failover = new ResilienceHandler(FailoverHandler.CreatePipeline(selector, settings.Failover, settings.MaxRetries, time, telemetry)) { InnerHandler = attempt };
 #pragma warning restore EXTEXP0001
-        return new FailoverHandler(table, selector, settings.Failover, settings.MaxRetries, time, failover);
+        var attempt = new AttemptHandler(table, settings.Failover, settings.MaxRetryAfter, rateLimits, time, logger, authenticate);
+        return new FailoverHandler(table, selector, settings.Failover, settings.MaxRetries, time, telemetry, attempt);
     }
 
     public void Dispose()

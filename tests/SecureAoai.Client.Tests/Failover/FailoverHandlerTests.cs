@@ -291,6 +291,97 @@ public sealed class FailoverHandlerTests
     }
 
     [Fact]
+    public async Task SendAsync_WaitThenFirstAttemptStalls_OneTotalTimeoutCoversBoth()
+    {
+        using var harness = new FailoverHarness(
+            o =>
+            {
+                o.MaxRetries = 0;
+                o.Failover.AttemptTimeout = TimeSpan.FromSeconds(3);
+                o.Failover.TotalTimeout = TimeSpan.FromSeconds(3);
+            },
+            "east");
+        harness.Network.Answer("east", () => Status(HttpStatusCode.TooManyRequests, ("retry-after-ms", "2000")));
+        await Assert.ThrowsAsync<SecureOpenAIFailoverException>(() => harness.SendAsync());
+        harness.Network.Hosts["east.openai.azure.com"] = async (_, cancellationToken) =>
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new UnreachableException();
+        };
+
+        // East is cooling for 2 s, which fits the 3 s budget: the request waits, then east stalls.
+        var call = harness.SendAsync();
+        for (var i = 0; i < 200 && harness.Network.CountFor("east") < 2; i++)
+        {
+            harness.Time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(10);
+        }
+
+        await ReachedAsync(harness, "east", 2);
+        var waited = harness.Time.GetUtcNow() - DateTimeOffset.Parse("2026-11-23T10:00:00Z");
+        Assert.False(call.IsCompleted, "the attempt after the wait stalls");
+
+        // What is left of the budget ends the attempt, long before its own 3 s would.
+        harness.Time.Advance(TimeSpan.FromSeconds(3) - waited);
+        var error = await Assert.ThrowsAsync<SecureOpenAIFailoverException>(() => call.WaitAsync(Guard));
+
+        Assert.Contains("the total timeout of 3 s (SecureOpenAI:Failover:TotalTimeout) ran out", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SendAsync_CallerCancelsDuringFirstAttempt_CancelledWithoutFailover()
+    {
+        using var harness = new FailoverHarness();
+        harness.Network.Hosts["east.openai.azure.com"] = async (_, cancellationToken) =>
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new UnreachableException();
+        };
+
+        using var cancel = new CancellationTokenSource();
+        var call = harness.SendAsync(cancellationToken: cancel.Token);
+        await ReachedAsync(harness, "east", 1);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(Guard));
+        Assert.Single(harness.Network.Sent);
+        Assert.True(harness["east"].IsAvailable(harness.Time.GetUtcNow()), "a cancelled attempt is not the endpoint's failure");
+    }
+
+    [Fact]
+    public async Task SendAsync_ClientHeadersOnEveryAttempt_SentAsWrittenWithoutTheCallersCredentials()
+    {
+        using var harness = new FailoverHarness();
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<(string Host, string? UserAgent, string? RequestId, bool CallerKey)>();
+        Task<HttpResponseMessage> Record(HttpRequestMessage request, HttpStatusCode status)
+        {
+            var headers = request.Headers.NonValidated;
+            seen.Enqueue((
+                request.RequestUri!.Host.Split('.')[0],
+                headers.TryGetValues("User-Agent", out var agent) ? agent.ToString() : null,
+                headers.TryGetValues("x-ms-client-request-id", out var id) ? id.ToString() : null,
+                headers.Contains("api-key")));
+            return Task.FromResult(Status(status));
+        }
+
+        harness.Network.Hosts["east.openai.azure.com"] = (request, _) => Record(request, HttpStatusCode.ServiceUnavailable);
+        harness.Network.Hosts["west.openai.azure.com"] = (request, _) => Record(request, HttpStatusCode.OK);
+
+        // As written by the client; User-Agent's parser would write it back with one space.
+        const string UserAgent = "OpenAI/2.15.0  (.NET 10.0; Linux)";
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(harness.Table.Primary.BaseUri, "openai/v1/chat/completions"))
+        {
+            Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+        request.Headers.TryAddWithoutValidation("x-ms-client-request-id", "3f2a");
+        request.Headers.TryAddWithoutValidation("api-key", "caller-key");
+        using var response = await harness.Client.SendAsync(request);
+
+        Assert.Equal([("east", UserAgent, "3f2a", false), ("west", UserAgent, "3f2a", false)], seen);
+    }
+
+    [Fact]
     public async Task SendAsync_CallerCancelsWhileWaitingForCooldown_StopsAtOnce()
     {
         using var harness = new FailoverHarness();

@@ -111,7 +111,8 @@ internal sealed class ScriptedNetwork : HttpMessageHandler
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Sent.Enqueue(request.RequestUri!);
-        Received.Enqueue(new SentRequest(request.RequestUri!, request.Headers.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase)));
+        // Read as they are, unparsed: parsing here would rewrite them for the scripts after it.
+        Received.Enqueue(new SentRequest(request.RequestUri!, request.Headers.NonValidated.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase)));
         Reached?.Invoke(request.RequestUri!);
         if (Hosts.TryGetValue(request.RequestUri!.Host, out var script))
         {

@@ -99,6 +99,38 @@ public sealed class FailoverTelemetryTests
         Assert.True(metrics.Sum("resilience.polly.strategy.events", ("pipeline.name", "SecureAoai.Failover"), ("strategy.name", "Failover"), ("event.name", "OnHedging")) >= 2);
     }
 
+    [Fact]
+    public async Task PollyMeter_FirstAttemptServes_OnlyTheEndpointPipelineRuns()
+    {
+        using var harness = new FailoverHarness();
+        using var metrics = new Measurements("Polly");
+
+        using (await harness.SendAsync())
+        {
+        }
+
+        Assert.Empty(metrics.Values("resilience.polly.pipeline.duration", ("pipeline.name", "SecureAoai.Failover")));
+        Assert.Single(metrics.Values("resilience.polly.pipeline.duration", ("pipeline.name", "SecureAoai.Endpoint"), ("pipeline.instance", harness.Prefix + "east")));
+    }
+
+    [Fact]
+    public async Task PollyMeter_OneFailover_OneHedgingEventAndBothAttemptsReported()
+    {
+        using var harness = new FailoverHarness();
+        using var metrics = new Measurements("Polly");
+        harness.Network.Answer("east", () => Status(HttpStatusCode.ServiceUnavailable));
+
+        using (await harness.SendAsync())
+        {
+        }
+
+        const string Pipeline = "SecureAoai.Failover";
+        Assert.Equal(1, metrics.Sum("resilience.polly.strategy.events", ("pipeline.name", Pipeline), ("strategy.name", "Failover"), ("event.name", "OnHedging")));
+        Assert.Single(metrics.Values("resilience.polly.strategy.attempt.duration", ("pipeline.name", Pipeline), ("attempt.number", 0), ("attempt.handled", true)));
+        Assert.Single(metrics.Values("resilience.polly.strategy.attempt.duration", ("pipeline.name", Pipeline), ("attempt.number", 1), ("attempt.handled", false)));
+        Assert.Single(metrics.Values("resilience.polly.pipeline.duration", ("pipeline.name", Pipeline)));
+    }
+
     /// <summary>Records a meter's measurements with their tags.</summary>
     private sealed class Measurements : IDisposable
     {
@@ -120,10 +152,10 @@ public sealed class FailoverTelemetryTests
             _listener.Start();
         }
 
-        public double[] Values(string instrument, params (string Key, string Value)[] tags) =>
+        public double[] Values(string instrument, params (string Key, object Value)[] tags) =>
             _all.Where(m => m.Instrument == instrument && tags.All(t => m.Tags.Any(k => k.Key == t.Key && Equals(k.Value, t.Value)))).Select(m => m.Value).ToArray();
 
-        public double Sum(string instrument, params (string Key, string Value)[] tags) => Values(instrument, tags).Sum();
+        public double Sum(string instrument, params (string Key, object Value)[] tags) => Values(instrument, tags).Sum();
 
         public void Dispose() => _listener.Dispose();
     }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using Polly;
 using SecureAoai.Client.Failover.Internal;
@@ -21,6 +20,8 @@ namespace SecureAoai.Client.Credentials.Internal;
 /// </remarks>
 internal sealed class EndpointAuthenticationHandler(EndpointTable table, ILogger logger, HttpMessageHandler inner) : DelegatingHandler(inner)
 {
+    private const string AuthorizationHeader = "Authorization";
+
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) =>
         SendAsync(request, cancellationToken).GetAwaiter().GetResult();
 
@@ -74,7 +75,10 @@ internal sealed class EndpointAuthenticationHandler(EndpointTable table, ILogger
     private Task<HttpResponseMessage> SendWithAsync(
         HttpRequestMessage request, FailoverEndpoint endpoint, EntraTokenCache.CachedToken token, FailoverRequest state, CancellationToken cancellationToken)
     {
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token.Token);
+        // The cached header value, unparsed: the same bytes as a parsed AuthenticationHeaderValue
+        // would write, without formatting the token again for every request.
+        request.Headers.Remove(AuthorizationHeader);
+        request.Headers.TryAddWithoutValidation(AuthorizationHeader, token.AuthorizationValue);
         state.Outcome.Sent(endpoint, token);
         return base.SendAsync(request, cancellationToken);
     }

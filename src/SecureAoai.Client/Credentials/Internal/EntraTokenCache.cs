@@ -143,6 +143,7 @@ internal sealed class EntraTokenCache
     {
         private AccessTokenClaims? _claims;
         private bool _claimsRead;
+        private string? _authorization;
 
         private CachedToken(AccessToken token, DateTimeOffset refreshAt, DateTimeOffset usableUntil)
         {
@@ -156,6 +157,12 @@ internal sealed class EntraTokenCache
         public DateTimeOffset RefreshAt { get; }
 
         public DateTimeOffset UsableUntil { get; }
+
+        /// <summary>
+        /// The <c>Authorization</c> header's value, <c>Bearer TOKEN</c>: made once per token, not per
+        /// request (a token is a few kilobytes).
+        /// </summary>
+        public string AuthorizationValue => _authorization ??= "Bearer " + Token.Token;
 
         /// <summary>The token's claims (audience, tenant, principal, expiry), or <see langword="null"/> when it is not a readable JWT.</summary>
         public AccessTokenClaims? Claims

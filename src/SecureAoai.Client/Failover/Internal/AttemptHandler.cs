@@ -66,7 +66,11 @@ internal sealed class AttemptHandler(
         if (!FailoverRules.FailsOver(status, options))
         {
             endpoint.Succeeded();
-            await UsageMeter.AttachAsync(response, endpoint.Name, () => state.Template.DeploymentFor(endpoint), error => StreamBroke(endpoint, error), cancellationToken).ConfigureAwait(false);
+            if (UsageMeter.Watches(response))
+            {
+                await WatchAsync(response, endpoint, state, cancellationToken).ConfigureAwait(false);
+            }
+
             return response;
         }
 
@@ -77,6 +81,10 @@ internal sealed class AttemptHandler(
         response.Dispose();
         return response;
     }
+
+    /// <summary>Token usage and the stream watch; apart from <see cref="SendAsync"/> so its callbacks are made only for a response that needs them.</summary>
+    private Task WatchAsync(HttpResponseMessage response, FailoverEndpoint endpoint, FailoverRequest state, CancellationToken cancellationToken) =>
+        UsageMeter.AttachAsync(response, endpoint.Name, () => state.Template.DeploymentFor(endpoint), error => StreamBroke(endpoint, error), cancellationToken);
 
     private void Failed(FailoverEndpoint endpoint, FailoverRequest state, Exception error, Activity? activity)
     {
@@ -93,7 +101,7 @@ internal sealed class AttemptHandler(
         TimeSpan? cooldown = null;
         if (error is BrokenCircuitException or EndpointNetworkException)
         {
-            state.Excluded.Add(endpoint);
+            state.Exclude(endpoint);
         }
         else
         {
@@ -109,7 +117,7 @@ internal sealed class AttemptHandler(
         var status = (int)response.StatusCode;
         if (status == 404)
         {
-            state.Excluded.Add(endpoint);
+            state.Exclude(endpoint);
             Log.AttemptFailed(logger, endpoint.Name, "404", "deployment not found here");
             state.Failed(new FailoverAttempt(endpoint.Name, status, "not found at this endpoint", null), null);
             return;

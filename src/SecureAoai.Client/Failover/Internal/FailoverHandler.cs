@@ -10,12 +10,23 @@ using SecureAoai.Client.Internal;
 namespace SecureAoai.Client.Failover.Internal;
 
 /// <summary>
-/// The request's side of failover: buffers the request once, sends its first attempt to the best
-/// endpoint free now (waiting only when every one is cooling and the wait fits the budget), and
-/// turns a request no endpoint could serve into one clear error. The attempts themselves run in
-/// Microsoft.Extensions.Http.Resilience's pipeline below it (see <see cref="CreatePipeline"/>).
-/// Returns once response headers arrive, so a started stream is never sent again.
+/// The request's side of failover: buffers the request once, holds its total timeout, sends its
+/// first attempt to the best endpoint free now (waiting only when every one is cooling and the wait
+/// fits the budget), hands a first attempt that failed over to Microsoft.Extensions.Http.Resilience's
+/// hedging strategy for the next ones (see <see cref="CreatePipeline"/>), and turns a request no
+/// endpoint could serve into one clear error. Returns once response headers arrive, so a started
+/// stream is never sent again.
 /// </summary>
+/// <remarks>
+/// The first attempt is sent here, not inside the hedging strategy: a request its first endpoint
+/// serves (nearly all of them) then pays for no hedging controller, execution context, linked
+/// cancellation source or second timeout, which cost more CPU than the rest of the chain together
+/// (benchmarks/results/2026-11-27-client.md). When that attempt fails over, the strategy is given its
+/// outcome as its own primary execution's, so it counts, reports (<c>OnHedging</c>) and routes every
+/// further attempt as it would have; the library has no way to start a hedging execution from an
+/// outcome already known, which is the only glue here. The total timeout is one cancellation source
+/// of this handler's, on the <see cref="TimeProvider"/>, over waits and attempts alike.
+/// </remarks>
 internal sealed class FailoverHandler : DelegatingHandler
 {
     /// <summary>The name of the request-level pipeline in the resilience telemetry.</summary>
@@ -26,8 +37,16 @@ internal sealed class FailoverHandler : DelegatingHandler
     private readonly SecureOpenAIFailoverOptions _options;
     private readonly int _maxAttempts;
     private readonly TimeProvider _time;
+    private readonly ResiliencePipeline<HttpResponseMessage>? _failover;
 
-    public FailoverHandler(EndpointTable table, EndpointSelector selector, SecureOpenAIFailoverOptions options, int maxRetries, TimeProvider time, HttpMessageHandler inner)
+    public FailoverHandler(
+        EndpointTable table,
+        EndpointSelector selector,
+        SecureOpenAIFailoverOptions options,
+        int maxRetries,
+        TimeProvider time,
+        TelemetryOptions? telemetry,
+        HttpMessageHandler inner)
         : base(inner)
     {
         _table = table;
@@ -35,51 +54,42 @@ internal sealed class FailoverHandler : DelegatingHandler
         _options = options;
         _maxAttempts = maxRetries + 1;
         _time = time;
+        _failover = maxRetries > 0 ? CreatePipeline(maxRetries, telemetry) : null;
     }
 
     /// <summary>
-    /// The pipeline every request runs in: the total timeout (until response headers), then hedging
-    /// with an infinite delay, which is failover: the next attempt starts only after the previous one
-    /// failed, at the endpoint our routing picks, with the request rebuilt for it.
+    /// The pipeline a request enters once its first attempt failed over: hedging with an infinite
+    /// delay, which is failover: the next attempt starts only after the previous one failed, at the
+    /// endpoint our routing picks, with the request rebuilt for it.
     /// </summary>
-    public static ResiliencePipeline<HttpResponseMessage> CreatePipeline(
-        EndpointSelector selector, SecureOpenAIFailoverOptions options, int maxRetries, TimeProvider time, TelemetryOptions? telemetry)
+    private ResiliencePipeline<HttpResponseMessage> CreatePipeline(int maxRetries, TelemetryOptions? telemetry)
     {
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = PipelineName, TimeProvider = time };
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = PipelineName, TimeProvider = _time };
         if (telemetry is not null)
         {
             builder.ConfigureTelemetry(telemetry);
         }
 
-        // The budget left when the pipeline starts: a first wait for a cooling endpoint came out of it.
-        builder.AddTimeout(new HttpTimeoutStrategyOptions
+        return builder.AddHedging(new HttpHedgingStrategyOptions
         {
-            Name = "TotalTimeout",
-            TimeoutGenerator = args => ValueTask.FromResult(Remaining(args.Context, time, options.TotalTimeout)),
-        });
-        if (maxRetries > 0)
-        {
-            builder.AddHedging(new HttpHedgingStrategyOptions
+            Name = "Failover",
+            MaxHedgedAttempts = maxRetries,
+            Delay = Timeout.InfiniteTimeSpan,
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
             {
-                Name = "Failover",
-                MaxHedgedAttempts = maxRetries,
-                Delay = Timeout.InfiniteTimeSpan,
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
-                {
-                    { Exception: { } error } => FailoverRules.IsEndpointFault(error) && !args.Context.CancellationToken.IsCancellationRequested,
-                    { Result: { } response } => FailoverRules.FailsOver((int)response.StatusCode, options),
-                    _ => false,
-                }),
-                ActionGenerator = args => NextAttempt(args, selector, time),
-            });
-        }
-
-        return builder.Build();
+                { Exception: { } error } => MovesOn(error, args.Context.CancellationToken),
+                { Result: { } response } => FailoverRules.FailsOver((int)response.StatusCode, _options),
+                _ => false,
+            }),
+            ActionGenerator = NextAttempt,
+        }).Build();
     }
 
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) =>
         SendAsync(request, cancellationToken).GetAwaiter().GetResult();
 
+    // One method for the whole success path on purpose: every async layer a request passes costs an
+    // allocation and a continuation when the network answers asynchronously.
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
@@ -87,18 +97,41 @@ internal sealed class FailoverHandler : DelegatingHandler
         var template = await RequestTemplate.CreateAsync(request, addressed, _table.CredentialHeaders, cancellationToken).ConfigureAwait(false);
         var outcome = request.Options.TryGetValue(RequestOutcome.Key, out var given) ? given : new RequestOutcome();
         var state = new FailoverRequest(template, _time.GetUtcNow() + _options.TotalTimeout, _maxAttempts, outcome);
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+
+        // The total timeout, until response headers: one timer over the waits and every attempt,
+        // cancelled with the caller's token too.
+        using var budget = new CancellationTokenSource(_options.TotalTimeout, _time);
+        using var callerCancels = cancellationToken.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), budget);
+        var context = ResilienceContextPool.Shared.Get(budget.Token);
         context.Properties.Set(FailoverRequest.Key, state);
-        HttpRequestMessage? first = null;
         Exception failure;
         try
         {
-            if (await _selector.NextAsync(state, _time, cancellationToken).ConfigureAwait(false) is { } endpoint)
+            if (await _selector.NextAsync(state, _time, budget.Token).ConfigureAwait(false) is { } endpoint)
             {
-                first = template.For(endpoint);
+                HttpResponseMessage? response = null;
+                Exception? error = null;
+                var first = template.For(endpoint);
                 first.SetResilienceContext(context);
-                var response = await base.SendAsync(first, cancellationToken).ConfigureAwait(false);
-                if (!FailoverRules.FailsOver((int)response.StatusCode, _options))
+                try
+                {
+                    response = await base.SendAsync(first, budget.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (_failover is not null && MovesOn(ex, budget.Token))
+                {
+                    error = ex;
+                }
+                finally
+                {
+                    first.SetResilienceContext(null);
+                }
+
+                if (_failover is not null && (response is null || FailoverRules.FailsOver((int)response.StatusCode, _options)))
+                {
+                    response = await FailOverAsync(_failover, error is null ? Outcome.FromResult(response!) : Outcome.FromException<HttpResponseMessage>(error), context).ConfigureAwait(false);
+                }
+
+                if (!FailoverRules.FailsOver((int)response!.StatusCode, _options))
                 {
                     FailoverMetrics.Requests.Add(1, new TagList { { "outcome", "success" } });
                     return response;
@@ -115,9 +148,10 @@ internal sealed class FailoverHandler : DelegatingHandler
             FailoverMetrics.Requests.Add(1, new TagList { { "outcome", "cancelled" } });
             throw;
         }
-        catch (TimeoutRejectedException ex) when (!ReferenceEquals(ex, state.LastError))
+        catch (OperationCanceledException ex) when (budget.IsCancellationRequested)
         {
-            failure = GiveUp(state, $"the total timeout of {_options.TotalTimeout.TotalSeconds:0.#} s (SecureOpenAI:Failover:TotalTimeout) ran out", ex);
+            var reason = $"the total timeout of {_options.TotalTimeout.TotalSeconds:0.#} s (SecureOpenAI:Failover:TotalTimeout) ran out";
+            failure = GiveUp(state, reason, new TimeoutRejectedException($"SecureOpenAI: {reason} before response headers arrived.", _options.TotalTimeout, ex));
         }
         catch (Exception ex) when (ex is NoEndpointLeftException || FailoverRules.IsEndpointFault(ex))
         {
@@ -132,7 +166,6 @@ internal sealed class FailoverHandler : DelegatingHandler
         }
         finally
         {
-            first?.SetResilienceContext(null);
             ResilienceContextPool.Shared.Return(context);
         }
 
@@ -143,6 +176,22 @@ internal sealed class FailoverHandler : DelegatingHandler
         throw new UnreachableException();
     }
 
+    /// <summary>Whether an attempt's error moves the request to the next endpoint: the endpoint's fault, while the request still has budget and a caller.</summary>
+    private static bool MovesOn(Exception error, CancellationToken request) =>
+        FailoverRules.IsEndpointFault(error) && !request.IsCancellationRequested;
+
+    /// <summary>
+    /// The attempts after a first one that failed over, in the hedging strategy: its primary
+    /// execution is that first attempt (its outcome, not a second send). Returns the last answer;
+    /// throws the last attempt's error.
+    /// </summary>
+    private static async Task<HttpResponseMessage> FailOverAsync(ResiliencePipeline<HttpResponseMessage> failover, Outcome<HttpResponseMessage> first, ResilienceContext context)
+    {
+        var last = await failover.ExecuteOutcomeAsync(static (_, first) => ValueTask.FromResult(first), context, first).ConfigureAwait(false);
+        last.ThrowIfException();
+        return last.Result!;
+    }
+
     private Exception GiveUp(FailoverRequest state, string? reason = null, Exception? cause = null) =>
         state.GiveUp(_table.Endpoints, _time.GetUtcNow(), reason, cause);
 
@@ -151,35 +200,37 @@ internal sealed class FailoverHandler : DelegatingHandler
     /// selector picks (after a wait, if every one is cooling and the wait fits the budget), with the
     /// request rebuilt for it. No endpoint: no further attempt, and the last outcome stands.
     /// </summary>
-    private static Func<ValueTask<Outcome<HttpResponseMessage>>>? NextAttempt(
-        HedgingActionGeneratorArguments<HttpResponseMessage> args, EndpointSelector selector, TimeProvider time)
+    private Func<ValueTask<Outcome<HttpResponseMessage>>>? NextAttempt(HedgingActionGeneratorArguments<HttpResponseMessage> args)
     {
         var state = args.PrimaryContext.Properties.GetValue(FailoverRequest.Key, null!);
-        if (selector.Next(state, time.GetUtcNow()).GivesUp)
+        if (_selector.Next(state, _time.GetUtcNow()).GivesUp)
         {
             return null;
         }
 
-        return async () =>
-        {
-            if (await selector.NextAsync(state, time, args.ActionContext.CancellationToken).ConfigureAwait(false) is not { } endpoint)
-            {
-                return Outcome.FromException<HttpResponseMessage>(new NoEndpointLeftException());
-            }
-
-            args.ActionContext.SetRequestMessage(state.Template.For(endpoint));
-            return await args.Callback(args.ActionContext).ConfigureAwait(false);
-        };
+        return () => SendNextAsync(state, args.ActionContext);
     }
 
-    private static TimeSpan Remaining(ResilienceContext context, TimeProvider time, TimeSpan total)
+    private async ValueTask<Outcome<HttpResponseMessage>> SendNextAsync(FailoverRequest state, ResilienceContext context)
     {
-        if (!context.Properties.TryGetValue(FailoverRequest.Key, out var state))
+        if (await _selector.NextAsync(state, _time, context.CancellationToken).ConfigureAwait(false) is not { } endpoint)
         {
-            return total;
+            return Outcome.FromException<HttpResponseMessage>(new NoEndpointLeftException());
         }
 
-        var left = state.Deadline - time.GetUtcNow();
-        return left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1);
+        var attempt = state.Template.For(endpoint);
+        attempt.SetResilienceContext(context);
+        try
+        {
+            return Outcome.FromResult(await base.SendAsync(attempt, context.CancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception error)
+        {
+            return Outcome.FromException<HttpResponseMessage>(error);
+        }
+        finally
+        {
+            attempt.SetResilienceContext(null);
+        }
     }
 }

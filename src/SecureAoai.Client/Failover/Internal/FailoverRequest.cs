@@ -15,8 +15,12 @@ internal sealed class FailoverRequest(RequestTemplate template, DateTimeOffset d
 {
     public static readonly ResiliencePropertyKey<FailoverRequest> Key = new("SecureAoai.FailoverRequest");
 
-    private readonly List<FailoverAttempt> _attempts = [];
-    private readonly List<EndpointNetworkException> _networkRefusals = [];
+    private static readonly HashSet<FailoverEndpoint> NoneExcluded = [];
+
+    // Made at the first failure: a request served by its first attempt allocates none of them.
+    private List<FailoverAttempt>? _attempts;
+    private List<EndpointNetworkException>? _networkRefusals;
+    private HashSet<FailoverEndpoint>? _excluded;
 
     public RequestTemplate Template { get; } = template;
 
@@ -29,7 +33,7 @@ internal sealed class FailoverRequest(RequestTemplate template, DateTimeOffset d
     public int MaxAttempts { get; } = maxAttempts;
 
     /// <summary>Endpoints not tried again for this request: refused by network policy, circuit open, 404 with FailoverOnNotFound.</summary>
-    public HashSet<FailoverEndpoint> Excluded { get; } = [];
+    public IReadOnlySet<FailoverEndpoint> Excluded => _excluded ?? NoneExcluded;
 
     /// <summary>The endpoint of the last attempt sent.</summary>
     public FailoverEndpoint? Previous { get; set; }
@@ -40,7 +44,7 @@ internal sealed class FailoverRequest(RequestTemplate template, DateTimeOffset d
     /// <summary>The error of the last failed attempt, if it threw.</summary>
     public Exception? LastError { get; private set; }
 
-    public IReadOnlyList<FailoverAttempt> Attempts => _attempts;
+    public IReadOnlyList<FailoverAttempt> Attempts => (IReadOnlyList<FailoverAttempt>?)_attempts ?? [];
 
     /// <summary>The state of the request an attempt message belongs to, carried in its resilience context.</summary>
     /// <exception cref="InvalidOperationException">The message did not come through the failover handler.</exception>
@@ -48,13 +52,16 @@ internal sealed class FailoverRequest(RequestTemplate template, DateTimeOffset d
         attempt.GetResilienceContext()?.Properties.GetValue(Key, null!)
         ?? throw new InvalidOperationException("The attempt has no failover state; it must come through the failover handler.");
 
+    /// <summary>Leaves <paramref name="endpoint"/> out of this request's further attempts.</summary>
+    public void Exclude(FailoverEndpoint endpoint) => (_excluded ??= []).Add(endpoint);
+
     public void Failed(FailoverAttempt attempt, Exception? error)
     {
-        _attempts.Add(attempt);
+        (_attempts ??= []).Add(attempt);
         LastError = error ?? LastError;
         if (error is EndpointNetworkException refusal)
         {
-            _networkRefusals.Add(refusal);
+            (_networkRefusals ??= []).Add(refusal);
         }
     }
 
@@ -65,12 +72,12 @@ internal sealed class FailoverRequest(RequestTemplate template, DateTimeOffset d
     /// </summary>
     public Exception GiveUp(IEnumerable<FailoverEndpoint> endpoints, DateTimeOffset now, string? reason = null, Exception? cause = null)
     {
-        if (_networkRefusals.Count > 0 && _attempts.Count == _networkRefusals.Count && reason is null)
+        if (_networkRefusals is { Count: > 0 } && _attempts!.Count == _networkRefusals.Count && reason is null)
         {
             return _networkRefusals[^1];
         }
 
-        var listed = _attempts.ToList();
+        var listed = Attempts.ToList();
         foreach (var skipped in endpoints.Where(e => listed.TrueForAll(a => a.Endpoint != e.Name)))
         {
             listed.Add(new FailoverAttempt(skipped.Name, null, skipped.SkipReason(now), null));

@@ -22,6 +22,7 @@ internal sealed class RequestTemplate
     private const string DeploymentsSegment = "openai/deployments/";
 
     private readonly HttpRequestMessage _original;
+    private readonly FailoverEndpoint _addressed;
     private readonly IReadOnlySet<string> _credentialHeaders;
     private readonly byte[]? _body;
     private readonly string _relativePath;
@@ -33,6 +34,7 @@ internal sealed class RequestTemplate
     private RequestTemplate(HttpRequestMessage original, FailoverEndpoint addressed, IReadOnlySet<string> credentialHeaders, byte[]? body)
     {
         _original = original;
+        _addressed = addressed;
         _credentialHeaders = credentialHeaders;
         _body = body;
 
@@ -113,16 +115,23 @@ internal sealed class RequestTemplate
             path = DeploymentsSegment + Uri.EscapeDataString(mapped) + (end < 0 ? "" : rest[end..]);
         }
 
-        var message = new HttpRequestMessage(_original.Method, new Uri(endpoint.BaseUri, path + _original.RequestUri!.Query))
+        // The endpoint the client addressed, nothing rewritten: the client's own URI, not parsed again.
+        var uri = endpoint == _addressed && ReferenceEquals(path, _relativePath)
+            ? _original.RequestUri!
+            : new Uri(endpoint.BaseUri, path + _original.RequestUri!.Query);
+        var message = new HttpRequestMessage(_original.Method, uri)
         {
             Version = _original.Version,
             VersionPolicy = _original.VersionPolicy,
         };
-        foreach (var header in _original.Headers)
+
+        // Copied as the client wrote them, unparsed: the same bytes go out, and no header is parsed
+        // (a User-Agent or a bearer token) only to be written back.
+        foreach (var (name, values) in _original.Headers.NonValidated)
         {
-            if (!_credentialHeaders.Contains(header.Key))
+            if (!_credentialHeaders.Contains(name))
             {
-                message.Headers.TryAddWithoutValidation(header.Key, header.Value);
+                AddUnvalidated(message.Headers, name, values);
             }
         }
 
@@ -132,16 +141,29 @@ internal sealed class RequestTemplate
                 ? WithModel(_body, model)
                 : _body;
             message.Content = new ByteArrayContent(body);
-            foreach (var header in _original.Content!.Headers)
+            foreach (var (name, values) in _original.Content!.Headers.NonValidated)
             {
-                if (!string.Equals(header.Key, "Content-Length", StringComparison.OrdinalIgnoreCase))
+                if (!string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
                 {
-                    message.Content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+                    AddUnvalidated(message.Content.Headers, name, values);
                 }
             }
         }
 
         return message;
+    }
+
+    private static void AddUnvalidated(HttpHeaders headers, string name, HeaderStringValues values)
+    {
+        if (values.Count == 1)
+        {
+            // One value (nearly every header): its string as it is, no enumerator.
+            headers.TryAddWithoutValidation(name, values.ToString());
+        }
+        else
+        {
+            headers.TryAddWithoutValidation(name, values);
+        }
     }
 
     private static InvalidOperationException TooLarge(long length) =>

@@ -105,6 +105,19 @@ internal static class RetryHeaders
         return true;
     }
 
-    private static string? Value(HttpResponseHeaders headers, string name) =>
-        headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+    /// <summary>The header's first value as sent, unparsed (these headers have no parser), or <see langword="null"/>.</summary>
+    private static string? Value(HttpResponseHeaders headers, string name)
+    {
+        if (!headers.NonValidated.TryGetValues(name, out var values))
+        {
+            return null;
+        }
+
+        foreach (var value in values)
+        {
+            return value;
+        }
+
+        return null;
+    }
 }

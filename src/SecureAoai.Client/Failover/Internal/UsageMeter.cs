@@ -16,6 +16,15 @@ internal static class UsageMeter
     /// <summary>The largest JSON body examined for usage.</summary>
     internal const int MaxJsonBodyBytes = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// Whether <see cref="AttachAsync"/> has anything to do with <paramref name="response"/>: a
+    /// successful stream (watched for a break), or a JSON body while the tokens counter has a listener.
+    /// </summary>
+    public static bool Watches(HttpResponseMessage response) =>
+        response.IsSuccessStatusCode && response.Content is { } content && content.Headers.ContentType?.MediaType is { } media
+        && (string.Equals(media, "text/event-stream", StringComparison.OrdinalIgnoreCase)
+            || (FailoverMetrics.Tokens.Enabled && media.EndsWith("json", StringComparison.OrdinalIgnoreCase)));
+
     /// <param name="response">A response that passed as a success.</param>
     /// <param name="endpoint">Its endpoint's name, for the metric.</param>
     /// <param name="deploymentName">Its deployment's name at that endpoint, asked only when tokens are counted.</param>
