@@ -12,7 +12,7 @@ namespace SecureAoai.Overlay.Internal;
 /// </summary>
 internal static class BytePump
 {
-    /// <summary>The copy buffer of each direction, rented from the shared pool.</summary>
+    /// <summary>The most bytes one copy moves by default: one sealed record's plaintext, so a forwarder feeding an overlay stream writes whole records.</summary>
     public const int BufferBytes = 16 * 1024;
 
     /// <summary>
@@ -23,12 +23,13 @@ internal static class BytePump
     /// <param name="right">The other end.</param>
     /// <param name="copied">Called with each chunk after it was written to the other end (the router counts and taps them); may be <see langword="null"/>.</param>
     /// <param name="cancellationToken">Aborts both ends when cancelled.</param>
+    /// <param name="chunkBytes">The most bytes one copy moves (the buffer rented for it); <see cref="BufferBytes"/> by default.</param>
     /// <returns><see langword="true"/> when both directions ended cleanly; <see langword="false"/> when the pump aborted both ends.</returns>
-    public static async Task<bool> RunAsync(PumpEnd left, PumpEnd right, Action<ReadOnlyMemory<byte>>? copied, CancellationToken cancellationToken)
+    public static async Task<bool> RunAsync(PumpEnd left, PumpEnd right, Action<ReadOnlyMemory<byte>>? copied, CancellationToken cancellationToken, int chunkBytes = BufferBytes)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var leftToRight = CopyAsync(left, right, copied, linked.Token);
-        var rightToLeft = CopyAsync(right, left, copied, linked.Token);
+        var leftToRight = CopyAsync(left, right, copied, chunkBytes, linked.Token);
+        var rightToLeft = CopyAsync(right, left, copied, chunkBytes, linked.Token);
         try
         {
             // The first direction to fail ends both; one that ends cleanly waits for the other.
@@ -63,24 +64,37 @@ internal static class BytePump
         }
     }
 
-    private static async Task CopyAsync(PumpEnd source, PumpEnd destination, Action<ReadOnlyMemory<byte>>? copied, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies until the source ends. Waits for data with a zero-byte read and rents the copy buffer
+    /// only once data is there, giving it back after each chunk: an idle direction (a relayed stream
+    /// nobody writes on) holds no buffer. A source whose zero-byte read returns at once still works: the
+    /// read that follows waits with the buffer, as before.
+    /// </summary>
+    private static async Task CopyAsync(PumpEnd source, PumpEnd destination, Action<ReadOnlyMemory<byte>>? copied, int chunkBytes, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
-        try
+        while (true)
         {
-            int read;
-            while ((read = await source.Stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            await source.Stream.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            var buffer = ArrayPool<byte>.Shared.Rent(chunkBytes);
+            try
             {
+                int read = await source.Stream.ReadAsync(buffer.AsMemory(0, chunkBytes), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
                 await destination.Stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                 copied?.Invoke(buffer.AsMemory(0, read));
             }
+            finally
+            {
+                // The destination's write has returned or thrown: it holds no reference to the buffer.
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
 
-            await destination.CompleteWritesAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        await destination.CompleteWritesAsync().ConfigureAwait(false);
     }
 }
 

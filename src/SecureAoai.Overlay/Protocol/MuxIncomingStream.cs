@@ -15,8 +15,12 @@ internal sealed class MuxIncomingStream
         Metadata = metadata;
     }
 
-    /// <summary>Gets the opaque metadata the peer sent with Open (for example, a service name and dial options).</summary>
-    public ReadOnlyMemory<byte> Metadata { get; }
+    /// <summary>
+    /// Gets the opaque metadata the peer sent with Open (for example, a service name and dial options);
+    /// empty once the stream is accepted or rejected, so a stream that stays open does not keep it
+    /// (a dial's metadata carries its grant, some KiB).
+    /// </summary>
+    public ReadOnlyMemory<byte> Metadata { get; private set; }
 
     /// <summary>Gets the stream id on the wire.</summary>
     public uint StreamId => _stream.Id;
@@ -53,5 +57,7 @@ internal sealed class MuxIncomingStream
         {
             throw new InvalidOperationException($"Stream {StreamId} was already accepted or rejected.");
         }
+
+        Metadata = ReadOnlyMemory<byte>.Empty;
     }
 }

@@ -18,6 +18,9 @@ internal sealed class MuxSession : IAsyncDisposable
     /// <summary>How long a closing session keeps trying to flush its GoAway.</summary>
     internal static readonly TimeSpan CloseGracePeriod = TimeSpan.FromSeconds(2);
 
+    /// <summary>The bytes the session hands its transport per write: one TLS record's plaintext (16 KiB), so each write is one whole record.</summary>
+    internal const int TransportWriteBytes = 16 * 1024;
+
     private readonly Stream _transport;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
@@ -52,11 +55,14 @@ internal sealed class MuxSession : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
         _nextStreamId = isInitiator ? 1u : 2u;
-        // Pooled blocks on both sides. Reads of a whole block, so one read takes a whole TLS record
-        // (16 KiB) where the default 4 KiB took it in four; a zero-byte read first, so an idle session
-        // holds no block while it waits.
+        // Reads of a whole block, so one read takes a whole TLS record (16 KiB) where the default 4 KiB
+        // took it in four; a zero-byte read first, so an idle session holds no block while it waits.
         _input = PipeReader.Create(transport, new StreamPipeReaderOptions(BlockPool.Overlay, bufferSize: BlockPool.BlockBytes, leaveOpen: true, useZeroByteReads: true));
-        _output = PipeWriter.Create(transport, new StreamPipeWriterOptions(BlockPool.Overlay, minimumBufferSize: BlockPool.BlockBytes, leaveOpen: true));
+        // Writes of exactly one TLS record's plaintext: the writer hands the transport one buffer per
+        // write, and a 17 KiB block became a full TLS record and a 1 KiB one (two records and two sends
+        // where one does). Its buffers come from the shared array pool (no allocation per buffer; the
+        // writer holds only the few of one flush, returned as the transport takes them).
+        _output = PipeWriter.Create(transport, new StreamPipeWriterOptions(minimumBufferSize: TransportWriteBytes, leaveOpen: true));
         Send = new MuxSendQueue(HelloLimits.From(options), options.MaxUnflushedSendBytes);
     }
 

@@ -13,6 +13,13 @@ internal sealed class DialJoiner(TerminatorTable terminators, OverlayRouterOptio
     /// <summary>How many binders one dial asks before it is refused; each may take up to BinderOpenTimeout.</summary>
     public const int MaxTerminatorsTriedPerDial = 3;
 
+    /// <summary>
+    /// The most bytes the relay moves per copy: one pooled block, which holds a whole sealed record
+    /// (16 KiB of plaintext and its 18 bytes of framing), so a record crosses the router as one Data
+    /// frame each way rather than a full frame and an 18-byte one.
+    /// </summary>
+    internal const int RelayChunkBytes = BlockPool.BlockBytes;
+
     private long _forwardedBytes;
 
     /// <summary>Bytes relayed between dialers and binders, both directions.</summary>
@@ -67,6 +74,9 @@ internal sealed class DialJoiner(TerminatorTable terminators, OverlayRouterOptio
                     continue;
                 }
 
+                // The relay lasts as long as the stream: the grant and the binder's request (some KiB) are not kept for it.
+                metadata = null!;
+                grant = null!;
                 await RelayAsync(incoming, toBinder).ConfigureAwait(false);
                 return;
             }
@@ -131,7 +141,7 @@ internal sealed class DialJoiner(TerminatorTable terminators, OverlayRouterOptio
 
         try
         {
-            await BytePump.RunAsync(End(fromDialer), End(toBinder), Relayed, CancellationToken.None).ConfigureAwait(false);
+            await BytePump.RunAsync(End(fromDialer), End(toBinder), Relayed, CancellationToken.None, RelayChunkBytes).ConfigureAwait(false);
         }
         finally
         {

@@ -208,9 +208,14 @@ internal sealed class SessionLoop(
                 return;
             }
 
-            await (request.Op == RouterRequest.Bind
+            var running = request.Op == RouterRequest.Bind
                 ? binds.RunAsync(session, incoming, request, grant)
-                : dials.RunAsync(incoming, request, grant, cancellationToken)).ConfigureAwait(false);
+                : dials.RunAsync(incoming, request, grant, cancellationToken);
+
+            // A dial's relay lasts as long as its stream: this request's grant (some KiB) is not kept for it.
+            request = null;
+            grant = null;
+            await running.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

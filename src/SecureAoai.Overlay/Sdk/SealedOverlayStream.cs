@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SecureAoai.Overlay.Crypto;
 using SecureAoai.Overlay.Protocol;
 
@@ -23,6 +24,8 @@ internal sealed class SealedOverlayStream(SealedStream inner, string service, Ov
     internal string Router => router;
 
     /// <inheritdoc/>
+    /// <remarks>Pooled: a read that waits for the peer (every read of a round trip) allocates no state machine.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         try
@@ -40,6 +43,8 @@ internal sealed class SealedOverlayStream(SealedStream inner, string service, Ov
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <inheritdoc/>
+    /// <remarks>Pooled: a write that waits for window or the session's room allocates no state machine.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         try

@@ -16,10 +16,12 @@ public sealed class MuxSessionTests
 
         Task<MuxStream> open = pair.Initiator.OpenStreamAsync("svc:chatapp"u8.ToArray()).AsTask();
         MuxIncomingStream incoming = (await accept.WaitAsync(Timeout))!;
+        Assert.Equal("svc:chatapp", Encoding.UTF8.GetString(incoming.Metadata.Span));
         MuxStream server = await incoming.AcceptAsync();
         MuxStream client = await open.WaitAsync(Timeout);
 
-        Assert.Equal("svc:chatapp", Encoding.UTF8.GetString(incoming.Metadata.Span));
+        // Read before the decision: an open stream does not keep its metadata (a dial's carries a grant).
+        Assert.True(incoming.Metadata.IsEmpty);
         Assert.Equal(1u, client.Id % 2);
         await client.WriteAsync("hello"u8.ToArray());
         byte[] buffer = new byte[16];
