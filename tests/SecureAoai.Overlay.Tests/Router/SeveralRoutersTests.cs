@@ -178,6 +178,40 @@ public sealed class SeveralRoutersTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task DeleteBindPolicy_WithThreeRouters_UnbindsOnEveryRouterAndNoDialReachesTheBinder()
+    {
+        await using var fixture = await EnrolledRouterFixture.StartAsync(routers: Routers);
+        using var cancel = new CancellationTokenSource(HangGuard);
+        var (client, clientIdentity, _) = await fixture.StartEchoBinderAsync(cancel.Token);
+        var pinned = Enumerable.Range(0, Routers).Select(i => fixture.Context(clientIdentity, fixture.RouterAt(i).Address)).ToList();
+        foreach (var context in pinned)
+        {
+            await AssertEchoesAsync(context, cancel.Token);
+        }
+
+        fixture.Admin.DeletePolicy("servers-bind");
+        await Task.WhenAll(Enumerable.Range(0, Routers).Select(i => fixture.CaughtUpAsync(i, cancel.Token)));
+
+        // Each router re-checks its binds once it has read the change; the binder's renewal is minutes away.
+        // Bounded wait (only a hang guard, the loop ends at the first check that holds): every router drops the terminator.
+        for (var i = 0; i < 3000 && Enumerable.Range(0, Routers).Any(r => fixture.RouterAt(r).Router.TerminatorCount("echo") > 0); i++)
+        {
+            await Task.Delay(10, cancel.Token);
+        }
+
+        foreach (var context in pinned.Append(client))
+        {
+            var refused = await Assert.ThrowsAsync<OverlayDialException>(() => context.DialAsync("echo", cancel.Token));
+            Assert.Equal(OverlayDialFailure.NoTerminator, refused.Reason);
+        }
+
+        for (var i = 0; i < Routers; i++)
+        {
+            Assert.Equal(0, fixture.RouterAt(i).Router.TerminatorCount("echo"));
+        }
+    }
+
+    [Fact]
     public async Task DeleteRouterPolicy_WithThreeRouters_ClosesTheLeftOutIdentitysSessionsOnEveryRouter()
     {
         await using var fixture = await EnrolledRouterFixture.StartAsync(routers: Routers);
