@@ -71,10 +71,7 @@ public sealed class BindGrantRenewalTests
         using var cancel = new CancellationTokenSource(Timeout);
         await using var rig = await WithdrawableRouter.StartAsync(overlay);
         await using var connection = await RouterConnection.OpenRawAsync(rig.Router.LocalEndPoint.Port, rig.Server, cancel.Token);
-        var binder = new RawPeer(connection.Transport);
-        await binder.SendHelloAsync();
-        await binder.SendAsync(FrameType.Open, 1, RouterConnection.BindRequest("echo"));
-        Assert.Equal(1u, (await binder.ReceiveUntilAsync(FrameType.Data, cancel.Token))?.StreamId);
+        var binder = await BindRawAsync(connection, cancel.Token);
 
         rig.Authority.BindWithdrawn = true;
         await binder.SendAsync(FrameType.Data, 1, [BindControl.RenewRequest]);
@@ -84,6 +81,16 @@ public sealed class BindGrantRenewalTests
         Assert.Equal(ReasonCode.NotAuthorized, FrameReader.ReadReason(new ReadOnlySequence<byte>(reset.Value.Payload)).Code);
     }
 
+    /// <summary>Binds <c>echo</c> over <paramref name="connection"/> as a raw peer and reads the first bind grant on the control stream (stream 1).</summary>
+    private static async Task<RawPeer> BindRawAsync(RouterConnection connection, CancellationToken cancellationToken)
+    {
+        var binder = new RawPeer(connection.Transport);
+        await binder.SendHelloAsync();
+        await binder.SendAsync(FrameType.Open, 1, RouterConnection.BindRequest("echo"));
+        Assert.Equal(1u, (await binder.ReceiveUntilAsync(FrameType.Data, cancellationToken))?.StreamId);
+        return binder;
+    }
+
     [Fact]
     public async Task BindPolicyDeleted_InProcessRouter_UnbindsWithoutWaitingForARenewal()
     {
@@ -91,10 +98,7 @@ public sealed class BindGrantRenewalTests
         using var cancel = new CancellationTokenSource(Timeout);
         await using var rig = await WithdrawableRouter.StartAsync(overlay);
         await using var connection = await RouterConnection.OpenRawAsync(rig.Router.LocalEndPoint.Port, rig.Server, cancel.Token);
-        var binder = new RawPeer(connection.Transport);
-        await binder.SendHelloAsync();
-        await binder.SendAsync(FrameType.Open, 1, RouterConnection.BindRequest("echo"));
-        Assert.Equal(1u, (await binder.ReceiveUntilAsync(FrameType.Data, cancel.Token))?.StreamId);
+        var binder = await BindRawAsync(connection, cancel.Token);
         Assert.Equal(1, rig.Router.TerminatorCount("echo"));
 
         // No renewal request: the router must act on the policy change itself.

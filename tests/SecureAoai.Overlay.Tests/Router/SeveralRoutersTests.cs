@@ -160,17 +160,9 @@ public sealed class SeveralRoutersTests(ITestOutputHelper output)
     {
         await using var fixture = await EnrolledRouterFixture.StartAsync(routers: Routers);
         using var cancel = new CancellationTokenSource(HangGuard);
-        var (client, clientIdentity, _) = await fixture.StartEchoBinderAsync(cancel.Token);
-        var pinned = Enumerable.Range(0, Routers).Select(i => fixture.Context(clientIdentity, fixture.RouterAt(i).Address)).ToList();
-        foreach (var context in pinned)
-        {
-            await AssertEchoesAsync(context, cancel.Token);
-        }
+        var contexts = await DialEveryRouterThenDeletePolicyAsync(fixture, "clients-dial", cancel.Token);
 
-        fixture.Admin.DeletePolicy("clients-dial");
-        await Task.WhenAll(Enumerable.Range(0, Routers).Select(i => fixture.CaughtUpAsync(i, cancel.Token)));
-
-        foreach (var context in pinned.Append(client))
+        foreach (var context in contexts)
         {
             var refused = await Assert.ThrowsAsync<OverlayDialException>(() => context.DialAsync("echo", cancel.Token));
             Assert.Equal(OverlayDialFailure.NotAuthorized, refused.Reason);
@@ -182,15 +174,7 @@ public sealed class SeveralRoutersTests(ITestOutputHelper output)
     {
         await using var fixture = await EnrolledRouterFixture.StartAsync(routers: Routers);
         using var cancel = new CancellationTokenSource(HangGuard);
-        var (client, clientIdentity, _) = await fixture.StartEchoBinderAsync(cancel.Token);
-        var pinned = Enumerable.Range(0, Routers).Select(i => fixture.Context(clientIdentity, fixture.RouterAt(i).Address)).ToList();
-        foreach (var context in pinned)
-        {
-            await AssertEchoesAsync(context, cancel.Token);
-        }
-
-        fixture.Admin.DeletePolicy("servers-bind");
-        await Task.WhenAll(Enumerable.Range(0, Routers).Select(i => fixture.CaughtUpAsync(i, cancel.Token)));
+        var contexts = await DialEveryRouterThenDeletePolicyAsync(fixture, "servers-bind", cancel.Token);
 
         // Each router re-checks its binds once it has read the change; the binder's renewal is minutes away.
         // Bounded wait (only a hang guard, the loop ends at the first check that holds): every router drops the terminator.
@@ -199,7 +183,7 @@ public sealed class SeveralRoutersTests(ITestOutputHelper output)
             await Task.Delay(10, cancel.Token);
         }
 
-        foreach (var context in pinned.Append(client))
+        foreach (var context in contexts)
         {
             var refused = await Assert.ThrowsAsync<OverlayDialException>(() => context.DialAsync("echo", cancel.Token));
             Assert.Equal(OverlayDialFailure.NoTerminator, refused.Reason);
@@ -254,6 +238,25 @@ public sealed class SeveralRoutersTests(ITestOutputHelper output)
             var refused = await Assert.ThrowsAsync<OverlayDialException>(() => context.DialAsync("echo", cancellationToken));
             Assert.Equal(OverlayDialFailure.NotAuthorized, refused.Reason);
         }
+    }
+
+    /// <summary>
+    /// Starts the echo binder, dials it through a client context pinned to each router, deletes
+    /// <paramref name="policy"/> and waits until every router has read the change; returns the pinned
+    /// contexts and the several-router one (last, as in the revocation test).
+    /// </summary>
+    private static async Task<IReadOnlyList<OverlayContext>> DialEveryRouterThenDeletePolicyAsync(EnrolledRouterFixture fixture, string policy, CancellationToken cancellationToken)
+    {
+        var (client, clientIdentity, _) = await fixture.StartEchoBinderAsync(cancellationToken);
+        var pinned = Enumerable.Range(0, Routers).Select(i => fixture.Context(clientIdentity, fixture.RouterAt(i).Address)).ToList();
+        foreach (var context in pinned)
+        {
+            await AssertEchoesAsync(context, cancellationToken);
+        }
+
+        fixture.Admin.DeletePolicy(policy);
+        await Task.WhenAll(Enumerable.Range(0, Routers).Select(i => fixture.CaughtUpAsync(i, cancellationToken)));
+        return [.. pinned, client];
     }
 
     /// <summary>Dials <c>echo</c> through <paramref name="context"/> and checks a round trip.</summary>
