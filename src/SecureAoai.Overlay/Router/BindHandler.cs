@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SecureAoai.Overlay.Crypto;
 using SecureAoai.Overlay.Protocol;
@@ -9,8 +11,27 @@ namespace SecureAoai.Overlay.Router;
 /// it keeps registered for as long as the stream is open and the binder may still bind.
 /// <paramref name="stopping"/> is the router's: a renewal waiting on the controller ends when the router stops.
 /// </summary>
+/// <remarks>
+/// When the controller's state changes (<see cref="IRouterAuthority.StateChanged"/>), every live bind asks
+/// at once for a bind grant again, as a renewal would: a refusal unbinds it, so a withdrawn right to bind
+/// takes effect when the router learns of the change, not at the binder's next renewal. A granted re-check
+/// keeps the bind and sends nothing: the binder's grant is still valid until it expires, and only the
+/// renewal loop writes to the control stream. Each bind runs at most one re-check at a time; changes that
+/// come while one runs leave one more re-check pending (at the newest state), never a queue of them.
+/// </remarks>
 internal sealed class BindHandler(IRouterAuthority authority, TerminatorTable terminators, ILogger logger, CancellationToken stopping)
 {
+    private readonly ConcurrentDictionary<Channel<bool>, bool> _live = new();
+
+    /// <summary>Asks every live bind to check its right to bind again (the controller's state changed).</summary>
+    public void RecheckAll()
+    {
+        foreach (var pending in _live.Keys)
+        {
+            pending.Writer.TryWrite(true);
+        }
+    }
+
     /// <summary>
     /// Registers a terminator for as long as the binder holds its control stream open, after sending it
     /// <paramref name="grant"/>. Policy was checked on this bind (its grant), not only at connect, so a
@@ -26,7 +47,7 @@ internal sealed class BindHandler(IRouterAuthority authority, TerminatorTable te
             await BindControl.WriteGrantAsync(control, grant).ConfigureAwait(false);
             terminators.Add(terminator);
             RouterLog.Bound(logger, session.Caller.Name, request.Service);
-            await RenewWhileAskedAsync(session, control, request.Service).ConfigureAwait(false);
+            await RenewAndRecheckAsync(session, control, terminator).ConfigureAwait(false);
         }
         catch (IOException)
         {
@@ -34,15 +55,82 @@ internal sealed class BindHandler(IRouterAuthority authority, TerminatorTable te
         }
         finally
         {
-            // The one place a terminator leaves, besides its session ending: never because a dial failed.
-            if (terminators.Remove(terminator))
-            {
-                RouterLog.Unbound(logger, session.Caller.Name, terminator.Service);
-            }
+            // Where a terminator leaves, besides its session ending and a refused re-check: never because a dial failed.
+            Unbind(session, terminator);
 
             await control.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>Serves the binder's renewals while re-checking the bind on every state change, until the bind ends.</summary>
+    private async Task RenewAndRecheckAsync(RouterSession session, MuxStream control, Terminator terminator)
+    {
+        // One slot: a change while a re-check runs leaves one re-check pending; more changes are folded into it.
+        var pending = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        _live.TryAdd(pending, true);
+        var rechecks = RecheckOnChangeAsync(session, control, terminator, pending.Reader, ended.Token);
+        try
+        {
+            await RenewWhileAskedAsync(session, control, terminator.Service).ConfigureAwait(false);
+        }
+        finally
+        {
+            _live.TryRemove(pending, out _);
+            await ended.CancelAsync().ConfigureAwait(false);
+            await rechecks.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Asks for a bind grant each time the controller's state changed; one refused removes the terminator
+    /// and resets the control stream as a refused renewal does.
+    /// </summary>
+    private async Task RecheckOnChangeAsync(RouterSession session, MuxStream control, Terminator terminator, ChannelReader<bool> pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await pending.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                pending.TryRead(out _);
+                byte[]? grant;
+                try
+                {
+                    grant = await authority.IssueBindGrantAsync(session.Caller, terminator.Service, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RouterAuthorityUnavailableException unavailable)
+                {
+                    Unbind(session, terminator);
+                    control.Abort(ReasonCode.ControllerUnreachable, unavailable.Message);
+                    return;
+                }
+
+                if (grant is null)
+                {
+                    // The terminator goes first, so no dial is joined to the binder after the refusal.
+                    Unbind(session, terminator);
+                    RouterLog.Denied(logger, session.Caller.Name, RouterRequest.Bind, terminator.Service);
+                    control.Abort(ReasonCode.NotAuthorized, NoLongerMayBind(session, terminator.Service));
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The bind ended, or the router is stopping.
+        }
+    }
+
+    private void Unbind(RouterSession session, Terminator terminator)
+    {
+        if (terminators.Remove(terminator))
+        {
+            RouterLog.Unbound(logger, session.Caller.Name, terminator.Service);
+        }
+    }
+
+    private static string NoLongerMayBind(RouterSession session, string service) =>
+        $"not authorized: identity '{session.Caller.Name}' may no longer bind service '{service}'";
 
     /// <summary>
     /// The binder holds its control stream open while it serves; it closes it (or writes anything but a
@@ -72,7 +160,7 @@ internal sealed class BindHandler(IRouterAuthority authority, TerminatorTable te
             if (renewed is null)
             {
                 RouterLog.Denied(logger, session.Caller.Name, RouterRequest.Bind, service);
-                control.Abort(ReasonCode.NotAuthorized, $"not authorized: identity '{session.Caller.Name}' may no longer bind service '{service}'");
+                control.Abort(ReasonCode.NotAuthorized, NoLongerMayBind(session, service));
                 return;
             }
 

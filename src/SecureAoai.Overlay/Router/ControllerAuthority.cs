@@ -7,11 +7,16 @@ namespace SecureAoai.Overlay.Router;
 /// <summary>
 /// The router's questions answered by the controller in the same process (one process runs both): every
 /// answer is the controller's own, read at once, so there is nothing to cache and nothing to go stale.
+/// It watches the controller's state version (a commit to <c>overlay.db</c> by this process or the CLI,
+/// seen within <see cref="OverlayControllerOptions.DefaultStatePollInterval"/>) to raise <see cref="StateChanged"/>.
 /// </summary>
 internal sealed class ControllerAuthority : IRouterAuthority, IDisposable
 {
     private readonly OverlayController _controller;
     private readonly string _routerName;
+    private readonly ControllerStateVersion _state;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _watch;
 
     /// <param name="controller">The controller.</param>
     /// <param name="routerName">The name this router has among the controller's routers (router policies select it by name and roles).</param>
@@ -20,9 +25,14 @@ internal sealed class ControllerAuthority : IRouterAuthority, IDisposable
         _controller = controller;
         _routerName = routerName;
         _controller.Administration.IdentityRevoked += OnRevoked;
+        _state = new ControllerStateVersion(controller.Store, controller.Time, OverlayControllerOptions.DefaultStatePollInterval);
+        _state.Start();
+        _watch = WatchAsync(_stop.Token);
     }
 
     public event Action<string>? IdentityRevoked;
+
+    public event Action? StateChanged;
 
     public X509Certificate2 CaCertificate => _controller.CertificateAuthority.Certificate;
 
@@ -39,7 +49,15 @@ internal sealed class ControllerAuthority : IRouterAuthority, IDisposable
 
     public ValueTask<byte[]?> IssueDialGrantAsync(RouterCaller caller, string service, CancellationToken cancellationToken) => Issue(GrantKind.Dial, caller, service);
 
-    public void Dispose() => _controller.Administration.IdentityRevoked -= OnRevoked;
+    public void Dispose()
+    {
+        _controller.Administration.IdentityRevoked -= OnRevoked;
+        _stop.Cancel();
+        // Both loops end at once on cancellation (neither does I/O that can block), so waiting here is brief.
+        _watch.GetAwaiter().GetResult();
+        _state.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _stop.Dispose();
+    }
 
     private ValueTask<byte[]?> Issue(GrantKind kind, RouterCaller caller, string service) =>
         ValueTask.FromResult(_controller.Authorizer.FindRouter(_routerName) is { } router
@@ -47,4 +65,26 @@ internal sealed class ControllerAuthority : IRouterAuthority, IDisposable
             : null);
 
     private void OnRevoked(string identity) => IdentityRevoked?.Invoke(identity);
+
+    /// <summary>Raises <see cref="StateChanged"/> each time the controller's state version moves, until disposed.</summary>
+    private async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        var known = _state.Current;
+        try
+        {
+            while (true)
+            {
+                var current = await _state.WaitForChangeAsync(known, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+                if (current != known)
+                {
+                    known = current;
+                    StateChanged?.Invoke();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The router is stopping.
+        }
+    }
 }

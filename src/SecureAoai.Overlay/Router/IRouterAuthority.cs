@@ -47,6 +47,13 @@ internal interface IRouterAuthority
 
     /// <summary>Raised with an identity's name when it is revoked or may no longer use this router; its live connections must close.</summary>
     event Action<string>? IdentityRevoked;
+
+    /// <summary>
+    /// Raised when the router learns that the controller's state changed (a policy, service, role or
+    /// identity; an enrolled router once it has read the new state, so its grant answers are the new
+    /// state's). Every live bind asks again whether it may still bind.
+    /// </summary>
+    event Action? StateChanged;
 }
 
 /// <summary>An authenticated party: its name and role attributes.</summary>

@@ -24,6 +24,7 @@ internal sealed class OverlayRouter : IAsyncDisposable
     private readonly TerminatorTable _terminators;
     private readonly RouterSessions _sessions;
     private readonly DialJoiner _dials;
+    private readonly BindHandler _binds;
     private readonly SessionLoop _sessionLoop;
     private readonly CancellationTokenSource _stop = new();
     private TcpListener? _listener;
@@ -40,8 +41,10 @@ internal sealed class OverlayRouter : IAsyncDisposable
         _terminators = new TerminatorTable(_options.Strategy);
         _sessions = new RouterSessions(authority, _terminators, _logger);
         _dials = new DialJoiner(_terminators, _options, _logger);
-        _sessionLoop = new SessionLoop(authority, serverCertificate, _options, _sessions, new BindHandler(authority, _terminators, _logger, _stop.Token), _dials, _logger);
+        _binds = new BindHandler(authority, _terminators, _logger, _stop.Token);
+        _sessionLoop = new SessionLoop(authority, serverCertificate, _options, _sessions, _binds, _dials, _logger);
         _authority.IdentityRevoked += _sessions.CloseSessionsOf;
+        _authority.StateChanged += _binds.RecheckAll;
     }
 
     /// <summary>Where the router listens, once started.</summary>
@@ -86,6 +89,7 @@ internal sealed class OverlayRouter : IAsyncDisposable
         }
 
         _authority.IdentityRevoked -= _sessions.CloseSessionsOf;
+        _authority.StateChanged -= _binds.RecheckAll;
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener?.Stop();
         await _acceptLoop.ConfigureAwait(false);

@@ -71,6 +71,8 @@ internal sealed class RemoteRouterAuthority : IRouterAuthority, IAsyncDisposable
 
     public event Action<string>? IdentityRevoked;
 
+    public event Action? StateChanged;
+
     /// <summary>Raised with the controller's state version each time the router has read a new snapshot (a change took effect here).</summary>
     internal event Action<string>? SnapshotRead;
 
@@ -293,6 +295,7 @@ internal sealed class RemoteRouterAuthority : IRouterAuthority, IAsyncDisposable
             IdentityRevoked?.Invoke(gone);
         }
 
+        StateChanged?.Invoke();
         SnapshotRead?.Invoke(version);
     }
 

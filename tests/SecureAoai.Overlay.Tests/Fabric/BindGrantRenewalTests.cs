@@ -71,10 +71,7 @@ public sealed class BindGrantRenewalTests
         using var cancel = new CancellationTokenSource(Timeout);
         await using var rig = await WithdrawableRouter.StartAsync(overlay);
         await using var connection = await RouterConnection.OpenRawAsync(rig.Router.LocalEndPoint.Port, rig.Server, cancel.Token);
-        var binder = new RawPeer(connection.Transport);
-        await binder.SendHelloAsync();
-        await binder.SendAsync(FrameType.Open, 1, RouterConnection.BindRequest("echo"));
-        Assert.Equal(1u, (await binder.ReceiveUntilAsync(FrameType.Data, cancel.Token))?.StreamId);
+        var binder = await BindRawAsync(connection, cancel.Token);
 
         rig.Authority.BindWithdrawn = true;
         await binder.SendAsync(FrameType.Data, 1, [BindControl.RenewRequest]);
@@ -82,6 +79,35 @@ public sealed class BindGrantRenewalTests
         var reset = await binder.ReceiveUntilAsync(FrameType.Reset, cancel.Token);
         Assert.NotNull(reset);
         Assert.Equal(ReasonCode.NotAuthorized, FrameReader.ReadReason(new ReadOnlySequence<byte>(reset.Value.Payload)).Code);
+    }
+
+    /// <summary>Binds <c>echo</c> over <paramref name="connection"/> as a raw peer and reads the first bind grant on the control stream (stream 1).</summary>
+    private static async Task<RawPeer> BindRawAsync(RouterConnection connection, CancellationToken cancellationToken)
+    {
+        var binder = new RawPeer(connection.Transport);
+        await binder.SendHelloAsync();
+        await binder.SendAsync(FrameType.Open, 1, RouterConnection.BindRequest("echo"));
+        Assert.Equal(1u, (await binder.ReceiveUntilAsync(FrameType.Data, cancellationToken))?.StreamId);
+        return binder;
+    }
+
+    [Fact]
+    public async Task BindPolicyDeleted_InProcessRouter_UnbindsWithoutWaitingForARenewal()
+    {
+        await using var overlay = OverlayFixture.Start();
+        using var cancel = new CancellationTokenSource(Timeout);
+        await using var rig = await WithdrawableRouter.StartAsync(overlay);
+        await using var connection = await RouterConnection.OpenRawAsync(rig.Router.LocalEndPoint.Port, rig.Server, cancel.Token);
+        var binder = await BindRawAsync(connection, cancel.Token);
+        Assert.Equal(1, rig.Router.TerminatorCount("echo"));
+
+        // No renewal request: the router must act on the policy change itself.
+        overlay.Controller.Administration.DeletePolicy("bind");
+
+        var reset = await binder.ReceiveUntilAsync(FrameType.Reset, cancel.Token);
+        Assert.NotNull(reset);
+        Assert.Equal(ReasonCode.NotAuthorized, FrameReader.ReadReason(new ReadOnlySequence<byte>(reset.Value.Payload)).Code);
+        Assert.Equal(0, rig.Router.TerminatorCount("echo"));
     }
 
     private static async Task<(OverlayContext Client, OverlayContext Server)> EnrollAsync(FabricFixture fabric, TimeProvider time)
@@ -137,6 +163,12 @@ public sealed class BindGrantRenewalTests
         {
             add => inner.IdentityRevoked += value;
             remove => inner.IdentityRevoked -= value;
+        }
+
+        public event Action? StateChanged
+        {
+            add => inner.StateChanged += value;
+            remove => inner.StateChanged -= value;
         }
 
         public ValueTask<RouterCaller?> AuthenticateAsync(X509Certificate2 certificate, CancellationToken cancellationToken) => inner.AuthenticateAsync(certificate, cancellationToken);

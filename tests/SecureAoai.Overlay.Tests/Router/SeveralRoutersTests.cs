@@ -160,20 +160,38 @@ public sealed class SeveralRoutersTests(ITestOutputHelper output)
     {
         await using var fixture = await EnrolledRouterFixture.StartAsync(routers: Routers);
         using var cancel = new CancellationTokenSource(HangGuard);
-        var (client, clientIdentity, _) = await fixture.StartEchoBinderAsync(cancel.Token);
-        var pinned = Enumerable.Range(0, Routers).Select(i => fixture.Context(clientIdentity, fixture.RouterAt(i).Address)).ToList();
-        foreach (var context in pinned)
-        {
-            await AssertEchoesAsync(context, cancel.Token);
-        }
+        var contexts = await DialEveryRouterThenDeletePolicyAsync(fixture, "clients-dial", cancel.Token);
 
-        fixture.Admin.DeletePolicy("clients-dial");
-        await Task.WhenAll(Enumerable.Range(0, Routers).Select(i => fixture.CaughtUpAsync(i, cancel.Token)));
-
-        foreach (var context in pinned.Append(client))
+        foreach (var context in contexts)
         {
             var refused = await Assert.ThrowsAsync<OverlayDialException>(() => context.DialAsync("echo", cancel.Token));
             Assert.Equal(OverlayDialFailure.NotAuthorized, refused.Reason);
+        }
+    }
+
+    [Fact]
+    public async Task DeleteBindPolicy_WithThreeRouters_UnbindsOnEveryRouterAndNoDialReachesTheBinder()
+    {
+        await using var fixture = await EnrolledRouterFixture.StartAsync(routers: Routers);
+        using var cancel = new CancellationTokenSource(HangGuard);
+        var contexts = await DialEveryRouterThenDeletePolicyAsync(fixture, "servers-bind", cancel.Token);
+
+        // Each router re-checks its binds once it has read the change; the binder's renewal is minutes away.
+        // Bounded wait (only a hang guard, the loop ends at the first check that holds): every router drops the terminator.
+        for (var i = 0; i < 3000 && Enumerable.Range(0, Routers).Any(r => fixture.RouterAt(r).Router.TerminatorCount("echo") > 0); i++)
+        {
+            await Task.Delay(10, cancel.Token);
+        }
+
+        foreach (var context in contexts)
+        {
+            var refused = await Assert.ThrowsAsync<OverlayDialException>(() => context.DialAsync("echo", cancel.Token));
+            Assert.Equal(OverlayDialFailure.NoTerminator, refused.Reason);
+        }
+
+        for (var i = 0; i < Routers; i++)
+        {
+            Assert.Equal(0, fixture.RouterAt(i).Router.TerminatorCount("echo"));
         }
     }
 
@@ -220,6 +238,25 @@ public sealed class SeveralRoutersTests(ITestOutputHelper output)
             var refused = await Assert.ThrowsAsync<OverlayDialException>(() => context.DialAsync("echo", cancellationToken));
             Assert.Equal(OverlayDialFailure.NotAuthorized, refused.Reason);
         }
+    }
+
+    /// <summary>
+    /// Starts the echo binder, dials it through a client context pinned to each router, deletes
+    /// <paramref name="policy"/> and waits until every router has read the change; returns the pinned
+    /// contexts and the several-router one (last, as in the revocation test).
+    /// </summary>
+    private static async Task<IReadOnlyList<OverlayContext>> DialEveryRouterThenDeletePolicyAsync(EnrolledRouterFixture fixture, string policy, CancellationToken cancellationToken)
+    {
+        var (client, clientIdentity, _) = await fixture.StartEchoBinderAsync(cancellationToken);
+        var pinned = Enumerable.Range(0, Routers).Select(i => fixture.Context(clientIdentity, fixture.RouterAt(i).Address)).ToList();
+        foreach (var context in pinned)
+        {
+            await AssertEchoesAsync(context, cancellationToken);
+        }
+
+        fixture.Admin.DeletePolicy(policy);
+        await Task.WhenAll(Enumerable.Range(0, Routers).Select(i => fixture.CaughtUpAsync(i, cancellationToken)));
+        return [.. pinned, client];
     }
 
     /// <summary>Dials <c>echo</c> through <paramref name="context"/> and checks a round trip.</summary>
