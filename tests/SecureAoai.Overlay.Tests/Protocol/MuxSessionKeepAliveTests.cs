@@ -113,6 +113,11 @@ public sealed class MuxSessionKeepAliveTests
             var (ours, theirs) = DuplexPipeStream.CreatePair();
             var clocked = new ClockedSession(ours, new RawPeer(theirs));
             await clocked.Peer.SendHelloAsync();
+
+            // A ping answered shows the session read the Hello before any test moves the clock: a
+            // Hello read after an advance would count as heard then, not at the start.
+            await clocked.Peer.SendAsync(FrameType.Ping, 0, [0, 0, 0, 0, 0, 0, 0, 0]);
+            Assert.NotNull(await clocked.Peer.ReceiveUntilAsync(FrameType.Pong).WaitAsync(Timeout));
             return clocked;
         }
 
