@@ -210,6 +210,9 @@ public sealed class DnsStubResolverTests
             await FailsAsync(resolver, $"n{i}.test");
         }
 
+        // The server records a query's id after sending its answer, so the last resolution can end before its id is
+        // recorded: wait for every id before reading them.
+        await server.WaitForUdpQueriesAsync(2 * names, TimeSpan.FromSeconds(30));
         var ids = server.UdpQueryIds;
         Assert.Equal(2 * names, ids.Count);
 
