@@ -59,22 +59,33 @@ internal sealed class RouterLink : IAsyncDisposable
     /// <exception cref="OverlayDialException">The router refused (its reason code decides the failure), or could not be reached.</exception>
     public async Task<MuxStream> OpenDialAsync(string service, CancellationToken cancellationToken)
     {
-        var session = await SessionAsync(service, cancellationToken).ConfigureAwait(false);
-        var started = Stopwatch.GetTimestamp();
-        try
+        // A session the router is closing (a revocation, a policy change, its shutdown) can still look live
+        // here: an Open that fails because that session ended asks once more on a fresh one, so the dial
+        // gets the router's own answer (a refusal with its reason, or unreachable) rather than "lost".
+        // Nothing of the dial was delivered, so asking again sends nothing twice.
+        for (var attempt = 1; ; attempt++)
         {
-            var stream = await session.OpenStreamAsync(new RouterRequest { Op = RouterRequest.Dial, Service = service }.ToBytes(), cancellationToken).ConfigureAwait(false);
-            Sample(started);
-            return stream;
-        }
-        catch (MuxStreamRejectedException rejected)
-        {
-            Sample(started);
-            throw DialRefusal.Exception(service, "Dial", _identity.Name, rejected);
-        }
-        catch (IOException ex) when (ex is not OverlayDialException)
-        {
-            throw new OverlayDialException(service, OverlayDialFailure.RouterUnreachable, $"Dial of '{service}' failed: the connection to the router at {Address} was lost ({ex.Message}).", ex);
+            var session = await SessionAsync(service, cancellationToken).ConfigureAwait(false);
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                var stream = await session.OpenStreamAsync(new RouterRequest { Op = RouterRequest.Dial, Service = service }.ToBytes(), cancellationToken).ConfigureAwait(false);
+                Sample(started);
+                return stream;
+            }
+            catch (MuxStreamRejectedException rejected)
+            {
+                Sample(started);
+                throw DialRefusal.Exception(service, "Dial", _identity.Name, rejected);
+            }
+            catch (IOException) when (attempt == 1 && session.IsClosed && !cancellationToken.IsCancellationRequested)
+            {
+                // The session ended under this Open: ask again on a fresh one.
+            }
+            catch (IOException ex) when (ex is not OverlayDialException)
+            {
+                throw new OverlayDialException(service, OverlayDialFailure.RouterUnreachable, $"Dial of '{service}' failed: the connection to the router at {Address} was lost ({ex.Message}).", ex);
+            }
         }
     }
 
