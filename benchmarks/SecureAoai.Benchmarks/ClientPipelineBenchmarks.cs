@@ -7,7 +7,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
 using OpenAI.Chat;
-using SecureAoai.Emulator;
 
 namespace SecureAoai.Benchmarks;
 
@@ -19,21 +18,24 @@ namespace SecureAoai.Benchmarks;
 public class ClientPipelineBenchmarks
 {
     private readonly List<ChatMessage> _messages = [new UserChatMessage("how fast is the pipeline")];
-    private EmulatorServer _emulator = null!;
+    private ClientEmulatorRig _rig = null!;
     private ServiceProvider _provider = null!;
     private HttpClient _rawHttp = null!;
+    private X509Certificate2 _ca = null!;
     private ChatClient _raw = null!;
     private ChatClient _secure = null!;
-    private string _tokenFile = null!;
 
     /// <summary>The emulator both clients call (for the pipeline-probe diagnostic).</summary>
-    internal EmulatorServer Emulator => _emulator;
+    internal ClientEmulatorRig Rig => _rig;
 
     /// <summary>The service provider AddSecureOpenAI registered in.</summary>
     internal IServiceProvider Services => _provider;
 
+    /// <summary>The raw client's HttpClient (plain sockets, the emulator's CA trusted).</summary>
+    internal HttpClient RawHttp => _rawHttp;
+
     /// <summary>The raw client's bearer token.</summary>
-    internal string RawToken { get; private set; } = null!;
+    internal string RawToken => _rig.RawToken;
 
     // Synchronous wrappers: the in-process toolchain of --quick does not await async setup.
     [GlobalSetup]
@@ -41,63 +43,25 @@ public class ClientPipelineBenchmarks
 
     private async Task SetupAsync()
     {
-        var options = new EmulatorOptions();
-        var federation = new EmulatorFederation { ClientId = EmulatorOptions.DefaultClientId };
-        options.Identities.Add(new EmulatorIdentity { ClientId = federation.ClientId });
-        options.Federations.Add(federation);
-        options.Instances.Add(new EmulatorInstanceOptions { Name = "eastus" });
-        _emulator = await EmulatorServer.StartAsync(options);
-        var instance = _emulator.Instances[0];
+        // In this process, or the emulator-host named by SECUREAOAI_BENCH_EMULATOR.
+        _rig = await ClientEmulatorRig.OpenAsync();
+        _ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(_rig.CaCertificatePath));
+        _rawHttp = RawHttpClient(_ca);
 
-        // Raw: the OpenAI client with a key, trusting the emulator's CA by a custom root (not by
-        // turning validation off).
-        var ca = _emulator.CaCertificate;
-        _rawHttp = new HttpClient(new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                {
-                    if (errors == SslPolicyErrors.None)
-                    {
-                        return true;
-                    }
-
-                    if (errors != SslPolicyErrors.RemoteCertificateChainErrors || certificate is null)
-                    {
-                        return false;
-                    }
-
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(ca);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build(new X509Certificate2(certificate));
-                },
-            },
-        });
         // The OpenAI client sends an ApiKeyCredential as "Authorization: Bearer": given an Entra token
         // from the emulator, the server does the same token check for both clients.
-        var token = _emulator.CreateAccessToken(federation.ClientId, lifetime: TimeSpan.FromHours(2));
-        RawToken = token;
-        _raw = new ChatClient("gpt-4o-mini", new ApiKeyCredential(token), new OpenAIClientOptions
-        {
-            Endpoint = new Uri(instance.Endpoint, "openai/v1/"),
-            Transport = new HttpClientPipelineTransport(_rawHttp),
-        });
+        _raw = RawChatClient(_rig.Endpoint, _rig.RawToken, _rawHttp);
 
-        _tokenFile = Path.Combine(Path.GetTempPath(), $"secureaoai-bench-{Guid.NewGuid():N}.jwt");
-        await File.WriteAllTextAsync(_tokenFile, _emulator.CreateFederatedToken(federation));
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["SecureOpenAI:Endpoint"] = instance.Endpoint.ToString(),
-            ["SecureOpenAI:TrustedCaCertificatePath"] = _emulator.CaCertificatePath,
+            ["SecureOpenAI:Endpoint"] = _rig.Endpoint.ToString(),
+            ["SecureOpenAI:TrustedCaCertificatePath"] = _rig.CaCertificatePath,
             ["SecureOpenAI:Deployments:chat:Name"] = "gpt-4o-mini",
             ["SecureOpenAI:Credential:Sources:0"] = "WorkloadIdentity",
-            ["SecureOpenAI:Credential:TenantId"] = _emulator.TenantId,
-            ["SecureOpenAI:Credential:ClientId"] = federation.ClientId,
-            ["SecureOpenAI:Credential:FederatedTokenFile"] = _tokenFile,
-            ["SecureOpenAI:Credential:AuthorityHost"] = _emulator.AuthorityHost.ToString(),
+            ["SecureOpenAI:Credential:TenantId"] = _rig.TenantId,
+            ["SecureOpenAI:Credential:ClientId"] = _rig.ClientId,
+            ["SecureOpenAI:Credential:FederatedTokenFile"] = _rig.FederatedTokenFile,
+            ["SecureOpenAI:Credential:AuthorityHost"] = _rig.AuthorityHost.ToString(),
         }).Build();
         var services = new ServiceCollection().AddLogging();
         services.AddSecureOpenAI(configuration.GetSection("SecureOpenAI"));
@@ -109,6 +73,43 @@ public class ClientPipelineBenchmarks
         await _secure.CompleteChatAsync(_messages);
     }
 
+    /// <summary>The raw OpenAI client with <paramref name="token"/> as its key, on <paramref name="http"/>.</summary>
+    internal static ChatClient RawChatClient(Uri endpoint, string token, HttpClient http) =>
+        new("gpt-4o-mini", new ApiKeyCredential(token), new OpenAIClientOptions
+        {
+            Endpoint = new Uri(endpoint, "openai/v1/"),
+            Transport = new HttpClientPipelineTransport(http),
+        });
+
+    /// <summary>
+    /// The raw client's HttpClient: plain sockets, trusting the emulator's CA as a custom root (not by
+    /// turning validation off).
+    /// </summary>
+    internal static HttpClient RawHttpClient(X509Certificate2 ca) => new(new SocketsHttpHandler
+    {
+        SslOptions = new SslClientAuthenticationOptions
+        {
+            RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (errors == SslPolicyErrors.None)
+                {
+                    return true;
+                }
+
+                if (errors != SslPolicyErrors.RemoteCertificateChainErrors || certificate is null)
+                {
+                    return false;
+                }
+
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(new X509Certificate2(certificate));
+            },
+        },
+    });
+
     [GlobalCleanup]
     public void Cleanup() => CleanupAsync().GetAwaiter().GetResult();
 
@@ -116,8 +117,8 @@ public class ClientPipelineBenchmarks
     {
         await _provider.DisposeAsync();
         _rawHttp.Dispose();
-        await _emulator.DisposeAsync();
-        File.Delete(_tokenFile);
+        _ca.Dispose();
+        await _rig.DisposeAsync();
     }
 
     [Benchmark(Baseline = true, Description = "raw OpenAI client")]

@@ -15,6 +15,7 @@ using SecureAoai.Benchmarks.Soak;
 //   iterations and the sizes.
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- latency|idle-streams|allocations [--json FILE] (see Modes/)
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- profile-loop dial|rtt64|rtt4096|http [--transport overlay|tls-relay|tls] [--seconds 20]: one operation in a loop, for dotnet-trace (see ProfileLoopMode).
+// dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- emulator-host RIGFILE: the client benchmarks' emulator in a process of its own (see benchmarks/client-pipeline.sh).
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- soak [--frames 1000000] (see RouterSoak)
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- pipeline-probe [--blocking | --stub]: a diagnostic of the client pipeline, layer by layer (see PipelineProbe).
 // dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- --scenario stream-cuts [REQUESTS]: a count, not a timing.
@@ -41,6 +42,11 @@ if (args is [AllocationMode.Command, .. var allocationArgs])
 if (args is [ProfileLoopMode.Command, .. var loopArgs])
 {
     return await ProfileLoopMode.RunAsync(loopArgs);
+}
+
+if (args is [EmulatorHostMode.Command, .. var hostArgs])
+{
+    return await EmulatorHostMode.RunAsync(hostArgs);
 }
 
 if (args is [PipelineProbe.Command, .. var probeArgs])

@@ -42,8 +42,7 @@ internal static class PipelineProbe
     private static async Task<int> ProbeAsync(ClientPipelineBenchmarks rig, int requests, string[] args)
     {
         var provider = rig.Services;
-        var instance = rig.Emulator.Instances[0];
-        List<ChatMessage> messages = [new UserChatMessage("how fast is the pipeline")];
+                List<ChatMessage> messages = [new UserChatMessage("how fast is the pipeline")];
 
         var secure = provider.GetRequiredService<ChatClient>();
         await secure.CompleteChatAsync(messages);
@@ -51,7 +50,7 @@ internal static class PipelineProbe
         var settings = provider.GetRequiredService<IOptions<SecureOpenAIOptions>>().Value;
         var securedToken = (await transport.Authentication.TokenCaches.First().GetTokenAsync(null, null, default)).Token.Token;
         var emulatorToken = rig.RawToken;
-        var v1 = new Uri(instance.Endpoint, "openai/v1/");
+        var v1 = new Uri(rig.Rig.Endpoint, "openai/v1/");
 
         ChatClient Raw(HttpMessageHandler handler, string token) => RawOn(new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan }, token);
         ChatClient RawOn(HttpClient http, string token) => new("gpt-4o-mini", new ApiKeyCredential(token), new OpenAIClientOptions
