@@ -20,38 +20,58 @@ internal static class ProfileLoopMode
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Length == 0 || args[0] is not ("dial" or "rtt64" or "rtt4096" or "http"))
+        if (args.Length == 0 || args[0] is not ("dial" or "rtt64" or "rtt4096" or "http" or "client-chain" or "client-raw"))
         {
             Console.Error.WriteLine("usage: profile-loop dial|rtt64|rtt4096|http [--transport overlay|tls-relay|tls] [--seconds 20]");
+            Console.Error.WriteLine("       profile-loop client-chain|client-raw [--seconds 20]: ClientChainBenchmarks' secured or raw call, no network");
             return 2;
         }
 
-        var transport = Arguments.Text(args, "--transport") ?? "overlay";
         var seconds = Arguments.Number(args, "--seconds", DefaultSeconds);
+        if (args[0] is "client-chain" or "client-raw")
+        {
+            var chain = new ClientChainBenchmarks();
+            chain.Setup();
+            try
+            {
+                return await LoopAsync(args[0], "no network", args[0] == "client-raw" ? chain.Raw : chain.Secured, seconds);
+            }
+            finally
+            {
+                chain.Cleanup();
+            }
+        }
+
+        var transport = Arguments.Text(args, "--transport") ?? "overlay";
         await using var rig = await TransportRig.StartAsync();
         var (operation, cleanup) = await OperationAsync(rig, args[0], transport);
         try
         {
-            for (var i = 0; i < WarmUpOperations; i++)
-            {
-                await operation();
-            }
-
-            var clock = Stopwatch.StartNew();
-            var count = 0;
-            while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
-            {
-                await operation();
-                count++;
-            }
-
-            Console.WriteLine($"{args[0]} over {transport}: {count} operations in {clock.Elapsed.TotalSeconds:0.0} s, mean {clock.Elapsed.TotalMicroseconds / count:0} us.");
-            return 0;
+            return await LoopAsync(args[0], transport, operation, seconds);
         }
         finally
         {
             await cleanup();
         }
+    }
+
+    private static async Task<int> LoopAsync(string what, string transport, Func<Task> operation, int seconds)
+    {
+        for (var i = 0; i < WarmUpOperations; i++)
+        {
+            await operation();
+        }
+
+        var clock = Stopwatch.StartNew();
+        var count = 0;
+        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            await operation();
+            count++;
+        }
+
+        Console.WriteLine($"{what} over {transport}: {count} operations in {clock.Elapsed.TotalSeconds:0.0} s, mean {clock.Elapsed.TotalMicroseconds / count:0} us.");
+        return 0;
     }
 
     private static async Task<(Func<Task> Operation, Func<Task> Cleanup)> OperationAsync(TransportRig rig, string what, string transport)
