@@ -148,13 +148,19 @@ internal sealed class EndpointTable : IDisposable
     /// </summary>
     /// <exception cref="EndpointNetworkException">The name did not resolve, or the policy refused its addresses.</exception>
     /// <exception cref="InvalidOperationException">The host is not a configured endpoint.</exception>
-    public async ValueTask VerifyAsync(Uri uri, CancellationToken cancellationToken)
+    public ValueTask VerifyAsync(Uri uri, CancellationToken cancellationToken)
     {
         var host = uri.IdnHost;
-        if (At(host, uri.Port).Guard is { } guard)
+        if (At(host, uri.Port).Guard is not { } guard)
         {
-            await guard.VerifyAsync(host, cancellationToken).ConfigureAwait(false);
+            return ValueTask.CompletedTask;
         }
+
+        // A verdict within its TTL completes at once: no async frame for it.
+        var verdict = guard.VerifyAsync(host, cancellationToken);
+        return verdict.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitedAsync(verdict);
+
+        static async ValueTask AwaitedAsync(ValueTask<PolicyVerdict> pending) => await pending.ConfigureAwait(false);
     }
 
     /// <summary>

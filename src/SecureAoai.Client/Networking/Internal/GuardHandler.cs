@@ -8,10 +8,24 @@ namespace SecureAoai.Client.Networking.Internal;
 /// </summary>
 internal sealed class GuardHandler(EndpointTable table, HttpMessageHandler inner) : DelegatingHandler(inner)
 {
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
-        await table.VerifyAsync(uri, cancellationToken).ConfigureAwait(false);
+        var verified = table.VerifyAsync(uri, cancellationToken);
+
+        // A verdict within its TTL (nearly every request) is known at once: no async frame for it.
+        // A resolution still running, or one that failed, is awaited (and its error thrown) as before.
+        if (verified.IsCompletedSuccessfully)
+        {
+            return base.SendAsync(request, cancellationToken);
+        }
+
+        return VerifyThenSendAsync(verified, request, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> VerifyThenSendAsync(ValueTask verified, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        await verified.ConfigureAwait(false);
         return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
