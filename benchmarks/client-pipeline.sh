@@ -4,7 +4,12 @@
 # processes then call the same warm server, and each benchmark's allocations are the client's alone
 # (with the emulator in the benchmark's process, its allocations are counted in both).
 #
-#   benchmarks/client-pipeline.sh [more BenchmarkDotNet options, e.g. --launchCount 3]
+#   [SECUREAOAI_BENCH_ROUNDS=N] benchmarks/client-pipeline.sh [more BenchmarkDotNet options]
+#   python3 benchmarks/client_ratio.py BenchmarkDotNet.Artifacts/results/SecureAoai.Benchmarks.ClientPipelineBenchmarks-report-full.json
+#
+# SECUREAOAI_BENCH_ROUNDS=N runs the pair N times, taking turns (raw, secured, raw, secured, ...), so each
+# round's ratio compares two processes run one after the other; client_ratio.py prints every round's ratio
+# and, over the rounds, their geometric mean with a 95 % interval.
 #
 # The same benchmark with the emulator in each benchmark process:
 #   dotnet run -c Release --project benchmarks/SecureAoai.Benchmarks -- --filter '*ClientPipeline*'

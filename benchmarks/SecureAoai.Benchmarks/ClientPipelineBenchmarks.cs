@@ -25,6 +25,22 @@ public class ClientPipelineBenchmarks
     private ChatClient _raw = null!;
     private ChatClient _secure = null!;
 
+    /// <summary>The environment variable that sets how many rounds of the pair to run (1 when unset).</summary>
+    public const string RoundsVariable = "SECUREAOAI_BENCH_ROUNDS";
+
+    /// <summary>
+    /// A repetition number, nothing else: BenchmarkDotNet runs every benchmark of one parameter value
+    /// before the next value, so with N rounds the raw and the secured client take turns (raw, secured,
+    /// raw, secured, ...), each in a process of its own, and each round's ratio compares two runs made one
+    /// after the other. On a machine whose speed drifts over minutes, that pairs them as closely as
+    /// separate processes can be.
+    /// </summary>
+    [ParamsSource(nameof(Rounds))]
+    public int Round { get; set; }
+
+    public static IEnumerable<int> Rounds() =>
+        Enumerable.Range(1, int.TryParse(Environment.GetEnvironmentVariable(RoundsVariable), out var rounds) && rounds > 0 ? rounds : 1);
+
     /// <summary>The emulator both clients call (for the pipeline-probe diagnostic).</summary>
     internal ClientEmulatorRig Rig => _rig;
 
