@@ -15,6 +15,7 @@ namespace SecureAoai.Overlay.Tests.Fabric;
 /// <summary>A long-lived bind keeps a valid bind grant by renewing it through the router; one that may no longer bind loses it.</summary>
 public sealed class BindGrantRenewalTests
 {
+    private const int BindEndedEvent = 210;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     [Fact]
@@ -110,6 +111,50 @@ public sealed class BindGrantRenewalTests
         Assert.Equal(0, rig.Router.TerminatorCount("echo"));
     }
 
+    [Fact]
+    public async Task BindPolicyDeleted_ListenerBound_IsBoundDropsBeforeAnyRenewalAndTheLogSaysNotAuthorized()
+    {
+        // The binder's clock never moves: its first renewal stays 5 minutes away, so only the router's reset can tell it.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var overlay = OverlayFixture.Start();
+        using var cancel = new CancellationTokenSource(Timeout);
+        await using var rig = await WithdrawableRouter.StartAsync(overlay);
+        var logs = new LogLines();
+        await using var server = OverlayContext.Create(rig.Server, rig.BinderOptions(time), logs);
+        var listener = await server.BindAsync("echo", cancel.Token);
+        Assert.True(listener.IsBound);
+
+        overlay.Controller.Administration.DeletePolicy("bind");
+
+        // The line is logged once the bind is detached; the loop only guards against a hang.
+        await Poll.UntilAsync(() => logs.Of(BindEndedEvent).Count > 0, cancel.Token);
+        Assert.False(listener.IsBound);
+        Assert.Equal(0, listener.BoundRouterCount);
+        var line = Assert.Single(logs.Of(BindEndedEvent));
+        Assert.Contains(nameof(ReasonCode.NotAuthorized), line, StringComparison.Ordinal);
+        Assert.Contains(rig.Address, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BindPolicyRestored_AfterTheRouterEndedTheBind_ListenerBindsThereAgainByItself()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var overlay = OverlayFixture.Start();
+        using var cancel = new CancellationTokenSource(Timeout);
+        await using var rig = await WithdrawableRouter.StartAsync(overlay);
+        await using var server = OverlayContext.Create(rig.Server, rig.BinderOptions(time));
+        var listener = await server.BindAsync("echo", cancel.Token);
+        overlay.Controller.Administration.DeletePolicy("bind");
+        await Poll.UntilAsync(() => !listener.IsBound, cancel.Token);
+
+        var attached = listener.NextAttachAtAsync(rig.Address);
+        overlay.Controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
+        await attached.WaitAsync(cancel.Token);
+
+        Assert.True(listener.IsBound);
+        Assert.Equal(1, rig.Router.TerminatorCount("echo"));
+    }
+
     private static async Task<(OverlayContext Client, OverlayContext Server)> EnrollAsync(FabricFixture fabric, TimeProvider time)
     {
         fabric.Controller.Administration.CreateService("echo", ["demo"]);
@@ -129,6 +174,12 @@ public sealed class BindGrantRenewalTests
         public WithdrawableAuthority Authority { get; private set; } = null!;
 
         public OverlayIdentity Server { get; private set; } = null!;
+
+        public string Address => $"127.0.0.1:{Router.LocalEndPoint.Port}";
+
+        /// <summary>Options for a binder through this router alone, on <paramref name="time"/>, with fast rebinds.</summary>
+        public OverlayContextOptions BinderOptions(TimeProvider time) =>
+            new() { RouterAddress = Address, TimeProvider = time, ReconnectMinDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(400) };
 
         public static async Task<WithdrawableRouter> StartAsync(OverlayFixture overlay)
         {
