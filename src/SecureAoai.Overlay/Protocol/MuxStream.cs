@@ -326,7 +326,7 @@ internal sealed class MuxStream : Stream
     internal void OnPeerReset(ReasonCode code, string reason)
     {
         _openAck?.TrySetException(new MuxStreamRejectedException(reason, code));
-        Fail(new IOException($"The peer reset the stream: {reason}"));
+        Fail(new MuxStreamResetException(code, reason));
         _session.RemoveStream(Id);
     }
 

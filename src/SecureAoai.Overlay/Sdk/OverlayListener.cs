@@ -107,7 +107,7 @@ public sealed class OverlayListener : IOverlayListener
     internal Task<OverlayGrant> NextGrantAsync() => Volatile.Read(ref _nextGrant).Task;
 
     /// <summary>This listener's bind at <paramref name="link"/>'s router.</summary>
-    internal RouterBinding BindingAt(RouterLink link) => _bindings.GetOrAdd(link, static (l, self) => new RouterBinding(self, self._context, l.Address), this);
+    internal RouterBinding BindingAt(RouterLink link) => _bindings.GetOrAdd(link, static (l, self) => new RouterBinding(self, self._context, l), this);
 
     /// <summary>How many routers hold this bind now.</summary>
     internal int BoundRouterCount => _bindings.Values.Count(b => b.IsAttached);
