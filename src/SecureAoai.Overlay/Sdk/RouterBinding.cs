@@ -123,7 +123,7 @@ internal sealed class RouterBinding(OverlayListener listener, OverlayContext con
         }
         catch (Exception ex) when (ex is IOException or AuthenticationException or ObjectDisposedException)
         {
-            ended = Why(ex);
+            ended = control.PeerResetCode is { } code ? $"the router reset it with {code} ({ex.Message})" : ex.Message;
         }
 
         // Detached meanwhile, or the whole session ended: the link's watch of the session detaches every bind and reconnects.
@@ -155,12 +155,6 @@ internal sealed class RouterBinding(OverlayListener listener, OverlayContext con
             ? "the router closed it"
             : "the router sent data unasked on its control stream (a router writes there only in answer to a renewal request); it may be compromised or misconfigured";
     }
-
-    /// <summary>The reason to log, by the router's reason code where its reset carried one.</summary>
-    private static string Why(Exception ex) =>
-        (ex as MuxStreamResetException ?? ex.InnerException as MuxStreamResetException) is { } reset
-            ? $"the router reset it with {reset.Code}: {reset.Reason}"
-            : ex.Message;
 
     /// <summary>Detaches the bind the router ended (unless detached already), resets its control stream, logs why and asks the link to bind again.</summary>
     private void End(MuxStream control, string why)

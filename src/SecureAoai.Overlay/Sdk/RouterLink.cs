@@ -329,7 +329,7 @@ internal sealed class RouterLink : IAsyncDisposable
                     if (failure is null)
                     {
                         OverlayLog.Rebound(_logger, _identity.Name, Address, count);
-                        return;
+                        break;
                     }
                 }
                 catch (OperationCanceledException)
@@ -350,7 +350,8 @@ internal sealed class RouterLink : IAsyncDisposable
             Volatile.Write(ref _reconnecting, 0);
         }
 
-        // A session lost, or a bind ended, between the last pass and here found reconnecting still flagged: go on for it.
+        // A session lost, or a bind ended, between the last pass and here found reconnecting still flagged
+        // (its StartReconnecting did nothing): go on for it. A pass that bound everything breaks to here.
         if (!_stop.IsCancellationRequested && (!IsConnected || HasUnboundListener()) && (_keepConnected || !_listeners.IsEmpty))
         {
             StartReconnecting();

@@ -15,6 +15,7 @@ namespace SecureAoai.Overlay.Tests.Fabric;
 /// <summary>A long-lived bind keeps a valid bind grant by renewing it through the router; one that may no longer bind loses it.</summary>
 public sealed class BindGrantRenewalTests
 {
+    private const int ReconnectFailedEvent = 204;
     private const int BindEndedEvent = 210;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
@@ -153,6 +154,25 @@ public sealed class BindGrantRenewalTests
 
         Assert.True(listener.IsBound);
         Assert.Equal(1, rig.Router.TerminatorCount("echo"));
+    }
+
+    [Fact]
+    public async Task BindPolicyDeleted_RouterRefusesEveryRebind_RebindsBackOffDoublingToTheMaximum()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var overlay = OverlayFixture.Start();
+        using var cancel = new CancellationTokenSource(Timeout);
+        await using var rig = await WithdrawableRouter.StartAsync(overlay);
+        var logs = new LogLines();
+        await using var server = OverlayContext.Create(rig.Server, rig.BinderOptions(time), logs);
+        await server.BindAsync("echo", cancel.Token);
+
+        overlay.Controller.Administration.DeletePolicy("bind");
+        await Poll.UntilAsync(() => logs.Of(ReconnectFailedEvent).Count >= 4, cancel.Token);
+
+        // The options give 50 ms doubling to 400 ms: each refused rebind waits twice as long as the last, never less.
+        Assert.Equal([100, 200, 400, 400], logs.DelaysMs(ReconnectFailedEvent).Take(4));
+        Assert.All(logs.Of(ReconnectFailedEvent), line => Assert.Contains("not authorized", line, StringComparison.OrdinalIgnoreCase));
     }
 
     private static async Task<(OverlayContext Client, OverlayContext Server)> EnrollAsync(FabricFixture fabric, TimeProvider time)

@@ -151,11 +151,14 @@ public sealed class CompromisedRouterHostileTests
 
         await server.BindAsync("echo", cancel.Token);
         var answer = await binderAnswer.Task.WaitAsync(cancel.Token);
-        await Poll.UntilAsync(() => logs.Of(BindEndedEvent).Count > 0, cancel.Token);
+        await Poll.UntilAsync(() => logs.Of(BindEndedEvent).Count >= 3, cancel.Token);
 
         // The binder resets the control stream (the router's read fails) rather than closing it quietly or reading on.
         Assert.IsAssignableFrom<IOException>(answer);
         Assert.Contains(logs.Lines, l => l.EventId == BindEndedEvent && l.Level == LogLevel.Warning && l.Message.Contains("unasked", StringComparison.Ordinal));
+
+        // It binds again, and the router ends each bind at once: every rebind waits twice as long as the last (50 ms up to 400 ms), no tight loop.
+        Assert.Equal([50, 100, 200], logs.DelaysMs(BindEndedEvent).Take(3));
     }
 
     /// <summary>Reads <paramref name="control"/> until it ends: <see langword="null"/> when closed, else the failure (a reset).</summary>

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 
 namespace SecureAoai.Overlay.Tests.Testing;
@@ -10,6 +12,10 @@ internal sealed class LogLines : ILoggerFactory
 
     /// <summary>The messages logged with <paramref name="eventId"/> so far.</summary>
     public IReadOnlyList<string> Of(int eventId) => [.. Lines.Where(l => l.EventId == eventId).Select(l => l.Message)];
+
+    /// <summary>The waits, in ms, that the lines with <paramref name="eventId"/> announce ("… in 200 ms"), in the order logged.</summary>
+    public IReadOnlyList<double> DelaysMs(int eventId) =>
+        [.. Of(eventId).Select(m => Regex.Match(m, @"in (\d+(?:\.\d+)?) ms")).Where(m => m.Success).Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))];
 
     public ILogger CreateLogger(string categoryName) => new Logger(Lines);
 
