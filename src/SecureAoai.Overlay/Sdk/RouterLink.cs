@@ -30,6 +30,7 @@ internal sealed class RouterLink : IAsyncDisposable
     private MuxSession? _session;
     private Task _maintenance = Task.CompletedTask;
     private int _reconnecting;
+    private long _deferredRebindTicks;
     private double _latencyMs = double.NaN;
 
     /// <summary>
@@ -108,7 +109,12 @@ internal sealed class RouterLink : IAsyncDisposable
     /// every listener that is not bound here again after <paramref name="delay"/>, backing off as a
     /// reconnect does while the router refuses.
     /// </summary>
-    public void Rebind(TimeSpan delay) => StartReconnecting(delay);
+    public void Rebind(TimeSpan delay)
+    {
+        // Kept for a pass already under way (this call then starts nothing): its tail goes on after this wait, not the shortest.
+        Interlocked.Exchange(ref _deferredRebindTicks, delay.Ticks);
+        StartReconnecting(delay);
+    }
 
     /// <summary>The wait before binding again after a bind ended: <see cref="OverlayContextOptions.ReconnectMinDelay"/> at first, then twice <paramref name="previous"/> up to the maximum.</summary>
     public TimeSpan RebindDelayAfter(TimeSpan? previous) => previous is { } last ? NextDelay(last, _options) : _options.ReconnectMinDelay;
@@ -117,6 +123,7 @@ internal sealed class RouterLink : IAsyncDisposable
     {
         if (!_stop.IsCancellationRequested && Interlocked.Exchange(ref _reconnecting, 1) == 0)
         {
+            Interlocked.Exchange(ref _deferredRebindTicks, 0);
             _maintenance = ReconnectAsync(firstDelay);
         }
     }
@@ -354,7 +361,8 @@ internal sealed class RouterLink : IAsyncDisposable
         // (its StartReconnecting did nothing): go on for it. A pass that bound everything breaks to here.
         if (!_stop.IsCancellationRequested && (!IsConnected || HasUnboundListener()) && (_keepConnected || !_listeners.IsEmpty))
         {
-            StartReconnecting();
+            var deferred = Interlocked.Exchange(ref _deferredRebindTicks, 0);
+            StartReconnecting(deferred > 0 ? TimeSpan.FromTicks(deferred) : _options.ReconnectMinDelay);
         }
     }
 
