@@ -38,6 +38,7 @@ internal sealed class MuxStream : Stream
     private bool _writesCompleted;
     private bool _peerWritesCompleted;
     private IOException? _dead;
+    private ReasonCode? _peerResetCode;
 
     internal MuxStream(MuxSession session, uint id, int peerWindowBytes, bool awaitingOpenAck)
     {
@@ -81,6 +82,18 @@ internal sealed class MuxStream : Stream
 
     /// <summary>Gets whether the session this stream runs on is closing or closed (the connection to the peer is lost or going).</summary>
     internal bool IsSessionClosed => _session.IsClosed;
+
+    /// <summary>Gets the reason code of the peer's reset, once the peer reset the stream; <see langword="null"/> otherwise (open, closed, aborted here or its session ended).</summary>
+    internal ReasonCode? PeerResetCode
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _peerResetCode;
+            }
+        }
+    }
 
     /// <summary>Gets whether the stream was reset, aborted or its session ended.</summary>
     internal bool IsDead
@@ -326,6 +339,15 @@ internal sealed class MuxStream : Stream
     internal void OnPeerReset(ReasonCode code, string reason)
     {
         _openAck?.TrySetException(new MuxStreamRejectedException(reason, code));
+        lock (_sync)
+        {
+            // Only a reset that ends a live stream says why it ended; one after this side's abort says nothing.
+            if (_dead is null)
+            {
+                _peerResetCode = code;
+            }
+        }
+
         Fail(new IOException($"The peer reset the stream: {reason}"));
         _session.RemoveStream(Id);
     }

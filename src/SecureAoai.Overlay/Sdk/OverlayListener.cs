@@ -16,7 +16,8 @@ namespace SecureAoai.Overlay;
 /// of them for one caller, so one slow, vanished or hostile caller never holds up the others;
 /// <see cref="AcceptAsync"/> hands out the dials whose handshake succeeded. The listener holds the
 /// controller-signed bind grant it shows dialers, and asks the router for a fresh one when half of
-/// its lifetime has passed.
+/// its lifetime has passed. A router that ends the bind in between (the identity may no longer bind
+/// the service) is noticed at once: <see cref="IsBound"/> drops, a warning names the router and why.
 /// </remarks>
 public sealed class OverlayListener : IOverlayListener
 {
@@ -51,7 +52,11 @@ public sealed class OverlayListener : IOverlayListener
     /// <summary>The service bound.</summary>
     public string Service { get; }
 
-    /// <summary>Whether the bind is registered at one router or more right now (false while every router is being reconnected).</summary>
+    /// <summary>
+    /// Whether the bind is registered at one router or more right now: false while every router is being
+    /// reconnected, or has ended the bind (a deleted Bind policy, a revoked identity); it drops as the
+    /// router's reset arrives, and the listener binds there again by itself with backoff.
+    /// </summary>
     public bool IsBound => _bindings.Values.Any(b => b.IsAttached);
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
@@ -107,7 +112,7 @@ public sealed class OverlayListener : IOverlayListener
     internal Task<OverlayGrant> NextGrantAsync() => Volatile.Read(ref _nextGrant).Task;
 
     /// <summary>This listener's bind at <paramref name="link"/>'s router.</summary>
-    internal RouterBinding BindingAt(RouterLink link) => _bindings.GetOrAdd(link, static (l, self) => new RouterBinding(self, self._context, l.Address), this);
+    internal RouterBinding BindingAt(RouterLink link) => _bindings.GetOrAdd(link, static (l, self) => new RouterBinding(self, self._context, l), this);
 
     /// <summary>How many routers hold this bind now.</summary>
     internal int BoundRouterCount => _bindings.Values.Count(b => b.IsAttached);

@@ -32,8 +32,8 @@ internal static partial class OverlayLog
     [LoggerMessage(209, LogLevel.Warning, "A dial of '{Service}' was refused: it carried no valid dial grant ({Reason}). The router may be compromised or misconfigured.")]
     public static partial void DialGrantRefused(ILogger logger, string service, string reason);
 
-    [LoggerMessage(210, LogLevel.Warning, "The bind of '{Service}' ended at the router: {Reason}")]
-    public static partial void BindEnded(ILogger logger, string service, string reason);
+    [LoggerMessage(210, LogLevel.Warning, "The bind of '{Service}' at router {Router} ended: {Reason}. Binding there again in {DelayMs} ms.")]
+    public static partial void BindEnded(ILogger logger, string service, string router, string reason, double delayMs);
 
     [LoggerMessage(211, LogLevel.Debug, "The bind grant of '{Service}' was renewed; it expires at {ExpiresAt}.")]
     public static partial void BindGrantRenewed(ILogger logger, string service, DateTimeOffset expiresAt);

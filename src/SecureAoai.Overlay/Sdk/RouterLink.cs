@@ -30,6 +30,7 @@ internal sealed class RouterLink : IAsyncDisposable
     private MuxSession? _session;
     private Task _maintenance = Task.CompletedTask;
     private int _reconnecting;
+    private long _deferredRebindTicks;
     private double _latencyMs = double.NaN;
 
     /// <summary>
@@ -101,11 +102,29 @@ internal sealed class RouterLink : IAsyncDisposable
     /// Starts reconnecting in the background unless that is under way: after the session was lost, or
     /// when a bind could not reach the router, so the bind is registered once the router is back.
     /// </summary>
-    public void StartReconnecting()
+    public void StartReconnecting() => StartReconnecting(_options.ReconnectMinDelay);
+
+    /// <summary>
+    /// A bind here ended while the session lives (the router reset or closed its control stream): binds
+    /// every listener that is not bound here again after <paramref name="delay"/>, backing off as a
+    /// reconnect does while the router refuses.
+    /// </summary>
+    public void Rebind(TimeSpan delay)
+    {
+        // Kept for a pass already under way (this call then starts nothing): its tail goes on after this wait, not the shortest.
+        Interlocked.Exchange(ref _deferredRebindTicks, delay.Ticks);
+        StartReconnecting(delay);
+    }
+
+    /// <summary>The wait before binding again after a bind ended: <see cref="OverlayContextOptions.ReconnectMinDelay"/> at first, then twice <paramref name="previous"/> up to the maximum.</summary>
+    public TimeSpan RebindDelayAfter(TimeSpan? previous) => previous is { } last ? NextDelay(last, _options) : _options.ReconnectMinDelay;
+
+    private void StartReconnecting(TimeSpan firstDelay)
     {
         if (!_stop.IsCancellationRequested && Interlocked.Exchange(ref _reconnecting, 1) == 0)
         {
-            _maintenance = ReconnectAsync();
+            Interlocked.Exchange(ref _deferredRebindTicks, 0);
+            _maintenance = ReconnectAsync(firstDelay);
         }
     }
 
@@ -300,26 +319,25 @@ internal sealed class RouterLink : IAsyncDisposable
     }
 
     /// <summary>Reconnects with capped, jittered backoff while there is a reason to, and binds every listener again.</summary>
-    private async Task ReconnectAsync()
+    private async Task ReconnectAsync(TimeSpan firstDelay)
     {
-        var delay = _options.ReconnectMinDelay;
+        var delay = firstDelay;
         try
         {
             while (!_stop.IsCancellationRequested && (_keepConnected || !_listeners.IsEmpty))
             {
+                string? failure;
                 try
                 {
                     // Shortened at random by up to a quarter: identities that lost the same router do not come back in step.
                     await Task.Delay(Jittered(delay, Random.Shared.NextDouble()), _stop.Token).ConfigureAwait(false);
                     var fresh = await SessionAsync("(reconnect)", _stop.Token).ConfigureAwait(false);
-                    var listeners = _listeners.Snapshot().Where(l => !l.IsDisposed).ToList();
-                    foreach (var listener in listeners)
+                    (var count, failure) = await BindEveryListenerAsync(fresh).ConfigureAwait(false);
+                    if (failure is null)
                     {
-                        await EnsureBoundAsync(fresh, listener, _stop.Token).ConfigureAwait(false);
+                        OverlayLog.Rebound(_logger, _identity.Name, Address, count);
+                        break;
                     }
-
-                    OverlayLog.Rebound(_logger, _identity.Name, Address, listeners.Count);
-                    return;
                 }
                 catch (OperationCanceledException)
                 {
@@ -327,9 +345,11 @@ internal sealed class RouterLink : IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is OverlayDialException or IOException)
                 {
-                    delay = NextDelay(delay, _options);
-                    OverlayLog.ReconnectFailed(_logger, _identity.Name, Address, delay.TotalMilliseconds, ex.Message);
+                    failure = ex.Message;
                 }
+
+                delay = NextDelay(delay, _options);
+                OverlayLog.ReconnectFailed(_logger, _identity.Name, Address, delay.TotalMilliseconds, failure);
             }
         }
         finally
@@ -337,10 +357,38 @@ internal sealed class RouterLink : IAsyncDisposable
             Volatile.Write(ref _reconnecting, 0);
         }
 
-        // A session lost between the last connect and here found reconnecting still flagged: go on for it.
-        if (!_stop.IsCancellationRequested && !IsConnected && (_keepConnected || !_listeners.IsEmpty))
+        // A session lost, or a bind ended, between the last pass and here found reconnecting still flagged
+        // (its StartReconnecting did nothing): go on for it. A pass that bound everything breaks to here.
+        if (!_stop.IsCancellationRequested && (!IsConnected || HasUnboundListener()) && (_keepConnected || !_listeners.IsEmpty))
         {
-            StartReconnecting();
+            var deferred = Interlocked.Exchange(ref _deferredRebindTicks, 0);
+            StartReconnecting(deferred > 0 ? TimeSpan.FromTicks(deferred) : _options.ReconnectMinDelay);
         }
     }
+
+    /// <summary>
+    /// Binds every listener not bound here yet, each on its own: one the router refuses (its policy, a
+    /// bad grant) does not keep the others unbound here. Returns how many listeners there are and the first
+    /// refusal, if any; a lost session throws.
+    /// </summary>
+    private async Task<(int Count, string? Refused)> BindEveryListenerAsync(MuxSession session)
+    {
+        var listeners = _listeners.Snapshot().Where(l => !l.IsDisposed).ToList();
+        string? refused = null;
+        foreach (var listener in listeners)
+        {
+            try
+            {
+                await EnsureBoundAsync(session, listener, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OverlayDialException ex) when (ex.Reason != OverlayDialFailure.RouterUnreachable)
+            {
+                refused ??= ex.Message;
+            }
+        }
+
+        return (listeners.Count, refused);
+    }
+
+    private bool HasUnboundListener() => _listeners.Snapshot().Any(l => !l.IsDisposed && !l.BindingAt(this).IsAttached);
 }

@@ -15,6 +15,8 @@ namespace SecureAoai.Overlay.Tests.Fabric;
 /// <summary>A long-lived bind keeps a valid bind grant by renewing it through the router; one that may no longer bind loses it.</summary>
 public sealed class BindGrantRenewalTests
 {
+    private const int ReconnectFailedEvent = 204;
+    private const int BindEndedEvent = 210;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     [Fact]
@@ -110,6 +112,54 @@ public sealed class BindGrantRenewalTests
         Assert.Equal(0, rig.Router.TerminatorCount("echo"));
     }
 
+    [Fact]
+    public async Task BindPolicyDeleted_ListenerBound_IsBoundDropsBeforeAnyRenewalAndTheLogSaysNotAuthorized()
+    {
+        await using var binder = await BoundBinder.StartAsync();
+        using var cancel = new CancellationTokenSource(Timeout);
+        Assert.True(binder.Listener.IsBound);
+
+        binder.Overlay.Controller.Administration.DeletePolicy("bind");
+
+        // The line is logged once the bind is detached; the loop only guards against a hang.
+        await Poll.UntilAsync(() => binder.Logs.Of(BindEndedEvent).Count > 0, cancel.Token);
+        Assert.False(binder.Listener.IsBound);
+        Assert.Equal(0, binder.Listener.BoundRouterCount);
+        var line = Assert.Single(binder.Logs.Of(BindEndedEvent));
+        Assert.Contains(nameof(ReasonCode.NotAuthorized), line, StringComparison.Ordinal);
+        Assert.Contains(binder.Rig.Address, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BindPolicyRestored_AfterTheRouterEndedTheBind_ListenerBindsThereAgainByItself()
+    {
+        await using var binder = await BoundBinder.StartAsync();
+        using var cancel = new CancellationTokenSource(Timeout);
+        binder.Overlay.Controller.Administration.DeletePolicy("bind");
+        await Poll.UntilAsync(() => !binder.Listener.IsBound, cancel.Token);
+
+        var attached = binder.Listener.NextAttachAtAsync(binder.Rig.Address);
+        binder.Overlay.Controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
+        await attached.WaitAsync(cancel.Token);
+
+        Assert.True(binder.Listener.IsBound);
+        Assert.Equal(1, binder.Rig.Router.TerminatorCount("echo"));
+    }
+
+    [Fact]
+    public async Task BindPolicyDeleted_RouterRefusesEveryRebind_RebindsBackOffDoublingToTheMaximum()
+    {
+        await using var binder = await BoundBinder.StartAsync();
+        using var cancel = new CancellationTokenSource(Timeout);
+
+        binder.Overlay.Controller.Administration.DeletePolicy("bind");
+        await Poll.UntilAsync(() => binder.Logs.Of(ReconnectFailedEvent).Count >= 4, cancel.Token);
+
+        // The options give 50 ms doubling to 400 ms: each refused rebind waits twice as long as the last, never less.
+        Assert.Equal([100, 200, 400, 400], binder.Logs.DelaysMs(ReconnectFailedEvent).Take(4));
+        Assert.All(binder.Logs.Of(ReconnectFailedEvent), line => Assert.Contains("not authorized", line, StringComparison.OrdinalIgnoreCase));
+    }
+
     private static async Task<(OverlayContext Client, OverlayContext Server)> EnrollAsync(FabricFixture fabric, TimeProvider time)
     {
         fabric.Controller.Administration.CreateService("echo", ["demo"]);
@@ -117,6 +167,41 @@ public sealed class BindGrantRenewalTests
         fabric.Controller.Administration.CreateServicePolicy("bind", ServicePolicyType.Bind, PolicySemantic.AnyOf, ["#servers"], ["#demo"]);
         var options = () => new OverlayContextOptions { TimeProvider = time, ReconnectMinDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(400) };
         return (fabric.Context(await fabric.EnrollAsync("client", "clients"), options()), fabric.Context(await fabric.EnrollAsync("server", "servers"), options()));
+    }
+
+    /// <summary>
+    /// An in-process controller and router, and 'server' bound to 'echo' there with its log lines kept.
+    /// The binder's clock is a fake that the tests never move: its first renewal stays 5 minutes away, so
+    /// only the router's reset can tell it that its bind ended.
+    /// </summary>
+    private sealed class BoundBinder : IAsyncDisposable
+    {
+        private OverlayContext _server = null!;
+
+        public OverlayFixture Overlay { get; private init; } = null!;
+
+        public WithdrawableRouter Rig { get; private set; } = null!;
+
+        public LogLines Logs { get; } = new();
+
+        public OverlayListener Listener { get; private set; } = null!;
+
+        public static async Task<BoundBinder> StartAsync()
+        {
+            var binder = new BoundBinder { Overlay = OverlayFixture.Start() };
+            binder.Rig = await WithdrawableRouter.StartAsync(binder.Overlay);
+            binder._server = OverlayContext.Create(binder.Rig.Server, binder.Rig.BinderOptions(new FakeTimeProvider(DateTimeOffset.UtcNow)), binder.Logs);
+            using var cancel = new CancellationTokenSource(Timeout);
+            binder.Listener = await binder._server.BindAsync("echo", cancel.Token);
+            return binder;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _server.DisposeAsync();
+            await Rig.DisposeAsync();
+            await Overlay.DisposeAsync();
+        }
     }
 
     /// <summary>A router on <see cref="WithdrawableAuthority"/>, a service 'echo' and an enrolled identity 'server' that may bind it.</summary>
@@ -129,6 +214,12 @@ public sealed class BindGrantRenewalTests
         public WithdrawableAuthority Authority { get; private set; } = null!;
 
         public OverlayIdentity Server { get; private set; } = null!;
+
+        public string Address => $"127.0.0.1:{Router.LocalEndPoint.Port}";
+
+        /// <summary>Options for a binder through this router alone, on <paramref name="time"/>, with fast rebinds.</summary>
+        public OverlayContextOptions BinderOptions(TimeProvider time) =>
+            new() { RouterAddress = Address, TimeProvider = time, ReconnectMinDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(400) };
 
         public static async Task<WithdrawableRouter> StartAsync(OverlayFixture overlay)
         {

@@ -45,6 +45,9 @@ internal sealed class CompromisedRouter : IAsyncDisposable
     /// <summary>What to hand a binder as its bind grant: (binder, service) → grant. The default is its genuine grant, when the controller gives one.</summary>
     public Func<string, string, byte[]?>? BindGrantFor { get; set; }
 
+    /// <summary>What to do with a bind's control stream once the first grant is sent (the default leaves it be).</summary>
+    public Func<MuxStream, Task>? OnBindControl { get; set; }
+
     /// <summary>What to do with a dial: the dialer's name, its Open and what it asked for.</summary>
     public Func<string, MuxIncomingStream, RouterRequest, Task>? OnDial { get; set; }
 
@@ -186,6 +189,13 @@ internal sealed class CompromisedRouter : IAsyncDisposable
                     }
 
                     _bound.GetOrAdd(name, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                    if (OnBindControl is { } onBindControl)
+                    {
+                        lock (_tasks)
+                        {
+                            _tasks.Add(onBindControl(control));
+                        }
+                    }
                 }
                 else if (OnDial is { } onDial)
                 {

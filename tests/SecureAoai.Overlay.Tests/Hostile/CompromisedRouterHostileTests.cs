@@ -2,7 +2,9 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using SecureAoai.Overlay.Controller;
 using SecureAoai.Overlay.Crypto;
+using Microsoft.Extensions.Logging;
 using SecureAoai.Overlay.Tests.Fabric;
+using SecureAoai.Overlay.Tests.Testing;
 
 namespace SecureAoai.Overlay.Tests.Hostile;
 
@@ -12,6 +14,7 @@ namespace SecureAoai.Overlay.Tests.Hostile;
 /// </summary>
 public sealed class CompromisedRouterHostileTests
 {
+    private const int BindEndedEvent = 210;
     private static readonly byte[] Secret = "the merger closes on Friday; tell no one"u8.ToArray();
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
@@ -130,6 +133,52 @@ public sealed class CompromisedRouterHostileTests
         Assert.Contains("issued to another certificate", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Bind_RouterSendsAGrantNobodyAskedFor_BinderEndsThatBindAndLogsWhy()
+    {
+        await using var overlay = await HostileOverlay.StartAsync();
+        using var cancel = new CancellationTokenSource(Timeout);
+        var grant = overlay.Router.GrantFor(GrantKind.Bind, overlay.Server.Certificate, "echo")!;
+        var binderAnswer = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        overlay.Router.OnBindControl = async control =>
+        {
+            // A second grant between renewals: the binder asked for nothing, so the bind must end, not be believed.
+            await BindControl.WriteGrantAsync(control, grant);
+            binderAnswer.TrySetResult(await ReadUntilEndAsync(control));
+        };
+        var logs = new LogLines();
+        await using var server = OverlayContext.Create(overlay.Server, HostileOverlay.ViaRouterOptions(overlay.Router), logs);
+
+        await server.BindAsync("echo", cancel.Token);
+        var answer = await binderAnswer.Task.WaitAsync(cancel.Token);
+        await Poll.UntilAsync(() => logs.Of(BindEndedEvent).Count >= 3, cancel.Token);
+
+        // The binder resets the control stream (the router's read fails) rather than closing it quietly or reading on.
+        Assert.IsAssignableFrom<IOException>(answer);
+        Assert.Contains(logs.Lines, l => l.EventId == BindEndedEvent && l.Level == LogLevel.Warning && l.Message.Contains("unasked", StringComparison.Ordinal));
+
+        // It binds again, and the router ends each bind at once: every rebind waits twice as long as the last (50 ms up to 400 ms), no tight loop.
+        Assert.Equal([50, 100, 200], logs.DelaysMs(BindEndedEvent).Take(3));
+    }
+
+    /// <summary>Reads <paramref name="control"/> until it ends: <see langword="null"/> when closed, else the failure (a reset).</summary>
+    private static async Task<Exception?> ReadUntilEndAsync(Stream control)
+    {
+        var buffer = new byte[256];
+        try
+        {
+            for (var i = 0; i < 10_000 && await control.ReadAsync(buffer) > 0; i++)
+            {
+            }
+
+            return null;
+        }
+        catch (IOException ex)
+        {
+            return ex;
+        }
+    }
+
     /// <summary>Dials 'echo' and sends the secret: what a dialer that believed the binder would do.</summary>
     private static async Task DialAndSendSecretAsync(OverlayContext client)
     {
@@ -192,8 +241,10 @@ public sealed class CompromisedRouterHostileTests
             return callers;
         }
 
-        public OverlayContext ContextViaRouter(OverlayIdentity identity) =>
-            Fabric.Context(identity, new OverlayContextOptions { RouterAddress = Router.Address, ReconnectMinDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(400) });
+        public static OverlayContextOptions ViaRouterOptions(CompromisedRouter router) =>
+            new() { RouterAddress = router.Address, ReconnectMinDelay = TimeSpan.FromMilliseconds(50), ReconnectMaxDelay = TimeSpan.FromMilliseconds(400) };
+
+        public OverlayContext ContextViaRouter(OverlayIdentity identity) => Fabric.Context(identity, ViaRouterOptions(Router));
 
         public void AssertRouterSawNoSecret(byte[] secret)
         {

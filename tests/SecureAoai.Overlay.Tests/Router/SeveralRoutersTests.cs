@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SecureAoai.Overlay.Tests.Fabric;
+using SecureAoai.Overlay.Tests.Testing;
 using Xunit.Abstractions;
 
 namespace SecureAoai.Overlay.Tests.Router;
@@ -193,6 +194,22 @@ public sealed class SeveralRoutersTests(ITestOutputHelper output)
         {
             Assert.Equal(0, fixture.RouterAt(i).Router.TerminatorCount("echo"));
         }
+    }
+
+    [Fact]
+    public async Task DeleteBindPolicy_WithThreeRouters_ListenerCountsItselfBoundNowhereBeforeItsRenewal()
+    {
+        await using var fixture = await EnrolledRouterFixture.StartAsync(routers: Routers);
+        using var cancel = new CancellationTokenSource(HangGuard);
+        var (_, _, listener) = await fixture.StartEchoBinderAsync(cancel.Token);
+        Assert.Equal(Routers, listener.BoundRouterCount);
+
+        fixture.Admin.DeletePolicy("servers-bind");
+
+        // The binder's renewal is 5 minutes away: only each router's reset of the bind can tell it.
+        await Poll.UntilAsync(() => !listener.IsBound, cancel.Token);
+        Assert.False(listener.IsBound);
+        Assert.Equal(0, listener.BoundRouterCount);
     }
 
     [Fact]
