@@ -17,7 +17,8 @@ namespace SecureAoai.Benchmarks.Modes;
 /// <summary>
 /// <c>pipeline-probe [--requests 2000] [--blocking | --stub [--only TEXT] [--stub-requests 20000]]</c>: a diagnostic, not a benchmark. One chat completion against
 /// the emulator through variants of the secured path with layers taken away, each variant's median
-/// wall time per request over rounds taken in turns, to find which layer costs what.
+/// wall time per request over rounds taken in turns, to find which layer costs what. With
+/// <c>SECUREAOAI_BENCH_EMULATOR</c> set (see <see cref="ClientEmulatorRig"/>) it calls that emulator, in another process.
 /// </summary>
 internal static class PipelineProbe
 {
@@ -109,6 +110,8 @@ internal static class PipelineProbe
             ("raw, per-endpoint ResilienceHandler", perEndpoint),
             ("raw on failover chain, no hedging", noHedging),
             ("raw, emulator token", Raw(Sockets(), emulatorToken)),
+            // The benchmark's own raw client: a plain SocketsHttpHandler, no connect callback.
+            ("raw, plain SocketsHttpHandler", RawOn(rig.RawHttp, emulatorToken)),
             ("raw, secured path's token", Raw(Sockets(), securedToken)),
             ("raw + GuardHandler", Raw(new SecureAoai.Client.Networking.Internal.GuardHandler(transport.Endpoints, Sockets()), securedToken)),
             ("raw on failover chain, no guard", Raw(SecureOpenAITransport.CreateFailoverHandler(transport.Endpoints, settings, new SecureOpenAIRateLimits(), time, logger, null, Sockets()), securedToken)),
