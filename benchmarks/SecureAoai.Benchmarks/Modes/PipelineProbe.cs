@@ -62,15 +62,19 @@ internal static class PipelineProbe
 
         var connects = 0;
         var connectsPerVariant = new int[32];
+        var wire = new WireCounts();
+        var writesPerVariant = new long[32];
+        var readsPerVariant = new long[32];
 
-        // Our sockets handler (trust, connect callback), nothing above it.
+        // Our sockets handler (trust, connect callback), nothing above it; the connection's socket writes
+        // and reads are counted (TLS records and segments as the sockets see them).
         SocketsHttpHandler Sockets()
         {
             var sockets = transport.Trust.CreateHandler();
-            sockets.ConnectCallback = (context, token) =>
+            sockets.ConnectCallback = async (context, token) =>
             {
                 Interlocked.Increment(ref connects);
-                return transport.Endpoints.ConnectAsync(context, token);
+                return new CountingStream(await transport.Endpoints.ConnectAsync(context, token), wire);
             };
             return sockets;
         }
@@ -200,6 +204,7 @@ internal static class PipelineProbe
                 process.Refresh();
                 var cpuBefore = process.TotalProcessorTime;
                 var connectsBefore = connects;
+                var (writesBefore, readsBefore) = (Interlocked.Read(ref wire.Writes), Interlocked.Read(ref wire.Reads));
                 for (var i = 0; i < requests / Rounds; i++)
                 {
                     var start = Stopwatch.GetTimestamp();
@@ -219,6 +224,8 @@ internal static class PipelineProbe
                 process.Refresh();
                 cpu[v] += process.TotalProcessorTime - cpuBefore;
                 connectsPerVariant[v] += connects - connectsBefore;
+                writesPerVariant[v] += Interlocked.Read(ref wire.Writes) - writesBefore;
+                readsPerVariant[v] += Interlocked.Read(ref wire.Reads) - readsBefore;
             }
         }
 
@@ -226,7 +233,7 @@ internal static class PipelineProbe
         for (var v = 0; v < variants.Length; v++)
         {
             var median = Median(samples[v]);
-            Console.WriteLine($"{variants[v].Name,-36} p50 {median,8:0.0} us  p90 {Percentile(samples[v], 0.9),8:0.0} us  x{median / baseline:0.00}  cpu {cpu[v].TotalMicroseconds / samples[v].Count,7:0.0} us/request (client + emulator)  connects {connectsPerVariant[v]}");
+            Console.WriteLine($"{variants[v].Name,-36} p50 {median,8:0.0} us  p90 {Percentile(samples[v], 0.9),8:0.0} us  x{median / baseline:0.00}  cpu {cpu[v].TotalMicroseconds / samples[v].Count,7:0.0} us/request (client + emulator)  connects {connectsPerVariant[v]}  socket writes/reads per request {writesPerVariant[v] / (double)samples[v].Count:0.00}/{readsPerVariant[v] / (double)samples[v].Count:0.00}");
         }
 
         return 0;
@@ -248,6 +255,68 @@ internal static class PipelineProbe
                 RequestMessage = request,
                 Content = new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } },
             });
+    }
+
+    private sealed class WireCounts
+    {
+        public long Writes;
+        public long Reads;
+    }
+
+    /// <summary>Counts the writes and reads TLS makes on the connection (0 for variants not on <c>Sockets()</c>).</summary>
+    private sealed class CountingStream(Stream inner, WireCounts counts) : Stream
+    {
+        public override bool CanRead => inner.CanRead;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => inner.CanWrite;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            Interlocked.Increment(ref counts.Reads);
+            return inner.Read(buffer, offset, count);
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref counts.Reads);
+            return inner.ReadAsync(buffer, cancellationToken);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Interlocked.Increment(ref counts.Writes);
+            inner.Write(buffer, offset, count);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref counts.Writes);
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     private sealed class Bearer(string token, HttpMessageHandler inner) : DelegatingHandler(inner)
