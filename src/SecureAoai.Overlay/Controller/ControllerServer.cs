@@ -37,8 +37,7 @@ internal sealed class ControllerServer : IAsyncDisposable
         Func<CancellationToken, ValueTask<Socket>> accept)
     {
         _controller = controller;
-        _state = new ControllerStateVersion(controller.Store, controller.Time, options.StatePollInterval);
-        _state.Start();
+        _state = controller.StateVersion(options.StatePollInterval);
         _operations = new ControllerOperations(controller, _state, options.RouterWatchTimeout, logger);
         _listener = listener;
         ServerCertificate = certificate;
@@ -102,7 +101,6 @@ internal sealed class ControllerServer : IAsyncDisposable
             await _slots.WaitAsync(_options.ReadTimeout).ConfigureAwait(false);
         }
 
-        await _state.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
         ServerCertificate.Dispose();
     }

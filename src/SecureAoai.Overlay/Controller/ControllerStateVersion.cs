@@ -9,12 +9,14 @@ namespace SecureAoai.Overlay.Controller;
 /// own) and N counts the changes seen since. A change is any commit to <c>overlay.db</c>, by this
 /// process or another (the CLI), noticed by asking SQLite's <c>data_version</c> every
 /// <see cref="OverlayControllerOptions.StatePollInterval"/>. Routers long-poll <see cref="WaitForChangeAsync"/>.
+/// One per controller (<see cref="OverlayController.StateVersion"/>): its server and its in-process
+/// routers watch the same one.
 /// </summary>
 internal sealed class ControllerStateVersion : IAsyncDisposable
 {
     private readonly OverlayStore _store;
     private readonly TimeProvider _time;
-    private readonly TimeSpan _pollInterval;
+    private readonly PeriodicTimer _timer;
     private readonly string _epoch = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
@@ -27,7 +29,7 @@ internal sealed class ControllerStateVersion : IAsyncDisposable
     {
         _store = store;
         _time = time;
-        _pollInterval = pollInterval;
+        _timer = new PeriodicTimer(pollInterval, time);
         _dataVersion = store.DataVersion();
     }
 
@@ -44,6 +46,18 @@ internal sealed class ControllerStateVersion : IAsyncDisposable
     }
 
     public void Start() => _poll = PollAsync(_stop.Token);
+
+    /// <summary>Polls at least every <paramref name="interval"/> from now on (a watcher that needs changes sooner than the others).</summary>
+    public void PollAtLeastEvery(TimeSpan interval)
+    {
+        lock (_gate)
+        {
+            if (interval < _timer.Period)
+            {
+                _timer.Period = interval;
+            }
+        }
+    }
 
     /// <summary>Checks the database now (as the poll does); true when it changed.</summary>
     public bool Check()
@@ -101,15 +115,15 @@ internal sealed class ControllerStateVersion : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _poll.ConfigureAwait(false);
+        _timer.Dispose();
         _stop.Dispose();
     }
 
     private async Task PollAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(_pollInterval, _time);
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            while (await _timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
                 try
                 {

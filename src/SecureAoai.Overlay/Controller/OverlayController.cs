@@ -29,6 +29,10 @@ internal sealed class OverlayController : IDisposable
         Enrollment = new ControllerEnrollment(store, authority, controllerAddress, time);
     }
 
+    private readonly Lock _stateGate = new();
+    private ControllerStateVersion? _state;
+    private bool _stateDisposed;
+
     public string Directory { get; }
 
     public string ControllerAddress { get; }
@@ -48,6 +52,31 @@ internal sealed class OverlayController : IDisposable
     public TimeProvider Time { get; }
 
     public ILogger Logger { get; }
+
+    /// <summary>
+    /// The version of this controller's state that its server and its in-process routers watch: one per
+    /// controller, so a process that runs both asks SQLite once per poll, not once per watcher. Made and
+    /// started by the first caller; it polls at the shortest <paramref name="pollInterval"/> asked for,
+    /// until the controller is disposed.
+    /// </summary>
+    internal ControllerStateVersion StateVersion(TimeSpan pollInterval)
+    {
+        lock (_stateGate)
+        {
+            ObjectDisposedException.ThrowIf(_stateDisposed, this);
+            if (_state is null)
+            {
+                _state = new ControllerStateVersion(Store, Time, pollInterval);
+                _state.Start();
+            }
+            else
+            {
+                _state.PollAtLeastEvery(pollInterval);
+            }
+
+            return _state;
+        }
+    }
 
     /// <summary>Creates a new overlay in <paramref name="directory"/> (CA + database); refuses when one exists there.</summary>
     /// <exception cref="OverlayAdministrationException">The directory holds an overlay, or the address is not <c>HOST:PORT</c>.</exception>
@@ -153,6 +182,15 @@ internal sealed class OverlayController : IDisposable
 
     public void Dispose()
     {
+        ControllerStateVersion? state;
+        lock (_stateGate)
+        {
+            _stateDisposed = true;
+            (state, _state) = (_state, null);
+        }
+
+        // Its poll ends at once on cancellation; it stops before the store it reads is closed.
+        state?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Grants.Dispose();
         Store.Dispose();
         CertificateAuthority.Dispose();

@@ -8,7 +8,8 @@ namespace SecureAoai.Overlay.Router;
 /// The router's questions answered by the controller in the same process (one process runs both): every
 /// answer is the controller's own, read at once, so there is nothing to cache and nothing to go stale.
 /// It watches the controller's state version (a commit to <c>overlay.db</c> by this process or the CLI,
-/// seen within <see cref="OverlayControllerOptions.DefaultStatePollInterval"/>) to raise <see cref="StateChanged"/>.
+/// seen within <see cref="OverlayControllerOptions.DefaultStatePollInterval"/>; the same version the
+/// controller's server watches) to raise <see cref="StateChanged"/>.
 /// </summary>
 internal sealed class ControllerAuthority : IRouterAuthority, IDisposable
 {
@@ -25,8 +26,7 @@ internal sealed class ControllerAuthority : IRouterAuthority, IDisposable
         _controller = controller;
         _routerName = routerName;
         _controller.Administration.IdentityRevoked += OnRevoked;
-        _state = new ControllerStateVersion(controller.Store, controller.Time, OverlayControllerOptions.DefaultStatePollInterval);
-        _state.Start();
+        _state = controller.StateVersion(OverlayControllerOptions.DefaultStatePollInterval);
         _watch = WatchAsync(_stop.Token);
     }
 
@@ -53,9 +53,9 @@ internal sealed class ControllerAuthority : IRouterAuthority, IDisposable
     {
         _controller.Administration.IdentityRevoked -= OnRevoked;
         _stop.Cancel();
-        // Both loops end at once on cancellation (neither does I/O that can block), so waiting here is brief.
+        // The watch ends at once on cancellation (it does no I/O that can block), so waiting here is brief.
+        // The state version is the controller's, shared with its server: it stops with the controller.
         _watch.GetAwaiter().GetResult();
-        _state.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _stop.Dispose();
     }
 
