@@ -1,5 +1,4 @@
 using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Net.Http.Headers;
 using System.Text;
 using BenchmarkDotNet.Attributes;
@@ -63,14 +62,11 @@ public class ClientChainBenchmarks
         };
         var chain = SecureOpenAITransport.CreateFailoverHandler(
             transport.Endpoints, settings, new SecureOpenAIRateLimits(), TimeProvider.System, NullLogger.Instance, telemetry, new GuardHandler(transport.Endpoints, wire));
-        var options = new OpenAIClientOptions
-        {
-            Endpoint = v1,
-            Transport = new SecureOpenAIPipelineTransport(new HttpClient(chain) { Timeout = Timeout.InfiniteTimeSpan }),
-            RetryPolicy = SecureOpenAITransport.RetryPolicy,
-            NetworkTimeout = settings.Failover.TotalTimeout,
-        };
-        options.AddPolicy(new RefusalPolicy(NullLogger.Instance), PipelinePosition.PerCall);
+        // The client options SecureOpenAIClientFactory gives its clients, on this chain's transport.
+        var options = new OpenAIClientOptions { Endpoint = v1 };
+        var networkTimeout = settings.NetworkTimeout > settings.Failover.TotalTimeout ? settings.NetworkTimeout : settings.Failover.TotalTimeout;
+        new SecureOpenAIPipeline(endpoint, new SecureOpenAIPipelineTransport(new HttpClient(chain) { Timeout = Timeout.InfiniteTimeSpan }), new RefusalPolicy(NullLogger.Instance), networkTimeout)
+            .Apply(options);
 #pragma warning disable OPENAI001 // The constructor SecureOpenAIClientFactory builds the secured clients with.
         _secured = new ChatClient("gpt-4o-mini", TransportAuthenticationPolicy.Instance, options);
 #pragma warning restore OPENAI001
