@@ -47,7 +47,7 @@ UNITS_NS = {"ns": 1.0, "us": 1e3, "μs": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9}
 
 
 def from_json(path):
-    """Rows {class, method, params, median, mean, lo, hi} in ns from a BenchmarkDotNet full JSON export."""
+    """Rows {class, method, params, median, mean, lo, hi} in ns, and alloc in bytes per operation, from a BenchmarkDotNet full JSON export."""
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
     rows = []
@@ -64,6 +64,7 @@ def from_json(path):
             "mean": stats["Mean"],
             "lo": ci["Lower"],
             "hi": ci["Upper"],
+            "alloc": (b.get("Memory") or {}).get("BytesAllocatedPerOperation"),
         })
     return rows
 
